@@ -1,0 +1,33 @@
+import { sha256, utf8 } from "./encoding.js";
+
+/**
+ * Succinct hashed bins (TAP 15): a target path belongs to the bin numbered by the first
+ * `bitLength` bits of SHA-256(UTF-8 path); names are `prefix-` + the number in hex, zero-padded
+ * to the width of the largest number (14 bits: bins-0000 … bins-3fff).
+ */
+export function binIndex(path: string, bitLength: number): number {
+  const h = sha256(utf8(path));
+  const first32 = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  return first32 >>> (32 - bitLength);
+}
+
+export function binName(index: number, bitLength: number, prefix = "bins"): string {
+  const width = ((1 << bitLength) - 1).toString(16).length;
+  return `${prefix}-${index.toString(16).padStart(width, "0")}`;
+}
+
+export const binFor = (path: string, bitLength: number, prefix = "bins"): string =>
+  binName(binIndex(path, bitLength), bitLength, prefix);
+
+export function allBinNames(bitLength: number, prefix = "bins"): string[] {
+  return Array.from({ length: 2 ** bitLength }, (_, i) => binName(i, bitLength, prefix));
+}
+
+/** The number of a bin name, or -1 if the name is not one of the 2^bitLength bins. */
+export function binNumber(name: string, bitLength: number, prefix = "bins"): number {
+  const width = ((1 << bitLength) - 1).toString(16).length;
+  const m = new RegExp(`^${prefix}-([0-9a-f]{${width}})$`).exec(name);
+  if (!m) return -1;
+  const n = parseInt(m[1]!, 16);
+  return n < 2 ** bitLength ? n : -1;
+}

@@ -1,0 +1,149 @@
+import { VerificationError } from "./errors.js";
+import { sha256Hex, sha512Hex } from "./encoding.js";
+import type { MetaFile } from "./metadata/files.js";
+import { Metadata } from "./metadata/metadata.js";
+import type { Root } from "./metadata/root.js";
+import type { Snapshot } from "./metadata/snapshot.js";
+import type { Targets } from "./metadata/targets.js";
+import type { Timestamp } from "./metadata/timestamp.js";
+import { formatExpires, isExpired } from "./time.js";
+
+/** Checks length and every listed hash of `bytes` against what the referring metadata states. */
+export function verifyFileAgainst(name: string, bytes: Uint8Array, meta: { length?: number; hashes?: Readonly<Record<string, string>> }) {
+  if (meta.length !== undefined && bytes.length !== meta.length) {
+    throw new VerificationError("length", `${name}: ${bytes.length} bytes, expected ${meta.length}`);
+  }
+  for (const [alg, expected] of Object.entries(meta.hashes ?? {})) {
+    const actual = alg === "sha256" ? sha256Hex(bytes) : alg === "sha512" ? sha512Hex(bytes) : null;
+    if (actual !== expected) throw new VerificationError("hash", `${name}: ${alg} does not match`);
+  }
+}
+
+function checkNotExpired(name: string, expires: number, now: number) {
+  if (isExpired(expires, now)) throw new VerificationError("expired", `${name} expired at ${formatExpires(expires)}`);
+}
+
+/**
+ * What a TUF client trusts, updated one file at a time in the order of spec §5 (the shape of
+ * python-tuf's TrustedMetadataSet). Pure: the caller fetches, this decides.
+ */
+export class TrustedMetadata {
+  root: Metadata<Root>;
+  timestamp?: Metadata<Timestamp>;
+  snapshot?: Metadata<Snapshot>;
+  readonly targets = new Map<string, Metadata<Targets>>();
+
+  constructor(rootBytes: Uint8Array | string, readonly now: number) {
+    this.root = Metadata.parse(rootBytes, "root");
+    this.root.verifyDelegate("root", this.root.signed.roles.root, this.root.signed.keys);
+  }
+
+  /** §5.3: N+1 must be signed by a threshold of root N and of itself. */
+  updateRoot(bytes: Uint8Array | string): Metadata<Root> {
+    if (this.timestamp) throw new VerificationError("invalid", "root cannot change after timestamp was loaded");
+    const next = Metadata.parse(bytes, "root");
+    const old = this.root.signed;
+    next.verifyDelegate("root (by the old root)", old.roles.root, old.keys);
+    next.verifyDelegate("root (by itself)", next.signed.roles.root, next.signed.keys);
+    if (next.signed.version !== old.version + 1) {
+      throw new VerificationError("version", `expected root version ${old.version + 1}, got ${next.signed.version}`);
+    }
+    this.root = next;
+    return next;
+  }
+
+  /** §5.4. Returns false when the version equals the trusted one (the spec ignores it). */
+  updateTimestamp(bytes: Uint8Array | string): boolean {
+    checkNotExpired("root", this.root.signed.expires, this.now);
+    const next = Metadata.parse(bytes, "timestamp");
+    next.verifyDelegate("timestamp", this.root.signed.roles.timestamp, this.root.signed.keys);
+    const old = this.timestamp?.signed;
+    if (old) {
+      if (next.signed.version < old.version) {
+        throw new VerificationError("rollback", `timestamp version ${next.signed.version} < trusted ${old.version}`);
+      }
+      if (next.signed.version === old.version) return false;
+      if (next.signed.snapshotMeta.version < old.snapshotMeta.version) {
+        throw new VerificationError("rollback", `snapshot version ${next.signed.snapshotMeta.version} < trusted ${old.snapshotMeta.version}`);
+      }
+    }
+    checkNotExpired("timestamp", next.signed.expires, this.now);
+    this.timestamp = next;
+    return true;
+  }
+
+  /** §5.5: hashes from timestamp, signatures, version, no role dropped or rolled back, not expired. */
+  updateSnapshot(bytes: Uint8Array): Metadata<Snapshot> {
+    if (!this.timestamp) throw new VerificationError("invalid", "load timestamp before snapshot");
+    const meta = this.timestamp.signed.snapshotMeta;
+    verifyFileAgainst("snapshot", bytes, meta);
+    const next = Metadata.parse(bytes, "snapshot");
+    next.verifyDelegate("snapshot", this.root.signed.roles.snapshot, this.root.signed.keys);
+    if (next.signed.version !== meta.version) {
+      throw new VerificationError("version", `snapshot version ${next.signed.version}, timestamp says ${meta.version}`);
+    }
+    for (const [name, old] of this.snapshot?.signed.meta ?? []) {
+      const now = next.signed.meta.get(name);
+      if (!now) throw new VerificationError("missing", `snapshot dropped ${name}`);
+      if (now.version < old.version) throw new VerificationError("rollback", `${name} version ${now.version} < trusted ${old.version}`);
+    }
+    checkNotExpired("snapshot", next.signed.expires, this.now);
+    this.snapshot = next;
+    this.targets.clear();
+    return next;
+  }
+
+  /** §5.6 and §5.7: `targets` is delegated by root; any other role by an already trusted targets role. */
+  updateTargets(name: string, bytes: Uint8Array, delegator = "targets"): Metadata<Targets> {
+    if (!this.snapshot) throw new VerificationError("invalid", "load snapshot before targets");
+    const meta: MetaFile | undefined = this.snapshot.signed.meta.get(`${name}.json`);
+    if (!meta) throw new VerificationError("missing", `snapshot does not list ${name}.json`);
+    verifyFileAgainst(name, bytes, meta);
+    const next = Metadata.parse(bytes, "targets");
+    if (name === "targets") {
+      next.verifyDelegate(name, this.root.signed.roles.targets, this.root.signed.keys);
+    } else {
+      const parent = this.targets.get(delegator)?.signed.delegations;
+      if (!parent) throw new VerificationError("invalid", `${delegator} is not trusted or delegates nothing`);
+      const role = parent.succinctRoles?.isBin(name) ? parent.succinctRoles : parent.roles?.find((r) => r.name === name);
+      if (!role) throw new VerificationError("missing", `${delegator} does not delegate to ${name}`);
+      next.verifyDelegate(name, role, parent.keys);
+    }
+    if (next.signed.version !== meta.version) {
+      throw new VerificationError("version", `${name} version ${next.signed.version}, snapshot says ${meta.version}`);
+    }
+    checkNotExpired(name, next.signed.expires, this.now);
+    this.targets.set(name, next);
+    return next;
+  }
+}
+
+/** Fetches one metadata file by name (`timestamp.json`, `3.root.json`); null when it does not exist. */
+export type FetchMetadata = (name: string) => Promise<Uint8Array | null>;
+
+/** A whole refresh (§5.3–§5.6): roots, timestamp, snapshot, targets, then the named bins. */
+export async function refresh(trustedRoot: Uint8Array | string, fetchMetadata: FetchMetadata, now: number, bins: readonly string[] = []) {
+  const trusted = new TrustedMetadata(trustedRoot, now);
+  for (let n = trusted.root.signed.version + 1; ; n++) {
+    const bytes = await fetchMetadata(`${n}.root.json`);
+    if (!bytes) break;
+    trusted.updateRoot(bytes);
+  }
+  const ts = await fetchMetadata("timestamp.json");
+  if (!ts) throw new VerificationError("missing", "timestamp.json not found");
+  trusted.updateTimestamp(ts);
+  const get = async (name: string) => {
+    const bytes = await fetchMetadata(name);
+    if (!bytes) throw new VerificationError("missing", `${name} not found`);
+    return bytes;
+  };
+  trusted.updateSnapshot(await get(`${trusted.timestamp!.signed.snapshotMeta.version}.snapshot.json`));
+  const version = (role: string) => trusted.snapshot!.signed.meta.get(`${role}.json`)?.version;
+  trusted.updateTargets("targets", await get(`${version("targets")}.targets.json`));
+  for (const bin of bins) {
+    const v = version(bin);
+    if (v === undefined) throw new VerificationError("missing", `snapshot does not list ${bin}.json`);
+    trusted.updateTargets(bin, await get(`${v}.${bin}.json`));
+  }
+  return trusted;
+}

@@ -1,0 +1,67 @@
+import { sha256Hex } from "../../shared/encoding.js";
+import { gunzip, gzip } from "./gzip.js";
+
+/**
+ * TUF files in the METADATA bucket, under `metadata/<name>`. Each is stored gzip-compressed once, at
+ * write time, with the length and SHA-256 of the uncompressed JSON (what TUF metadata states and
+ * what the ETag is made of) in custom metadata.
+ */
+export const metadataKey = (name: string) => `metadata/${name}`;
+
+export interface StoredFile {
+  /** Uncompressed JSON. */
+  readonly bytes: Uint8Array;
+  /** R2's etag of the stored object: the compare-and-swap token. */
+  readonly etag: string;
+  readonly uploaded: Date;
+}
+
+export interface FileInfo {
+  readonly length: number;
+  readonly sha256: string;
+}
+
+export function fileInfo(object: { customMetadata?: Record<string, string> }): FileInfo | null {
+  const m = object.customMetadata;
+  if (!m?.sha256 || m.length === undefined) return null;
+  return { length: Number(m.length), sha256: m.sha256 };
+}
+
+async function putOptions(bytes: Uint8Array, onlyIf?: R2Conditional) {
+  const info = { length: String(bytes.length), sha256: sha256Hex(bytes) };
+  const options: R2PutOptions = {
+    httpMetadata: { contentType: "application/json", contentEncoding: "gzip" },
+    customMetadata: info,
+  };
+  if (onlyIf) options.onlyIf = onlyIf;
+  return { body: await gzip(bytes), options };
+}
+
+export class MetadataStore {
+  constructor(readonly bucket: R2Bucket) {}
+
+  async read(name: string): Promise<StoredFile | null> {
+    const object = await this.bucket.get(metadataKey(name));
+    if (!object) return null;
+    return { bytes: await gunzip(new Uint8Array(await object.arrayBuffer())), etag: object.etag, uploaded: object.uploaded };
+  }
+
+  /** Create-if-absent: false when a file of that name exists already (versioned files are immutable). */
+  async create(name: string, bytes: Uint8Array): Promise<boolean> {
+    const { body, options } = await putOptions(bytes, { etagDoesNotMatch: "*" });
+    return (await this.bucket.put(metadataKey(name), body, options)) !== null;
+  }
+
+  /**
+   * The commit point: replace `timestamp.json` only if it still has `etag` (or, with null, only if
+   * there is none yet). False when another writer committed first.
+   */
+  async swapTimestamp(bytes: Uint8Array, etag: string | null): Promise<boolean> {
+    const { body, options } = await putOptions(bytes, etag === null ? { etagDoesNotMatch: "*" } : { etagMatches: etag });
+    return (await this.bucket.put(metadataKey("timestamp.json"), body, options)) !== null;
+  }
+
+  async delete(names: string[]): Promise<void> {
+    if (names.length) await this.bucket.delete(names.map(metadataKey));
+  }
+}
