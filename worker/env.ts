@@ -21,6 +21,8 @@ export interface Env {
 
 export interface AppEnv {
   Bindings: Env;
+  /** `now`: the request's time in ms, from the Worker's clock (settable in tests). */
+  Variables: { now: number };
 }
 
 export interface Config {

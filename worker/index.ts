@@ -1,25 +1,78 @@
 import { Hono } from "hono";
-import type { AppEnv, Env } from "./env.js";
-import type { QueueMessage } from "./publish/messages.js";
+import { systemClock, type Clock } from "../shared/time.js";
+import { type AppEnv, type Env, readConfig } from "./env.js";
+import { adminRoutes } from "./http/admin.js";
 import { readRoutes } from "./http/read.js";
+import { statusRoutes } from "./http/status.js";
+import { uploadRoutes } from "./http/uploads.js";
+import { type ConsumerContext, consume, consumeDeadLetters } from "./publish/consumer.js";
+import type { QueueMessage } from "./publish/messages.js";
+import { onlineSigners } from "./publish/signers.js";
+import { JobStore } from "./storage/jobs.js";
+import { MetadataStore } from "./storage/metadata-store.js";
+import { UploadStore } from "./storage/uploads.js";
 
-const app = new Hono<AppEnv>();
+export interface WorkerOptions {
+  clock?: Clock;
+  /** Test entries wrap bindings (to inject R2 faults); production passes env through. */
+  wrapEnv?: (env: Env) => Env;
+}
 
-app.route("/", readRoutes);
+/** R2 accepts one write per second per key: the timestamp commit waits for its slot. */
+async function waitForSlot(lastWrite: Date) {
+  const wait = lastWrite.getTime() + 1000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
 
-app.notFound((c) => c.json({ error: "not found" }, 404));
-app.onError((err, c) => {
-  console.error(JSON.stringify({ event: "error", message: err.message }));
-  return c.json({ error: "internal error" }, 500);
-});
+export async function consumerContext(env: Env, clock: Clock): Promise<ConsumerContext> {
+  const config = readConfig(env);
+  const store = new MetadataStore(env.METADATA);
+  return {
+    store,
+    signers: await onlineSigners(env),
+    config,
+    clock,
+    waitForSlot,
+    jobs: new JobStore(env.METADATA),
+    uploads: new UploadStore(env.METADATA),
+    packages: env.PACKAGES,
+    cacheDrainSeconds: config.timestampMaxAgeSeconds + 5,
+    enqueue: async (message, delaySeconds = 0) => {
+      await env.UPLOADS.send(message, delaySeconds ? { delaySeconds } : undefined);
+    },
+  };
+}
 
-export default {
-  fetch: app.fetch,
-  async queue(batch: MessageBatch<QueueMessage>, _env: Env) {
-    batch.retryAll();
-    throw new Error("the queue consumer is not built yet");
-  },
-  async scheduled() {
-    throw new Error("renewal is not built yet");
-  },
-} satisfies ExportedHandler<Env, QueueMessage>;
+const DEAD_LETTER_QUEUE = "tuf-edge-uploads-dlq";
+
+/** fetch validates and enqueues; queue is the single writer; scheduled renews (architecture.md). */
+export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: WorkerOptions = {}) {
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    c.set("now", clock());
+    await next();
+  });
+  app.route("/", uploadRoutes);
+  app.route("/", adminRoutes);
+  app.route("/", statusRoutes);
+  app.route("/", readRoutes);
+  app.notFound((c) => c.json({ error: "not found" }, 404));
+  app.onError((err, c) => {
+    console.error(JSON.stringify({ event: "error", path: c.req.path, message: err.message }));
+    return c.json({ error: "internal error" }, 500);
+  });
+
+  return {
+    fetch: (request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, wrapEnv(env), ctx),
+    async queue(batch: MessageBatch<QueueMessage>, env: Env) {
+      const ctx = await consumerContext(wrapEnv(env), clock);
+      if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(ctx, batch);
+      else await consume(ctx, batch);
+    },
+    async scheduled() {
+      throw new Error("renewal is not built yet");
+    },
+  } satisfies ExportedHandler<Env, QueueMessage>;
+}
+
+export default createWorker();

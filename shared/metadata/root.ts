@@ -1,4 +1,4 @@
-import { FieldError } from "../errors.js";
+import { FieldError, withinField } from "../errors.js";
 import { type JsonObject, readBool, readInt, readObject, readStringArray, unrecognized } from "../json.js";
 import { Key } from "../keys.js";
 import { type Common, SPEC_VERSION, checkCommon, commonJSON, readCommon } from "./signed.js";
@@ -19,11 +19,9 @@ export class Role {
 
   static fromJSON(value: unknown, field: string): Role {
     const o = readObject(value, field);
-    try {
-      return new Role(readStringArray(o, "keyids", field), readInt(o, "threshold", field, 1), unrecognized(o, ["keyids", "threshold"]));
-    } catch (e) {
-      throw e instanceof FieldError && !e.field.startsWith(field) ? new FieldError(`${field}.${e.field}`, e.reason) : e;
-    }
+    return withinField(field, () =>
+      new Role(readStringArray(o, "keyids", field), readInt(o, "threshold", field, 1), unrecognized(o, ["keyids", "threshold"])),
+    );
   }
 
   toJSON(): JsonObject {
@@ -74,9 +72,8 @@ export class Root implements Common {
   readonly roles: Readonly<Record<TopLevelRole, Role>>;
 
   constructor(f: RootFields) {
-    checkCommon(f);
+    this.expires = checkCommon(f);
     this.version = f.version;
-    this.expires = f.expires;
     this.specVersion = f.specVersion ?? SPEC_VERSION;
     this.extra = f.extra ?? {};
     this.consistentSnapshot = f.consistentSnapshot ?? true;

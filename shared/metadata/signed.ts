@@ -42,9 +42,9 @@ export function commonJSON(type: RoleType, c: Common): JsonObject {
   };
 }
 
-export function checkCommon(c: Pick<Common, "version" | "expires">): void {
+/** Validates version and returns `expires` truncated to whole seconds (all the format can say). */
+export function checkCommon(c: Pick<Common, "version" | "expires">): number {
   if (!Number.isSafeInteger(c.version) || c.version < 1) throw new FieldError("version", "must be a positive integer");
-  if (!Number.isSafeInteger(c.expires) || c.expires % 1000 !== 0) {
-    throw new FieldError("expires", "must be whole seconds");
-  }
+  if (!Number.isFinite(c.expires)) throw new FieldError("expires", "must be a time");
+  return Math.floor(c.expires / 1000) * 1000;
 }

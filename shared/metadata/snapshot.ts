@@ -1,5 +1,5 @@
 import { FieldError } from "../errors.js";
-import { type JsonObject, readObject } from "../json.js";
+import { type JsonObject, readObject, setField } from "../json.js";
 import { MetaFile } from "./files.js";
 import { type Common, SPEC_VERSION, checkCommon, commonJSON, readCommon } from "./signed.js";
 
@@ -19,9 +19,8 @@ export class Snapshot implements Common {
   readonly meta: ReadonlyMap<string, MetaFile>;
 
   constructor(f: SnapshotFields) {
-    checkCommon(f);
+    this.expires = checkCommon(f);
     this.version = f.version;
-    this.expires = f.expires;
     this.specVersion = f.specVersion ?? SPEC_VERSION;
     this.extra = f.extra ?? {};
     this.meta = f.meta;
@@ -40,7 +39,7 @@ export class Snapshot implements Common {
 
   toJSON(): JsonObject {
     const meta: JsonObject = {};
-    for (const [name, m] of this.meta) meta[name] = m.toJSON();
+    for (const [name, m] of this.meta) setField(meta, name, m.toJSON());
     return { ...commonJSON("snapshot", this), meta };
   }
 }

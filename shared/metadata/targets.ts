@@ -1,7 +1,7 @@
 import { binFor, binNumber } from "../bins.js";
-import { FieldError } from "../errors.js";
+import { FieldError, withinField } from "../errors.js";
 import {
-  type JsonObject, readBool, readInt, readObject, readString, readStringArray, unrecognized,
+  type JsonObject, readBool, readInt, readObject, readString, readStringArray, setField, unrecognized,
 } from "../json.js";
 import type { Key } from "../keys.js";
 import { TargetFile } from "./files.js";
@@ -31,14 +31,14 @@ export class DelegatedRole {
     readonly extra: JsonObject = {},
   ) {
     if ((paths === undefined) === (pathHashPrefixes === undefined)) {
-      throw new FieldError(name, "needs exactly one of paths and path_hash_prefixes");
+      throw new FieldError("paths", "needs exactly one of paths and path_hash_prefixes");
     }
-    if (threshold < 1) throw new FieldError(`${name}.threshold`, "must be at least 1");
+    if (threshold < 1) throw new FieldError("threshold", "must be at least 1");
   }
 
   static fromJSON(value: unknown, field: string): DelegatedRole {
     const o = readObject(value, field);
-    return new DelegatedRole(
+    return withinField(field, () => new DelegatedRole(
       readString(o, "name", field),
       readStringArray(o, "keyids", field),
       readInt(o, "threshold", field, 1),
@@ -46,7 +46,7 @@ export class DelegatedRole {
       o.paths === undefined ? undefined : readStringArray(o, "paths", field),
       o.path_hash_prefixes === undefined ? undefined : readStringArray(o, "path_hash_prefixes", field),
       unrecognized(o, ["name", "keyids", "threshold", "terminating", "paths", "path_hash_prefixes"]),
-    );
+    ));
   }
 
   toJSON(): JsonObject {
@@ -75,20 +75,20 @@ export class SuccinctRoles {
     readonly extra: JsonObject = {},
   ) {
     if (!Number.isInteger(bitLength) || bitLength < 1 || bitLength > 32) {
-      throw new FieldError("succinct_roles.bit_length", "must be 1 to 32");
+      throw new FieldError("bit_length", "must be 1 to 32");
     }
-    if (threshold < 1) throw new FieldError("succinct_roles.threshold", "must be at least 1");
+    if (threshold < 1) throw new FieldError("threshold", "must be at least 1");
   }
 
   static fromJSON(value: unknown, field: string): SuccinctRoles {
     const o = readObject(value, field);
-    return new SuccinctRoles(
+    return withinField(field, () => new SuccinctRoles(
       readStringArray(o, "keyids", field),
       readInt(o, "threshold", field, 1),
       readInt(o, "bit_length", field, 1),
       readString(o, "name_prefix", field),
       unrecognized(o, ["keyids", "threshold", "bit_length", "name_prefix"]),
-    );
+    ));
   }
 
   toJSON(): JsonObject {
@@ -168,9 +168,8 @@ export class Targets implements Common {
   readonly delegations?: Delegations;
 
   constructor(f: TargetsFields) {
-    checkCommon(f);
+    this.expires = checkCommon(f);
     this.version = f.version;
-    this.expires = f.expires;
     this.specVersion = f.specVersion ?? SPEC_VERSION;
     this.extra = f.extra ?? {};
     this.targets = f.targets ?? new Map();
@@ -193,9 +192,7 @@ export class Targets implements Common {
 
   toJSON(): JsonObject {
     const targets: JsonObject = {};
-    for (const [path, t] of this.targets) {
-      Object.defineProperty(targets, path, { value: t.toJSON(), enumerable: true, writable: true, configurable: true });
-    }
+    for (const [path, t] of this.targets) setField(targets, path, t.toJSON());
     const out: JsonObject = { ...commonJSON("targets", this), targets };
     if (this.delegations) out.delegations = this.delegations.toJSON();
     return out;

@@ -19,9 +19,8 @@ export class Timestamp implements Common {
   readonly snapshotMeta: MetaFile;
 
   constructor(f: TimestampFields) {
-    checkCommon(f);
+    this.expires = checkCommon(f);
     this.version = f.version;
-    this.expires = f.expires;
     this.specVersion = f.specVersion ?? SPEC_VERSION;
     this.extra = f.extra ?? {};
     this.snapshotMeta = f.snapshotMeta;

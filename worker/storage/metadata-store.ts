@@ -14,6 +14,8 @@ export interface StoredFile {
   /** R2's etag of the stored object: the compare-and-swap token. */
   readonly etag: string;
   readonly uploaded: Date;
+  /** R2 custom metadata; on timestamp.json it carries the writer's bookkeeping (see TimestampNotes). */
+  readonly custom: Record<string, string>;
 }
 
 export interface FileInfo {
@@ -27,8 +29,8 @@ export function fileInfo(object: { customMetadata?: Record<string, string> }): F
   return { length: Number(m.length), sha256: m.sha256 };
 }
 
-async function putOptions(bytes: Uint8Array, onlyIf?: R2Conditional) {
-  const info = { length: String(bytes.length), sha256: sha256Hex(bytes) };
+async function putOptions(bytes: Uint8Array, onlyIf?: R2Conditional, notes: Record<string, string> = {}) {
+  const info = { ...notes, length: String(bytes.length), sha256: sha256Hex(bytes) };
   const options: R2PutOptions = {
     httpMetadata: { contentType: "application/json", contentEncoding: "gzip" },
     customMetadata: info,
@@ -43,7 +45,12 @@ export class MetadataStore {
   async read(name: string): Promise<StoredFile | null> {
     const object = await this.bucket.get(metadataKey(name));
     if (!object) return null;
-    return { bytes: await gunzip(new Uint8Array(await object.arrayBuffer())), etag: object.etag, uploaded: object.uploaded };
+    return {
+      bytes: await gunzip(new Uint8Array(await object.arrayBuffer())),
+      etag: object.etag,
+      uploaded: object.uploaded,
+      custom: object.customMetadata ?? {},
+    };
   }
 
   /** Create-if-absent: false when a file of that name exists already (versioned files are immutable). */
@@ -56,8 +63,9 @@ export class MetadataStore {
    * The commit point: replace `timestamp.json` only if it still has `etag` (or, with null, only if
    * there is none yet). False when another writer committed first.
    */
-  async swapTimestamp(bytes: Uint8Array, etag: string | null): Promise<boolean> {
-    const { body, options } = await putOptions(bytes, etag === null ? { etagDoesNotMatch: "*" } : { etagMatches: etag });
+  async swapTimestamp(bytes: Uint8Array, etag: string | null, notes: Record<string, string> = {}): Promise<boolean> {
+    const onlyIf = etag === null ? { etagDoesNotMatch: "*" } : { etagMatches: etag };
+    const { body, options } = await putOptions(bytes, onlyIf, notes);
     return (await this.bucket.put(metadataKey("timestamp.json"), body, options)) !== null;
   }
 

@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Updater } from "tuf-js";
+
+/**
+ * A real TUF client (tuf-js) against a running Worker: trusts `rootBytes`, refreshes, and can look up
+ * and download targets through /targets (302) and /files, verifying length and hashes.
+ */
+export class TufClient {
+  readonly dir = mkdtempSync(join(tmpdir(), "tuf-edge-client-"));
+  private readonly updater: Updater;
+
+  constructor(baseUrl: string, rootBytes: Uint8Array | string) {
+    writeFileSync(join(this.dir, "root.json"), rootBytes);
+    this.updater = new Updater({
+      metadataBaseUrl: `${baseUrl}/metadata`,
+      targetBaseUrl: `${baseUrl}/targets`,
+      metadataDir: this.dir,
+      targetDir: this.dir,
+    });
+  }
+
+  refresh(): Promise<void> {
+    return this.updater.refresh();
+  }
+
+  /** Refreshes, then looks the path up through the bins; null when it is not published. */
+  async targetInfo(path: string) {
+    await this.refresh();
+    return (await this.updater.getTargetInfo(path)) ?? null;
+  }
+
+  /** Refreshes, finds and downloads the target; returns its verified bytes. */
+  async download(path: string): Promise<Buffer> {
+    const info = await this.targetInfo(path);
+    if (!info) throw new Error(`${path} is not published`);
+    const file = join(this.dir, `download-${Math.random().toString(16).slice(2)}`);
+    await this.updater.downloadTarget(info, file);
+    return readFileSync(file);
+  }
+
+  /** The trusted metadata the client holds on disk (e.g. `timestamp`, `root`). */
+  trusted(role: string): any {
+    return JSON.parse(readFileSync(join(this.dir, `${role}.json`), "utf8"));
+  }
+
+  close() {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

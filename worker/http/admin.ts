@@ -1,0 +1,188 @@
+import { type Context, Hono } from "hono";
+import { FieldError } from "../../shared/errors.js";
+import { fromUtf8, sha256 } from "../../shared/encoding.js";
+import { readObject } from "../../shared/json.js";
+import { Metadata } from "../../shared/metadata/metadata.js";
+import type { Root } from "../../shared/metadata/root.js";
+import type { Targets } from "../../shared/metadata/targets.js";
+import { checkTargetPath } from "../../shared/upload.js";
+import type { AppEnv } from "../env.js";
+import { binSteps } from "../publish/jobs.js";
+import { verifyBootstrap, verifyNextRoot, verifyTargets } from "../publish/offline.js";
+import { onlineSigners } from "../publish/signers.js";
+import { type RepoState, loadState } from "../publish/state.js";
+import type { Job } from "../storage/jobs.js";
+import { JobStore } from "../storage/jobs.js";
+import { MetadataStore } from "../storage/metadata-store.js";
+import { newUploadId } from "../storage/uploads.js";
+import { errorResponse, readBody, rejectInput } from "./errors.js";
+
+type AdminContext = Context<AppEnv>;
+
+/**
+ * Admin operations (bearer ADMIN_TOKEN). Offline-signed metadata is verified here, whatever the
+ * token (invariant 7); the work itself — and every signature — happens in the queue consumer.
+ */
+export const adminRoutes = new Hono<AppEnv>();
+
+function sameSecret(a: string, b: string): boolean {
+  const x = sha256(a);
+  const y = sha256(b);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
+  return diff === 0 && b.length > 0;
+}
+
+adminRoutes.use("/v1/admin/*", async (c, next) => {
+  const token = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
+  if (!token || !sameSecret(token, c.env.ADMIN_TOKEN ?? "")) {
+    return errorResponse(c, 401, "missing or wrong bearer token (ADMIN_TOKEN)");
+  }
+  await next();
+});
+
+async function jsonBody(req: Request): Promise<Record<string, unknown>> {
+  const body = await readBody(req, 8 * 1024 * 1024);
+  if (!body) throw new FieldError("", "body is larger than 8 MiB");
+  try {
+    return readObject(JSON.parse(fromUtf8(body)), "");
+  } catch (e) {
+    throw e instanceof FieldError ? e : new FieldError("", "body is not valid JSON");
+  }
+}
+
+/** Starts a job and queues its first step; 409 while another is under way. */
+async function startJob(c: AdminContext, job: Omit<Job, "id" | "started" | "done">) {
+  const full: Job = { ...job, id: newUploadId(), started: new Date(c.get("now")).toISOString(), done: 0 };
+  if (!(await new JobStore(c.env.METADATA).start(full))) return null;
+  await c.env.UPLOADS.send({ kind: "job", job: full.id, step: 0 });
+  return full;
+}
+
+const busy = (c: AdminContext) => errorResponse(c, 409, "another admin job is under way; see GET /v1/status");
+
+adminRoutes.post("/v1/admin/bootstrap", async (c) => {
+  let checked;
+  try {
+    const body = await jsonBody(c.req.raw);
+    checked = verifyBootstrap(body.root, body.targets, await onlineSigners(c.env), c.get("now"));
+  } catch (e) {
+    return rejectInput(c, e);
+  }
+  if (await c.env.METADATA.head("metadata/timestamp.json")) return errorResponse(c, 409, "a repository is published already");
+  const job = await startJob(c, {
+    kind: "bootstrap",
+    steps: binSteps(checked.bins.bitLength) + 1,
+    root: checked.root.toJSON(),
+    targets: checked.targets.toJSON(),
+  });
+  if (!job) return busy(c);
+  return c.json({ job: job.id, kind: job.kind, steps: job.steps, bins: checked.bins.numberOfBins }, 202);
+});
+
+async function currentRoot(store: MetadataStore, state: RepoState) {
+  const file = await store.read(`${state.notes.rootVersion}.root.json`);
+  if (!file) throw new Error(`root ${state.notes.rootVersion} is missing from storage`);
+  return Metadata.parse(file.bytes, "root");
+}
+
+const onlineKeyids = (root: Metadata<Root>, targets: Metadata<Targets>) =>
+  [root.signed.roles.timestamp.keyids, root.signed.roles.snapshot.keyids, targets.signed.delegations?.succinctRoles?.keyids ?? []]
+    .map((ids) => [...ids].sort().join(","))
+    .join("|");
+
+/**
+ * A new root version and/or a new targets version. When the online keys change, every bin is
+ * re-signed first (the Worker signs with ONLINE_KEY and ONLINE_KEY_NEXT), so that no client fails
+ * at any moment of the rotation.
+ */
+async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: unknown) {
+  const store = new MetadataStore(c.env.METADATA);
+  const state = await loadState(store);
+  if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
+  const now = c.get("now");
+  const signers = await onlineSigners(c.env);
+  let root, targets;
+  try {
+    const old = await currentRoot(store, state);
+    root = rootJson === undefined ? undefined : verifyNextRoot(rootJson, old.signed, now);
+    const trustedRoot = (root ?? old).signed;
+    if (targetsJson !== undefined) {
+      targets = verifyTargets(targetsJson, trustedRoot, signers, now).targets;
+      const current = state.targets.signed.version;
+      if (targets.signed.version <= current) throw new FieldError("targets.signed.version", `must be greater than the current ${current}`);
+    } else {
+      // The targets now published must still verify under the new root.
+      verifyTargets(state.targets.toJSON(), trustedRoot, signers, now);
+    }
+    const resign = onlineKeyids(root ?? old, targets ?? state.targets) !== onlineKeyids(old, state.targets);
+    const job = await startJob(c, {
+      kind: "publish",
+      steps: (resign ? binSteps(state.bins.bitLength) : 0) + 1,
+      resign,
+      ...(root ? { root: root.toJSON() } : {}),
+      ...(targets ? { targets: targets.toJSON() } : {}),
+    });
+    if (!job) return busy(c);
+    return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign }, 202);
+  } catch (e) {
+    if (e instanceof FieldError && e.field.startsWith("targets") && targetsJson === undefined) {
+      return errorResponse(c, 400, `the published targets does not verify under the new root (${e.message}); submit a new targets version with it`, { field: "targets" });
+    }
+    return rejectInput(c, e);
+  }
+}
+
+adminRoutes.post("/v1/admin/root", async (c) => {
+  let body;
+  try {
+    body = await jsonBody(c.req.raw);
+    if (body.root === undefined) throw new FieldError("root", "is required");
+  } catch (e) {
+    return rejectInput(c, e);
+  }
+  return publishOffline(c, body.root, body.targets);
+});
+
+adminRoutes.post("/v1/admin/targets", async (c) => {
+  let body;
+  try {
+    body = await jsonBody(c.req.raw);
+    if (body.targets === undefined) throw new FieldError("targets", "is required");
+  } catch (e) {
+    return rejectInput(c, e);
+  }
+  return publishOffline(c, undefined, body.targets);
+});
+
+/** Re-sign every bin with the Worker's online keys (what a rotation costs; also a repair tool). */
+adminRoutes.post("/v1/admin/resign", async (c) => {
+  const state = await loadState(new MetadataStore(c.env.METADATA));
+  if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
+  const job = await startJob(c, { kind: "publish", steps: binSteps(state.bins.bitLength) + 1, resign: true });
+  if (!job) return busy(c);
+  return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign: true }, 202);
+});
+
+/**
+ * Local development: store a package file and send the notification R2 sends in production, so
+ * the consumer publishes it with the length and hash of the stored bytes.
+ */
+adminRoutes.put("/v1/admin/files/*", async (c) => {
+  let key: string;
+  try {
+    key = checkTargetPath(decodeURIComponent(new URL(c.req.url).pathname.slice("/v1/admin/files/".length)), "path");
+  } catch (e) {
+    return e instanceof URIError ? errorResponse(c, 400, "path is not valid percent-encoded UTF-8", { field: "path" }) : rejectInput(c, e);
+  }
+  const object = (await c.env.PACKAGES.put(key, c.req.raw.body ?? new Uint8Array()))!;
+  await c.env.UPLOADS.send({
+    account: "local",
+    action: "PutObject",
+    bucket: "tuf-edge-packages",
+    object: { key, size: object.size, eTag: object.etag },
+    eventTime: new Date(c.get("now")).toISOString(),
+  });
+  return c.json({ key, size: object.size, etag: object.etag }, 202);
+});
+

@@ -1,0 +1,57 @@
+import { Hono } from "hono";
+import { FieldError } from "../../shared/errors.js";
+import { fromUtf8 } from "../../shared/encoding.js";
+import { parseUploadRequest } from "../../shared/upload.js";
+import { verifyWebhook } from "../../shared/webhook.js";
+import type { AppEnv } from "../env.js";
+import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
+import { errorResponse, readBody, rejectInput } from "./errors.js";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Targets plus removals in one request: each may touch a bin, and one commit is bounded. */
+export const MAX_ENTRIES = 2000;
+
+/** The upload webhook (contract.md, "Webhook") and upload status. Validates and queues; never signs. */
+export const uploadRoutes = new Hono<AppEnv>();
+
+uploadRoutes.post("/v1/uploads", async (c) => {
+  const body = await readBody(c.req.raw, MAX_BODY_BYTES);
+  if (!body) return errorResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`);
+  const ok = await verifyWebhook(
+    c.env.WEBHOOK_SECRET,
+    c.req.header("x-webhook-timestamp"),
+    body,
+    c.req.header("x-webhook-signature"),
+    c.get("now"),
+  );
+  if (!ok) return errorResponse(c, 401, "missing, wrong or stale signature (X-Webhook-Timestamp within 300 s, X-Webhook-Signature sha256=<hmac>)");
+  let request;
+  try {
+    let json: unknown;
+    try {
+      json = JSON.parse(fromUtf8(body));
+    } catch {
+      throw new FieldError("", "body is not valid UTF-8 JSON");
+    }
+    request = parseUploadRequest(json);
+    if (request.targets.length + request.remove.length > MAX_ENTRIES) {
+      throw new FieldError("targets", `at most ${MAX_ENTRIES} targets and removals in one request`);
+    }
+  } catch (e) {
+    return rejectInput(c, e);
+  }
+  const id = newUploadId();
+  const uploads = new UploadStore(c.env.METADATA);
+  await uploads.put({ id, state: "queued", received: new Date(c.get("now")).toISOString(), request });
+  await c.env.UPLOADS.send({ kind: "upload", id });
+  return c.json({ id, accepted: request.targets.length + request.remove.length }, 202);
+});
+
+uploadRoutes.get("/v1/uploads/:id", async (c) => {
+  const id = c.req.param("id");
+  if (!isUploadId(id)) return errorResponse(c, 404, "no such upload");
+  const record = await new UploadStore(c.env.METADATA).get(id);
+  if (!record) return errorResponse(c, 404, "no such upload");
+  const { request, ...rest } = record;
+  return c.json({ ...rest, targets: request.targets.length, remove: request.remove.length });
+});

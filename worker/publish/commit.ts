@@ -1,0 +1,166 @@
+import { canonicalJson } from "../../shared/canonical.js";
+import { utf8, sha256Hex, toHex } from "../../shared/encoding.js";
+import type { Signer } from "../../shared/keys.js";
+import { MetaFile, type TargetFile } from "../../shared/metadata/files.js";
+import type { Signed } from "../../shared/metadata/metadata.js";
+import { Snapshot } from "../../shared/metadata/snapshot.js";
+import { Targets } from "../../shared/metadata/targets.js";
+import { Timestamp } from "../../shared/metadata/timestamp.js";
+import type { Clock } from "../../shared/time.js";
+import type { Config } from "../env.js";
+import type { MetadataStore } from "../storage/metadata-store.js";
+import { type RepoState, type TimestampNotes, loadState, notesToCustom, readTargetsRole, roleVersion } from "./state.js";
+
+export interface PublishContext {
+  readonly store: MetadataStore;
+  readonly signers: readonly Signer[];
+  readonly config: Config;
+  readonly clock: Clock;
+  /** Waits (real time) so that timestamp.json is written at most once a second. */
+  readonly waitForSlot?: (lastWrite: Date) => Promise<void>;
+}
+
+/** A bin's new target list, given its current one. */
+export type BinEdit = (current: ReadonlyMap<string, TargetFile>) => Map<string, TargetFile>;
+
+export interface CommitPlan {
+  /** Bins that get a new version (an identity edit renews a bin). */
+  readonly bins: ReadonlyMap<string, BinEdit>;
+  /** An offline-signed targets role that this commit publishes. */
+  readonly targets?: { readonly version: number; readonly bytes: Uint8Array };
+  readonly notes?: Partial<TimestampNotes>;
+  /** Sign a new snapshot even if no role changed (renewal). Any bin or targets change implies it. */
+  readonly renewSnapshot?: boolean;
+  /** Sign a new timestamp even if nothing else changed (renewal). */
+  readonly renewTimestamp?: boolean;
+}
+
+const isEmpty = (p: CommitPlan) => p.bins.size === 0 && !p.targets && !p.notes && !p.renewSnapshot && !p.renewTimestamp;
+
+export interface Committed {
+  readonly timestampVersion: number;
+  readonly snapshotVersion: number;
+  /** New version of each re-signed bin. */
+  readonly bins: ReadonlyMap<string, number>;
+}
+
+/** Signs `signed` and returns the served bytes, encoding the canonical JSON once. */
+export async function signFile(signed: Signed, signers: readonly Signer[]): Promise<Uint8Array> {
+  const body = canonicalJson(signed.toJSON());
+  const bytes = utf8(body);
+  const sigs = await Promise.all(signers.map(async (s) => ({ keyid: s.key.keyid, sig: toHex(await s.sign(bytes)) })));
+  // Canonical order of the envelope's keys: "signatures" < "signed".
+  return utf8(`{"signatures":${canonicalJson(sigs)},"signed":${body}}`);
+}
+
+/**
+ * Writes `<v>.<role>.json` create-if-absent, starting at `version`. A file of that name may exist
+ * already, from an attempt that crashed before its commit or lost a race; it is never overwritten
+ * (invariant 2): the next version is taken instead. Returns the version written.
+ */
+async function createVersioned(store: MetadataStore, role: string, version: number, build: (v: number) => Promise<Uint8Array>) {
+  for (let v = version; v < version + 1000; v++) {
+    const bytes = await build(v);
+    if (await store.create(`${v}.${role}.json`, bytes)) return { version: v, bytes };
+  }
+  throw new Error(`could not find a free version of ${role} after ${version}`);
+}
+
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan, now: number) {
+  const written = await mapBounded([...plan.bins], 16, async ([name, edit]) => {
+    const current = roleVersion(state, name);
+    const old = (await readTargetsRole(ctx.store, name, current)).signed;
+    const targets = edit(old.targets);
+    const { version } = await createVersioned(ctx.store, name, current + 1, (v) =>
+      signFile(new Targets({ version: v, expires: now + ctx.config.binsExpiry, specVersion: old.specVersion, extra: old.extra, targets }), ctx.signers),
+    );
+    return [name, version] as const;
+  });
+  return new Map(written);
+}
+
+async function publishTargets(store: MetadataStore, targets: { version: number; bytes: Uint8Array }) {
+  const name = `${targets.version}.targets.json`;
+  if (await store.create(name, targets.bytes)) return;
+  const existing = await store.read(name);
+  if (!existing || sha256Hex(existing.bytes) !== sha256Hex(targets.bytes)) {
+    throw new Error(`${name} exists with other content; a targets version is immutable`);
+  }
+}
+
+/**
+ * One attempt: new bins, then snapshot (both create-if-absent), then timestamp.json by
+ * compare-and-swap — the commit point (invariant 1). Null when another writer committed first.
+ */
+async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan): Promise<Committed | null> {
+  const now = ctx.clock();
+  const bins = await writeBins(ctx, state, plan, now);
+  if (plan.targets) await publishTargets(ctx.store, plan.targets);
+
+  const ts = state.timestamp.signed;
+  let snapshotMeta = ts.snapshotMeta;
+  if (bins.size > 0 || plan.targets || plan.renewSnapshot) {
+    const meta = new Map(state.snapshot.signed.meta);
+    for (const [name, version] of bins) meta.set(`${name}.json`, new MetaFile(version));
+    if (plan.targets) meta.set("targets.json", new MetaFile(plan.targets.version));
+    const old = state.snapshot.signed;
+    const snapshot = await createVersioned(ctx.store, "snapshot", old.version + 1, (v) =>
+      signFile(new Snapshot({ version: v, expires: now + ctx.config.snapshotExpiry, specVersion: old.specVersion, extra: old.extra, meta }), ctx.signers),
+    );
+    snapshotMeta = new MetaFile(snapshot.version, snapshot.bytes.length, { sha256: sha256Hex(snapshot.bytes) });
+  }
+
+  const timestamp = new Timestamp({
+    version: ts.version + 1,
+    expires: now + ctx.config.timestampExpiry,
+    specVersion: ts.specVersion,
+    extra: ts.extra,
+    snapshotMeta,
+  });
+  const bytes = await signFile(timestamp, ctx.signers);
+  await ctx.waitForSlot?.(state.uploaded);
+  const notes = notesToCustom({ ...state.notes, ...plan.notes });
+  if (!(await ctx.store.swapTimestamp(bytes, state.etag, notes))) return null;
+  return { timestampVersion: timestamp.version, snapshotVersion: snapshotMeta.version, bins };
+}
+
+export interface CommitOutcome<T> {
+  readonly committed: Committed | null;
+  /** What the planner decided on the state that was committed (or on the last one, if nothing was). */
+  readonly decision: T;
+  readonly state: RepoState;
+}
+
+/**
+ * The single writer's loop: plan on the current state, write, swap the timestamp; on a lost race,
+ * re-read and plan again (invariant 4). An empty plan commits nothing.
+ */
+export async function commit<T>(
+  ctx: PublishContext,
+  planner: (state: RepoState) => Promise<{ plan: CommitPlan; decision: T }>,
+  maxAttempts = 10,
+): Promise<CommitOutcome<T>> {
+  for (let i = 0; i < maxAttempts; i++) {
+    const state = await loadState(ctx.store);
+    if (!state) throw new Error("no repository is published yet (bootstrap first)");
+    const { plan, decision } = await planner(state);
+    if (isEmpty(plan)) return { committed: null, decision, state };
+    const committed = await attempt(ctx, state, plan);
+    if (committed) return { committed, decision, state };
+  }
+  throw new Error(`lost the timestamp race ${maxAttempts} times in a row`);
+}
+

@@ -1,0 +1,136 @@
+import { FieldError } from "../../shared/errors.js";
+import { toHex } from "../../shared/encoding.js";
+import { checkTargetPath } from "../../shared/upload.js";
+import type { UploadRecord, UploadStore } from "../storage/uploads.js";
+import type { JobContext } from "./jobs.js";
+import { runJobStep } from "./jobs.js";
+import type { QueueMessage, R2EventMessage } from "./messages.js";
+import { loadState } from "./state.js";
+import { type Upload, binsOf, publishUploads } from "./uploads.js";
+
+/** Bins one commit may touch: each costs about three R2 operations, of 10,000 per invocation. */
+export const MAX_BINS_PER_COMMIT = 2500;
+
+export interface ConsumerContext extends JobContext {
+  readonly uploads: UploadStore;
+  readonly packages: R2Bucket;
+}
+
+const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
+
+/** Length and SHA-256 computed from the bytes in R2, streaming (invariant 8). */
+async function hashObject(packages: R2Bucket, key: string) {
+  const object = await packages.get(key);
+  if (!object) return null;
+  const digest = new crypto.DigestStream("SHA-256");
+  await object.body.pipeTo(digest);
+  return { length: object.size, sha256: toHex(new Uint8Array(await digest.digest)) };
+}
+
+const CREATED = new Set(["PutObject", "CopyObject", "CompleteMultipartUpload"]);
+
+/** An R2 object-created notification becomes an upload of that object under its key. */
+async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Promise<UploadRecord | null> {
+  if (!CREATED.has(event.action)) {
+    log("r2-event-ignored", { action: event.action, key: event.object.key, why: "removal is explicit (POST /v1/uploads with remove)" });
+    return null;
+  }
+  const key = event.object.key;
+  const id = `r2-${toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${key}\n${event.object.eTag ?? ""}`)))).slice(0, 32)}`;
+  const base = { id, received: event.eventTime, request: { targets: [], remove: [] } };
+  try {
+    checkTargetPath(key, "object.key");
+  } catch (e) {
+    return { ...base, state: "rejected", rejected: [{ path: key, reason: (e as FieldError).message }] };
+  }
+  const hashed = await hashObject(ctx.packages, key);
+  if (!hashed) return { ...base, state: "rejected", rejected: [{ path: key, reason: "object no longer exists" }] };
+  return { ...base, state: "queued", request: { targets: [{ path: key, length: hashed.length, hashes: { sha256: hashed.sha256 } }], remove: [] } };
+}
+
+/** The queue consumer: the single writer (max_concurrency 1). Jobs first, then uploads in one commit. */
+export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMessage>): Promise<void> {
+  const pending: { message: Message<QueueMessage>; record: UploadRecord }[] = [];
+  for (const message of batch.messages) {
+    const body = message.body;
+    if (body.kind === "job") {
+      try {
+        await runJobStep(ctx, body);
+        message.ack();
+      } catch (e) {
+        log("job-step-failed", { job: body.job, step: body.step, error: (e as Error).message });
+        message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
+      }
+      continue;
+    }
+    const record = body.kind === "upload" ? await ctx.uploads.get(body.id) : await uploadFromEvent(ctx, body);
+    if (record?.state === "rejected" && body.kind !== "upload") await ctx.uploads.put(record);
+    if (!record || record.state !== "queued") {
+      message.ack(); // already decided, or nothing to publish
+      continue;
+    }
+    pending.push({ message, record });
+  }
+  if (pending.length === 0) return;
+  const state = await loadState(ctx.store);
+  if (!state) {
+    for (const { message } of pending) message.retry({ delaySeconds: 5 });
+    log("uploads-waiting", { count: pending.length, why: "no repository is published yet" });
+    return;
+  }
+
+  // Bounded work (invariant 9): what does not fit this commit waits for the next batch.
+  const binFor = (path: string) => state.bins.binFor(path);
+  const chosen: typeof pending = [];
+  const touched = new Set<string>();
+  for (const p of pending) {
+    const bins = binsOf({ id: p.record.id, ...p.record.request }, binFor);
+    const added = [...bins].filter((b) => !touched.has(b)).length;
+    if (chosen.length > 0 && touched.size + added > MAX_BINS_PER_COMMIT) {
+      p.message.retry();
+      continue;
+    }
+    bins.forEach((b) => touched.add(b));
+    chosen.push(p);
+  }
+
+  const uploads: Upload[] = chosen.map(({ record }) => ({ id: record.id, ...record.request }));
+  try {
+    const { results, committed } = await publishUploads(ctx, uploads);
+    const now = new Date(ctx.clock()).toISOString();
+    await Promise.all(
+      chosen.map(({ record }) => {
+        const r = results.get(record.id)!;
+        if (r.state === "rejected") log("upload-rejected", { id: record.id, rejected: r.rejected });
+        return ctx.uploads.put(r.state === "published" ? { ...record, state: "published", snapshotVersion: r.snapshotVersion, published: now } : { ...record, state: "rejected", rejected: r.rejected });
+      }),
+    );
+    chosen.forEach(({ message }) => message.ack());
+    if (committed) {
+      log("commit", { timestamp: committed.timestampVersion, snapshot: committed.snapshotVersion, bins: committed.bins.size, uploads: chosen.length });
+    }
+  } catch (e) {
+    const error = (e as Error).message;
+    log("commit-failed", { error, uploads: chosen.length });
+    await Promise.allSettled(chosen.map(({ record }) => ctx.uploads.put({ ...record, lastError: error })));
+    chosen.forEach(({ message }) => message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) }));
+  }
+}
+
+/** The dead-letter queue: uploads that never succeeded are recorded as rejected, with the last error. */
+export async function consumeDeadLetters(ctx: ConsumerContext, batch: MessageBatch<QueueMessage>): Promise<void> {
+  for (const message of batch.messages) {
+    const body = message.body;
+    if (body.kind === "upload") {
+      const record = await ctx.uploads.get(body.id);
+      if (record?.state === "queued") {
+        const reason = `gave up after ${message.attempts} attempts: ${record.lastError ?? "unknown error"}`;
+        await ctx.uploads.put({ ...record, state: "rejected", rejected: record.request.targets.map((t) => ({ path: t.path, reason })) });
+        log("upload-dead-lettered", { id: body.id, reason });
+      }
+    } else {
+      log("dead-letter", { message: body });
+    }
+    message.ack();
+  }
+}

@@ -1,0 +1,116 @@
+import { allBinNames } from "../../shared/bins.js";
+import { MetaFile } from "../../shared/metadata/files.js";
+import { Metadata } from "../../shared/metadata/metadata.js";
+import { Snapshot } from "../../shared/metadata/snapshot.js";
+import { Targets } from "../../shared/metadata/targets.js";
+import { Timestamp } from "../../shared/metadata/timestamp.js";
+import { sha256Hex } from "../../shared/encoding.js";
+import type { Job, JobStore } from "../storage/jobs.js";
+import { type PublishContext, commit, signFile } from "./commit.js";
+import type { JobMessage } from "./messages.js";
+import { notesToCustom } from "./state.js";
+
+/** Bins created or re-signed per step: about 2 R2 operations each, well inside one invocation's limits. */
+export const BINS_PER_STEP = 2048;
+
+export interface JobContext extends PublishContext {
+  readonly jobs: JobStore;
+  /** Queues the next step, optionally after a delay (seconds). */
+  readonly enqueue: (message: JobMessage, delaySeconds?: number) => Promise<void>;
+  /** How long a cached timestamp.json may still be served: TIMESTAMP_MAX_AGE plus a margin. */
+  readonly cacheDrainSeconds: number;
+}
+
+const binSlice = (bits: number, prefix: string, step: number) =>
+  allBinNames(bits, prefix).slice(step * BINS_PER_STEP, (step + 1) * BINS_PER_STEP);
+export const binSteps = (bits: number) => Math.ceil(2 ** bits / BINS_PER_STEP);
+
+function parsedOffline(job: Job) {
+  const root = job.root === undefined ? undefined : Metadata.fromJSON(job.root, "root");
+  const targets = job.targets === undefined ? undefined : Metadata.fromJSON(job.targets, "targets");
+  return { root, targets };
+}
+
+/** Bootstrap step: create version 1 of a slice of bins (nothing refers to them until the last step). */
+async function createBins(ctx: JobContext, bits: number, prefix: string, step: number) {
+  const now = ctx.clock();
+  const empty = new Targets({ version: 1, expires: now + ctx.config.binsExpiry });
+  const bytes = await Promise.all(binSlice(bits, prefix, step).map(async (name) => [name, await signFile(empty, ctx.signers)] as const));
+  // An existing file is this bootstrap's own, from a delivery that did not finish.
+  for (let i = 0; i < bytes.length; i += 32) {
+    await Promise.all(bytes.slice(i, i + 32).map(([name, b]) => ctx.store.create(`1.${name}.json`, b)));
+  }
+}
+
+/** Last bootstrap step: root, targets, snapshot v1 over every bin, then timestamp v1 — the commit. */
+async function publishFirstVersion(ctx: JobContext, job: Job) {
+  const { root, targets } = parsedOffline(job);
+  const bins = targets!.signed.delegations!.succinctRoles!;
+  await ctx.store.create("1.root.json", root!.toBytes());
+  await ctx.store.create(`${targets!.signed.version}.targets.json`, targets!.toBytes());
+  const now = ctx.clock();
+  const meta = new Map([["targets.json", new MetaFile(targets!.signed.version)]]);
+  for (const name of allBinNames(bins.bitLength, bins.namePrefix)) meta.set(`${name}.json`, new MetaFile(1));
+  const snapshotBytes = await signFile(new Snapshot({ version: 1, expires: now + ctx.config.snapshotExpiry, meta }), ctx.signers);
+  await ctx.store.create("1.snapshot.json", snapshotBytes);
+  const timestamp = new Timestamp({
+    version: 1,
+    expires: now + ctx.config.timestampExpiry,
+    snapshotMeta: new MetaFile(1, snapshotBytes.length, { sha256: sha256Hex(snapshotBytes) }),
+  });
+  await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor: 0 }));
+}
+
+/** Re-signs a slice of bins in one commit, with every online key the Worker holds. */
+async function resignBins(ctx: JobContext, step: number) {
+  await commit(ctx, async (state) => {
+    const names = binSlice(state.bins.bitLength, state.bins.namePrefix, step);
+    return { plan: { bins: new Map(names.map((n) => [n, (current) => new Map(current)])) }, decision: null };
+  });
+}
+
+/** Publish's last step: the new targets (if any) in a commit, then the new root version. */
+async function publishOffline(ctx: JobContext, job: Job) {
+  const { root, targets } = parsedOffline(job);
+  await commit(ctx, async (state) => {
+    const plan = {
+      bins: new Map(),
+      targets: targets && targets.signed.version > state.snapshot.signed.meta.get("targets.json")!.version
+        ? { version: targets.signed.version, bytes: targets.toBytes() }
+        : undefined,
+      notes: root ? { rootVersion: Math.max(state.notes.rootVersion, root.signed.version) } : undefined,
+      renewSnapshot: true,
+    };
+    return { plan, decision: null };
+  });
+  // A root version is visible once its file exists; the files it replaces stay forever.
+  if (root) await ctx.store.create(`${root.signed.version}.root.json`, root.toBytes());
+}
+
+/**
+ * Runs one step of the current job and queues the next. A message for another job, or for a step
+ * already done (re-delivery), changes nothing.
+ */
+export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<void> {
+  const current = await ctx.jobs.get();
+  const job = current?.job;
+  if (!job || job.id !== message.job || job.finished || message.step !== job.done) return;
+  const last = message.step === job.steps - 1;
+  if (job.kind === "bootstrap") {
+    const bins = parsedOffline(job).targets!.signed.delegations!.succinctRoles!;
+    if (last) await publishFirstVersion(ctx, job);
+    else await createBins(ctx, bins.bitLength, bins.namePrefix, message.step);
+  } else if (last) {
+    await publishOffline(ctx, job);
+  } else {
+    await resignBins(ctx, message.step);
+  }
+  const done = job.done + 1;
+  await ctx.jobs.update({ ...job, done, ...(last ? { finished: new Date(ctx.clock()).toISOString() } : {}) });
+  if (!last) {
+    // Before a new root with other online keys appears, every timestamp a cache may still serve must
+    // carry the new key's signature too (all online files are dual-signed by now).
+    const delay = job.kind === "publish" && done === job.steps - 1 && job.resign ? ctx.cacheDrainSeconds : 0;
+    await ctx.enqueue({ kind: "job", job: job.id, step: done }, delay);
+  }
+}

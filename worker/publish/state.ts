@@ -1,0 +1,103 @@
+import { VerificationError } from "../../shared/errors.js";
+import { Metadata } from "../../shared/metadata/metadata.js";
+import type { Snapshot } from "../../shared/metadata/snapshot.js";
+import type { SuccinctRoles, Targets } from "../../shared/metadata/targets.js";
+import type { Timestamp } from "../../shared/metadata/timestamp.js";
+import type { MetadataStore } from "../storage/metadata-store.js";
+
+/** The writer's bookkeeping, kept in timestamp.json's R2 custom metadata so it commits atomically. */
+export interface TimestampNotes {
+  /** The newest root version published. */
+  rootVersion: number;
+  /** Bin renewal position: a counter that only grows; bin = cursor mod 2^bits (see renew.ts). */
+  renewCursor: number;
+}
+
+export function readNotes(custom: Record<string, string>): TimestampNotes {
+  return { rootVersion: Number(custom.rootVersion ?? 1), renewCursor: Number(custom.renewCursor ?? 0) };
+}
+
+export const notesToCustom = (n: TimestampNotes): Record<string, string> => ({
+  rootVersion: String(n.rootVersion),
+  renewCursor: String(n.renewCursor),
+});
+
+/** The published repository as the single writer sees it: everything the current timestamp reaches. */
+export interface RepoState {
+  readonly timestamp: Metadata<Timestamp>;
+  readonly etag: string;
+  /** When timestamp.json was last written (R2 allows one write per second per key). */
+  readonly uploaded: Date;
+  readonly notes: TimestampNotes;
+  readonly snapshot: Metadata<Snapshot>;
+  readonly targets: Metadata<Targets>;
+  readonly bins: SuccinctRoles;
+}
+
+/**
+ * Versioned files never change (invariant 2), so parsed copies are cached by name for the life of the
+ * isolate; the bounded map keeps memory flat.
+ */
+class ParsedCache<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly limit: number) {}
+  get(key: string): T | undefined {
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+  set(key: string, value: T): void {
+    this.entries.set(key, value);
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+const snapshots = new ParsedCache<Metadata<Snapshot>>(2);
+const targetsRoles = new ParsedCache<Metadata<Targets>>(4);
+const bins = new ParsedCache<Metadata<Targets>>(128);
+
+async function readVersioned<T>(store: MetadataStore, cache: ParsedCache<T>, name: string, parse: (b: Uint8Array) => T): Promise<T> {
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const file = await store.read(name);
+  if (!file) throw new VerificationError("missing", `${name} is referenced but not stored`);
+  const parsed = parse(file.bytes);
+  cache.set(name, parsed);
+  return parsed;
+}
+
+export const readTargetsRole = (store: MetadataStore, name: string, version: number) =>
+  readVersioned(store, name.startsWith("bins-") ? bins : targetsRoles, `${version}.${name}.json`, (b) => Metadata.parse(b, "targets"));
+
+/** Null when nothing is published yet. */
+export async function loadState(store: MetadataStore): Promise<RepoState | null> {
+  const file = await store.read("timestamp.json");
+  if (!file) return null;
+  const timestamp = Metadata.parse(file.bytes, "timestamp");
+  const snapshot = await readVersioned(store, snapshots, `${timestamp.signed.snapshotMeta.version}.snapshot.json`, (b) =>
+    Metadata.parse(b, "snapshot"),
+  );
+  const targetsVersion = snapshot.signed.meta.get("targets.json")!.version;
+  const targets = await readTargetsRole(store, "targets", targetsVersion);
+  const succinct = targets.signed.delegations?.succinctRoles;
+  if (!succinct) throw new VerificationError("invalid", "targets does not delegate to succinct hashed bins");
+  return {
+    timestamp,
+    etag: file.etag,
+    uploaded: file.uploaded,
+    notes: readNotes(file.custom),
+    snapshot,
+    targets,
+    bins: succinct,
+  };
+}
+
+/** The version of a targets role (`targets`, `bins-0a3f`) in the current snapshot. */
+export function roleVersion(state: RepoState, role: string): number {
+  const meta = state.snapshot.signed.meta.get(`${role}.json`);
+  if (!meta) throw new VerificationError("missing", `snapshot does not list ${role}.json`);
+  return meta.version;
+}

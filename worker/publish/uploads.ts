@@ -1,0 +1,106 @@
+import { TargetFile } from "../../shared/metadata/files.js";
+import type { UploadTarget } from "../../shared/upload.js";
+import type { TargetRejection } from "../storage/uploads.js";
+import { type BinEdit, type Committed, type PublishContext, commit } from "./commit.js";
+import { type RepoState, readTargetsRole, roleVersion } from "./state.js";
+
+export interface Upload {
+  readonly id: string;
+  readonly targets: readonly UploadTarget[];
+  readonly remove: readonly string[];
+}
+
+export type UploadOutcome =
+  | { readonly state: "published"; readonly snapshotVersion: number }
+  | { readonly state: "rejected"; readonly rejected: readonly TargetRejection[] };
+
+const CONFLICT = "already published with a different length or hashes (files are immutable; remove it first)";
+
+/** The bins an upload touches: its cost in reads and writes. */
+export const binsOf = (upload: Upload, binFor: (path: string) => string): Set<string> =>
+  new Set([...upload.targets.map((t) => t.path), ...upload.remove].map(binFor));
+
+/** What each touched path holds now: one read per touched bin, keeping only the touched entries. */
+async function publishedEntries(ctx: PublishContext, state: RepoState, uploads: readonly Upload[]) {
+  const pathsByBin = new Map<string, Set<string>>();
+  for (const u of uploads) {
+    for (const path of [...u.targets.map((t) => t.path), ...u.remove]) {
+      const bin = state.bins.binFor(path);
+      (pathsByBin.get(bin) ?? pathsByBin.set(bin, new Set()).get(bin)!).add(path);
+    }
+  }
+  const published = new Map<string, TargetFile>();
+  await Promise.all(
+    [...pathsByBin].map(async ([bin, paths]) => {
+      const role = await readTargetsRole(ctx.store, bin, roleVersion(state, bin));
+      for (const path of paths) {
+        const file = role.signed.targets.get(path);
+        if (file) published.set(path, file);
+      }
+    }),
+  );
+  return published;
+}
+
+/**
+ * Decides each upload in order against the published state and the uploads accepted before it.
+ * An upload is all or nothing: one conflicting target rejects it whole. Re-publishing the same
+ * file is a no-op (invariant 5), so a re-delivered upload changes nothing.
+ */
+function decide(uploads: readonly Upload[], published: ReadonlyMap<string, TargetFile>) {
+  const next = new Map<string, TargetFile | null>(); // path → new file, or null for removed
+  const current = (path: string) => (next.has(path) ? next.get(path) : published.get(path)) ?? null;
+  const rejected = new Map<string, TargetRejection[]>();
+  for (const u of uploads) {
+    const files = u.targets.map((t) => ({ path: t.path, file: new TargetFile(t.length, t.hashes, t.custom) }));
+    const conflicts = files.filter(({ path, file }) => {
+      const existing = current(path);
+      return existing !== null && !existing.sameFileAs(file);
+    });
+    if (conflicts.length) {
+      rejected.set(u.id, conflicts.map(({ path }) => ({ path, reason: CONFLICT })));
+      continue;
+    }
+    for (const { path, file } of files) if (current(path) === null) next.set(path, file);
+    for (const path of u.remove) next.set(path, null);
+  }
+  return { next, rejected };
+}
+
+function binEdits(state: RepoState, next: ReadonlyMap<string, TargetFile | null>, published: ReadonlyMap<string, TargetFile>) {
+  const changes = new Map<string, [string, TargetFile | null][]>();
+  for (const [path, file] of next) {
+    const before = published.get(path);
+    if (file === null ? !before : before?.sameFileAs(file)) continue;
+    const bin = state.bins.binFor(path);
+    (changes.get(bin) ?? changes.set(bin, []).get(bin)!).push([path, file]);
+  }
+  const edits = new Map<string, BinEdit>();
+  for (const [bin, list] of changes) {
+    edits.set(bin, (current) => {
+      const targets = new Map(current);
+      for (const [path, file] of list) {
+        if (file === null) targets.delete(path);
+        else targets.set(path, file);
+      }
+      return targets;
+    });
+  }
+  return edits;
+}
+
+/** Publishes a batch of uploads in one commit: every accepted upload lands in the same snapshot. */
+export async function publishUploads(ctx: PublishContext, uploads: readonly Upload[]) {
+  const outcome = await commit(ctx, async (state) => {
+    const published = await publishedEntries(ctx, state, uploads);
+    const { next, rejected } = decide(uploads, published);
+    return { plan: { bins: binEdits(state, next, published) }, decision: rejected };
+  });
+  const snapshotVersion = outcome.committed?.snapshotVersion ?? outcome.state.timestamp.signed.snapshotMeta.version;
+  const results = new Map<string, UploadOutcome>();
+  for (const u of uploads) {
+    const rejected = outcome.decision.get(u.id);
+    results.set(u.id, rejected ? { state: "rejected", rejected } : { state: "published", snapshotVersion });
+  }
+  return { results, committed: outcome.committed as Committed | null };
+}

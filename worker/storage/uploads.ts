@@ -1,0 +1,44 @@
+import type { UploadRequest } from "../../shared/upload.js";
+
+/** Why one target of an upload was not published. */
+export interface TargetRejection {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** What `GET /v1/uploads/{id}` answers; stored at `uploads/<id>.json` in the METADATA bucket. */
+export interface UploadRecord {
+  readonly id: string;
+  readonly state: "queued" | "published" | "rejected";
+  /** ISO time the upload was accepted. */
+  readonly received: string;
+  readonly request: UploadRequest;
+  /** Published: the snapshot version that carries it, and when. */
+  readonly snapshotVersion?: number;
+  readonly published?: string;
+  readonly rejected?: readonly TargetRejection[];
+  /** The last transient failure, while the upload is still queued. */
+  readonly lastError?: string;
+}
+
+const key = (id: string) => `uploads/${id}.json`;
+
+export class UploadStore {
+  constructor(readonly bucket: R2Bucket) {}
+
+  async get(id: string): Promise<UploadRecord | null> {
+    const object = await this.bucket.get(key(id));
+    return object ? ((await object.json()) as UploadRecord) : null;
+  }
+
+  async put(record: UploadRecord): Promise<void> {
+    await this.bucket.put(key(record.id), JSON.stringify(record), {
+      httpMetadata: { contentType: "application/json" },
+      customMetadata: { state: record.state, received: record.received },
+    });
+  }
+}
+
+/** Upload ids: 128 random bits, hex; the only ids GET /v1/uploads/{id} looks up. */
+export const newUploadId = (): string => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+export const isUploadId = (id: string): boolean => /^(r2-)?[0-9a-f]{32}$/.test(id);
