@@ -11,8 +11,11 @@ export function binIndex(path: string, bitLength: number): number {
   return first32 >>> (32 - bitLength);
 }
 
+/** Hex digits of the largest bin number. `2 **`, not `1 <<`: the shift wraps at 31 and 32 bits. */
+const suffixWidth = (bitLength: number): number => (2 ** bitLength - 1).toString(16).length;
+
 export function binName(index: number, bitLength: number, prefix = "bins"): string {
-  const width = ((1 << bitLength) - 1).toString(16).length;
+  const width = suffixWidth(bitLength);
   return `${prefix}-${index.toString(16).padStart(width, "0")}`;
 }
 
@@ -25,7 +28,7 @@ export function allBinNames(bitLength: number, prefix = "bins"): string[] {
 
 /** The number of a bin name, or -1 if the name is not one of the 2^bitLength bins. */
 export function binNumber(name: string, bitLength: number, prefix = "bins"): number {
-  const width = ((1 << bitLength) - 1).toString(16).length;
+  const width = suffixWidth(bitLength);
   const m = new RegExp(`^${prefix}-([0-9a-f]{${width}})$`).exec(name);
   if (!m) return -1;
   const n = parseInt(m[1]!, 16);

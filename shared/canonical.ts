@@ -50,6 +50,11 @@ export function assertCanonicalSafe(value: unknown, field: string): void {
       return;
     case "object":
       if (value === null) return;
+      // canonicalize encodes what toJSON returns (a Date becomes a string), so that is what we check.
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+        assertCanonicalSafe((value as { toJSON(): unknown }).toJSON(), field);
+        return;
+      }
       if (Array.isArray(value)) {
         value.forEach((item, i) => assertCanonicalSafe(item, `${field}[${i}]`));
         return;

@@ -43,9 +43,14 @@ export function readStringArray(o: JsonObject, key: string, field: string): stri
   return v as string[];
 }
 
+/** `o[key] = value`, except that "__proto__" becomes an own field (as JSON.parse makes it), not the prototype. */
+export function setField(o: JsonObject, key: string, value: Json): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** The fields of `o` that the spec does not name: clients preserve and sign over them, so do we. */
 export function unrecognized(o: JsonObject, known: readonly string[]): JsonObject {
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) if (!known.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(o)) if (!known.includes(k)) setField(out, k, v);
   return out;
 }

@@ -70,7 +70,8 @@ export async function ed25519Signer(seed: Uint8Array): Promise<Signer> {
     const cryptoKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
     return {
       key,
-      sign: async (message) => new Uint8Array(await crypto.subtle.sign("Ed25519", cryptoKey, message)),
+      // DOM's BufferSource excludes views of a SharedArrayBuffer; ours never are.
+      sign: async (message) => new Uint8Array(await crypto.subtle.sign("Ed25519", cryptoKey, message as BufferSource)),
     };
   } catch {
     return { key, sign: (message) => ed.signAsync(message, seed) };

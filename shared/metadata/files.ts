@@ -13,7 +13,7 @@ export function readHashes(value: unknown, field: string): Hashes {
   if (keys.length === 0) throw new FieldError(field, "must list at least one hash");
   for (const alg of keys) {
     const v = o[alg];
-    const length = HASH_HEX_LENGTH[alg];
+    const length = Object.hasOwn(HASH_HEX_LENGTH, alg) ? HASH_HEX_LENGTH[alg] : undefined;
     if (length === undefined) throw new FieldError(`${field}.${alg}`, "unsupported hash algorithm (use sha256, sha512)");
     if (typeof v !== "string" || !isHex(v, length)) {
       throw new FieldError(`${field}.${alg}`, `must be ${length} lowercase hex characters`);

@@ -81,12 +81,13 @@ export class Metadata<T extends Signed = Signed> {
     return canonicalJson(this.toJSON());
   }
 
-  /** Keyids of `delegate` that signed these bytes validly; unknown keyids are ignored. */
+  /** Keyids of `delegate` that signed these bytes validly, each once; unknown keyids are ignored. */
   validSigners(delegate: Delegate, keys: Readonly<Record<string, Key>>): string[] {
     const bytes = this.signedBytes();
-    return this.signatures
+    const valid = this.signatures
       .filter((s) => delegate.keyids.includes(s.keyid) && keys[s.keyid]?.verify(s.sig, bytes))
       .map((s) => s.keyid);
+    return [...new Set(valid)];
   }
 
   /** Throws unless a threshold of the delegate's keys signed (spec §5.3.4 and later steps). */

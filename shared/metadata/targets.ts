@@ -19,6 +19,11 @@ function globMatches(pattern: string, path: string): boolean {
   });
 }
 
+/** tuf-js refuses any role that lists a keyid twice. */
+function checkUniqueKeyids(keyids: readonly string[]) {
+  if (new Set(keyids).size !== keyids.length) throw new FieldError("keyids", "must not repeat a keyid");
+}
+
 /** A delegation to a named role (spec: DELEGATIONS roles); PEP 480 project roles use these. */
 export class DelegatedRole {
   constructor(
@@ -34,6 +39,7 @@ export class DelegatedRole {
       throw new FieldError("paths", "needs exactly one of paths and path_hash_prefixes");
     }
     if (threshold < 1) throw new FieldError("threshold", "must be at least 1");
+    checkUniqueKeyids(keyids);
   }
 
   static fromJSON(value: unknown, field: string): DelegatedRole {
@@ -78,6 +84,7 @@ export class SuccinctRoles {
       throw new FieldError("bit_length", "must be 1 to 32");
     }
     if (threshold < 1) throw new FieldError("threshold", "must be at least 1");
+    checkUniqueKeyids(keyids);
   }
 
   static fromJSON(value: unknown, field: string): SuccinctRoles {
