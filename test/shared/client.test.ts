@@ -168,7 +168,8 @@ describe("snapshot", () => {
   it("refuses a version other than the timestamp's", async () => {
     const snapshot = await online(makeSnapshot(allRoles(), 2));
     const bytes = snapshot.toBytes();
-    const ts = await online(new Timestamp({ version: 1, expires: NOW + DAY, snapshotMeta: new MetaFile(1, bytes.length, { sha256: sha256Hex(bytes) }) }));
+    const snapshotMeta = new MetaFile(1, bytes.length, { sha256: sha256Hex(bytes) });
+    const ts = await online(new Timestamp({ version: 1, expires: NOW + DAY, snapshotMeta }));
     const trusted = trust();
     trusted.updateTimestamp(ts.toBytes());
     expectVerificationError(() => trusted.updateSnapshot(bytes), "version");

@@ -42,7 +42,12 @@ export function makeRoot(keys: RepoKeys, version = 1, expires = NOW + 365 * DAY)
     version,
     expires,
     keys: keyMap([...keys.root, keys.targets, keys.online]),
-    roles: { root: new Role(ids(keys.root), keys.rootThreshold), targets: new Role(ids([keys.targets]), 1), snapshot: online, timestamp: online },
+    roles: {
+      root: new Role(ids(keys.root), keys.rootThreshold),
+      targets: new Role(ids([keys.targets]), 1),
+      snapshot: online,
+      timestamp: online,
+    },
   });
 }
 

@@ -142,7 +142,8 @@ describe("strict parsing", () => {
     });
 
     it.each(["constructor", "__proto__", "toString", "SHA256"])("refuses the hash algorithm %j", (alg) => {
-      const e = expectFieldError(withFile((f) => Object.defineProperty(f.hashes, alg, { value: HEX64, enumerable: true })), `signed.targets.${path()}.hashes.${alg}`);
+      const addHash = withFile((f) => Object.defineProperty(f.hashes, alg, { value: HEX64, enumerable: true }));
+      const e = expectFieldError(addHash, `signed.targets.${path()}.hashes.${alg}`);
       expect(e.reason).toContain("unsupported hash algorithm");
     });
 

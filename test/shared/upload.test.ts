@@ -5,7 +5,8 @@ import { expectFieldError } from "./fixtures.js";
 
 const SHA256 = "ab".repeat(32);
 const SHA512 = "cd".repeat(64);
-const target = (over: Record<string, unknown> = {}) => ({ path: "packages/ab/cd/x/example-1.0.tar.gz", length: 10, hashes: { sha256: SHA256 }, ...over });
+const PATH = "packages/ab/cd/x/example-1.0.tar.gz";
+const target = (over: Record<string, unknown> = {}) => ({ path: PATH, length: 10, hashes: { sha256: SHA256 }, ...over });
 
 describe("checkTargetPath", () => {
   it.each([
