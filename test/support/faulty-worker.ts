@@ -1,3 +1,78 @@
-// Test-only entry: the real Worker with its METADATA bucket wrapped so tests can make R2 writes fail.
-import worker from "../../worker/index.js";
-export default worker;
+/**
+ * Test-only Worker entry: the real Worker (createWorker) with a clock the test sets and an R2
+ * METADATA bucket whose writes can be made to fail. Controlled through /__test/* routes; never
+ * deployed (wrangler.toml's main is worker/index.ts).
+ */
+import { createWorker } from "../../worker/index.js";
+import type { Env } from "../../worker/env.js";
+
+let offsetMs = 0;
+/** Writes (put, delete) counted from the moment faults were armed. */
+let writes = 0;
+/** Fail the writes whose 1-based number is in this set; name filter optional. */
+let failing = new Set<number>();
+let failingKeys: RegExp | null = null;
+let failures = 0;
+
+function checkWrite(key: string | string[]) {
+  const name = Array.isArray(key) ? key.join(",") : key;
+  if (failingKeys && !failingKeys.test(name)) return;
+  writes++;
+  if (failing.has(writes)) {
+    failures++;
+    throw new Error(`injected R2 write failure #${writes} (${name})`);
+  }
+}
+
+function faulty(bucket: R2Bucket): R2Bucket {
+  return new Proxy(bucket, {
+    get(target, prop) {
+      if (prop === "put") {
+        return (key: string, ...rest: unknown[]) => {
+          checkWrite(key);
+          return (target.put as (...a: unknown[]) => unknown)(key, ...rest);
+        };
+      }
+      if (prop === "delete") {
+        return (key: string | string[]) => {
+          checkWrite(key);
+          return target.delete(key);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+const worker = createWorker({
+  clock: () => Date.now() + offsetMs,
+  wrapEnv: (env: Env) => ({ ...env, METADATA: faulty(env.METADATA) }),
+});
+
+async function control(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const body = request.method === "POST" ? ((await request.json()) as Record<string, unknown>) : {};
+  if (url.pathname === "/__test/clock") {
+    if (typeof body.offsetMs === "number") offsetMs = body.offsetMs;
+    return Response.json({ offsetMs, now: Date.now() + offsetMs });
+  }
+  if (url.pathname === "/__test/faults") {
+    if (Array.isArray(body.fail)) {
+      failing = new Set(body.fail as number[]);
+      failingKeys = typeof body.keys === "string" ? new RegExp(body.keys) : null;
+      writes = 0;
+      failures = 0;
+    }
+    return Response.json({ writes, failures });
+  }
+  return Response.json({ error: "unknown test control" }, { status: 404 });
+}
+
+export default {
+  ...worker,
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    if (new URL(request.url).pathname.startsWith("/__test/")) return control(request);
+    return worker.fetch(request, env, ctx);
+  },
+};
