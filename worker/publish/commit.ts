@@ -42,6 +42,8 @@ export interface Committed {
   readonly snapshotVersion: number;
   /** New version of each re-signed bin. */
   readonly bins: ReadonlyMap<string, number>;
+  /** Files the previous timestamp reached and this one no longer does (for retention). */
+  readonly superseded: readonly string[];
 }
 
 /** Signs `signed` and returns the served bytes, encoding the canonical JSON once. */
@@ -134,7 +136,10 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
   await ctx.waitForSlot?.(state.uploaded);
   const notes = notesToCustom({ ...state.notes, ...plan.notes });
   if (!(await ctx.store.swapTimestamp(bytes, state.etag, notes))) return null;
-  return { timestampVersion: timestamp.version, snapshotVersion: snapshotMeta.version, bins };
+  const superseded = [...bins.keys()].map((name) => `${roleVersion(state, name)}.${name}.json`);
+  if (snapshotMeta !== ts.snapshotMeta) superseded.push(`${ts.snapshotMeta.version}.snapshot.json`);
+  if (plan.targets) superseded.push(`${roleVersion(state, "targets")}.targets.json`);
+  return { timestampVersion: timestamp.version, snapshotVersion: snapshotMeta.version, bins, superseded };
 }
 
 export interface CommitOutcome<T> {
