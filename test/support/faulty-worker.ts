@@ -12,32 +12,32 @@ let writes = 0;
 /** Fail the writes whose 1-based number is in this set; name filter optional. */
 let failing = new Set<number>();
 let failingKeys: RegExp | null = null;
+/** Whether a failing write lands in R2 before the error (a crash after the write) or not at all. */
+let landed = false;
 let failures = 0;
+let log: string[] = [];
 
-function checkWrite(key: string | string[]) {
+/** Runs `write` unless it is one of the writes chosen to fail. */
+async function checkWrite<T>(key: string | string[], write: () => Promise<T>): Promise<T> {
   const name = Array.isArray(key) ? key.join(",") : key;
-  if (failingKeys && !failingKeys.test(name)) return;
+  if (failingKeys && !failingKeys.test(name)) return write();
   writes++;
-  if (failing.has(writes)) {
-    failures++;
-    throw new Error(`injected R2 write failure #${writes} (${name})`);
-  }
+  log.push(name);
+  if (!failing.has(writes)) return write();
+  failures++;
+  if (landed) await write();
+  throw new Error(`injected R2 write failure #${writes} (${name})`);
 }
 
 function faulty(bucket: R2Bucket): R2Bucket {
   return new Proxy(bucket, {
     get(target, prop) {
       if (prop === "put") {
-        return (key: string, ...rest: unknown[]) => {
-          checkWrite(key);
-          return (target.put as (...a: unknown[]) => unknown)(key, ...rest);
-        };
+        return (key: string, ...rest: unknown[]) =>
+          checkWrite(key, () => (target.put as (...a: unknown[]) => Promise<unknown>)(key, ...rest));
       }
       if (prop === "delete") {
-        return (key: string | string[]) => {
-          checkWrite(key);
-          return target.delete(key);
-        };
+        return (key: string | string[]) => checkWrite(key, () => target.delete(key));
       }
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
@@ -61,10 +61,12 @@ async function control(request: Request): Promise<Response> {
     if (Array.isArray(body.fail)) {
       failing = new Set(body.fail as number[]);
       failingKeys = typeof body.keys === "string" ? new RegExp(body.keys) : null;
+      landed = body.landed === true;
       writes = 0;
       failures = 0;
+      log = [];
     }
-    return Response.json({ writes, failures });
+    return Response.json({ writes, failures, log });
   }
   return Response.json({ error: "unknown test control" }, { status: 404 });
 }

@@ -21,17 +21,21 @@ export class TufClient {
     });
   }
 
+  private refreshed?: Promise<void>;
+
+  /** One refresh per client, as an installer does (a tuf-js Updater refreshes once). */
   refresh(): Promise<void> {
-    return this.updater.refresh();
+    this.refreshed ??= this.updater.refresh();
+    return this.refreshed;
   }
 
-  /** Refreshes, then looks the path up through the bins; null when it is not published. */
+  /** Refreshes (once), then looks the path up through the bins; null when it is not published. */
   async targetInfo(path: string) {
     await this.refresh();
     return (await this.updater.getTargetInfo(path)) ?? null;
   }
 
-  /** Refreshes, finds and downloads the target; returns its verified bytes. */
+  /** Refreshes (once), finds and downloads the target; returns its verified bytes. */
   async download(path: string): Promise<Buffer> {
     const info = await this.targetInfo(path);
     if (!info) throw new Error(`${path} is not published`);
