@@ -1,0 +1,24 @@
+import type { Command } from "../../cli.js";
+import { parseOptions } from "../../lib/args.js";
+import { readCeremonyFile } from "../../lib/ceremony-file.js";
+import { printCeremony } from "../../lib/describe.js";
+import { UsageError } from "../../lib/errors.js";
+
+const usage = `Usage: tuf-edge ceremony status FILE
+
+Shows what the ceremony file FILE holds (roles, keys, thresholds, expiries) and how many
+signatures each role still lacks. Changes nothing.
+
+Options:
+  -h, --help  show this help`;
+
+const command: Command = {
+  usage,
+  async run(args, io) {
+    const { positionals } = parseOptions(args, {}, usage, true);
+    if (positionals.length !== 1) throw new UsageError("give exactly one ceremony FILE");
+    const ceremony = await readCeremonyFile(positionals[0]!);
+    printCeremony(io, `${positionals[0]} (${ceremony.kind}):`, ceremony);
+  },
+};
+export default command;

@@ -1,0 +1,39 @@
+import type { Command } from "../cli.js";
+import { parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { assertComplete } from "../lib/signoff.js";
+import { readCeremonyFile } from "../lib/ceremony-file.js";
+import { CliError } from "../lib/errors.js";
+import { postAdmin, printAnswer } from "../lib/http.js";
+
+const usage = `Usage: tuf-edge rotate --url URL --file CEREMONY [--token-env ADMIN_TOKEN]
+
+Publishes root N+1 from a signed \`ceremony rotate\` file: POST URL/v1/admin/root with
+{"root": ...} and, when the ceremony made one (online or targets keys changed), {"targets": ...}.
+Both thresholds (root N's keys and root N+1's own) are checked here first; the Worker verifies
+again before it stores anything.
+
+Options:
+  --url URL        the Worker's base URL
+  --file CEREMONY  the signed ceremony file
+  --token-env VAR  environment variable holding the admin token (default ADMIN_TOKEN)
+  -h, --help       show this help`;
+
+const command: Command = {
+  usage,
+  async run(args, io) {
+    const { values } = parseOptions(args, {
+      url: { type: "string" },
+      file: { type: "string" },
+      "token-env": { type: "string", default: "ADMIN_TOKEN" },
+    }, usage);
+    const url = parseBaseUrl(values.url);
+    const file = required(values.file, "--file");
+    const ceremony = await readCeremonyFile(file);
+    if (ceremony.kind !== "rotate") throw new CliError(`${file} is a ${ceremony.kind} ceremony; rotate publishes a rotate ceremony`);
+    assertComplete(ceremony);
+    const token = secretFromEnv(io.env, values["token-env"], "the Worker's admin token", "--token-env");
+    const body = { root: ceremony.root!.toJSON(), ...(ceremony.targets && { targets: ceremony.targets.toJSON() }) };
+    printAnswer(io, await postAdmin(url, "/v1/admin/root", body, token));
+  },
+};
+export default command;

@@ -1,0 +1,35 @@
+import { rename, writeFile } from "node:fs/promises";
+import { FieldError, Metadata, type Root, type Targets } from "../../shared/index.js";
+import { type Ceremony, ceremonyJSON, parseCeremony } from "./ceremony.js";
+import { CliError } from "./errors.js";
+import { readJsonFile, writeNewFile } from "./keyfile.js";
+
+export async function readCeremonyFile(file: string): Promise<Ceremony> {
+  return parseCeremony(await readJsonFile(file), file);
+}
+
+const text = (c: Ceremony) => `${JSON.stringify(ceremonyJSON(c), null, 2)}\n`;
+
+/** A new ceremony file; never overwrites one (it may hold signatures collected by others). */
+export const writeNewCeremonyFile = (file: string, c: Ceremony) => writeNewFile(file, text(c), 0o644);
+
+/** Replaces a ceremony file atomically, so an interrupted signing never leaves half a file. */
+export async function replaceCeremonyFile(file: string, c: Ceremony): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text(c));
+  await rename(tmp, file);
+}
+
+/** A published metadata file (`N.root.json`, `M.targets.json`) as downloaded from the repository. */
+async function readMetadataFile<K extends "root" | "targets">(file: string, type: K) {
+  const json = await readJsonFile(file);
+  try {
+    return Metadata.fromJSON(json, type);
+  } catch (e) {
+    if (e instanceof FieldError) throw new CliError(`${file} is not ${type} metadata: ${e.message}`);
+    throw e;
+  }
+}
+
+export const readRootFile = (file: string): Promise<Metadata<Root>> => readMetadataFile(file, "root");
+export const readTargetsFile = (file: string): Promise<Metadata<Targets>> => readMetadataFile(file, "targets");

@@ -1,0 +1,217 @@
+import {
+  Delegations, FieldError, type Key, Metadata, Role, Root, SuccinctRoles, Targets, VerificationError,
+} from "../../shared/index.js";
+import { CliError, UsageError } from "./errors.js";
+
+/**
+ * A ceremony file carries the metadata that offline key holders sign, passed from holder to holder:
+ * - `init`: root v1 and targets v1, for `bootstrap`;
+ * - `rotate`: root N+1 (and targets M+1 when its keys or the online key change), for `rotate`;
+ *   `trusted_root` is root N, whose keys must also sign N+1 (spec §5.3.4);
+ * - `targets`: a new targets version (e.g. renewed expiry), for `targets`; `trusted_root` is the
+ *   root whose targets keys sign it.
+ * `trusted_root` is never published; it is there so signers and the CLI can check thresholds.
+ */
+export const CEREMONY_FORMAT = "tuf-edge-ceremony/1";
+export type CeremonyKind = "init" | "rotate" | "targets";
+
+export interface Ceremony {
+  readonly kind: CeremonyKind;
+  readonly root?: Metadata<Root>;
+  readonly trustedRoot?: Metadata<Root>;
+  readonly targets?: Metadata<Targets>;
+}
+
+export const BINS_PREFIX = "bins";
+
+export function ceremonyJSON(c: Ceremony) {
+  return {
+    format: CEREMONY_FORMAT,
+    kind: c.kind,
+    ...(c.root && { root: c.root.toJSON() }),
+    ...(c.trustedRoot && { trusted_root: c.trustedRoot.toJSON() }),
+    ...(c.targets && { targets: c.targets.toJSON() }),
+  };
+}
+
+export function parseCeremony(json: unknown, file: string): Ceremony {
+  const o = json as Record<string, unknown> | null;
+  if (o?.format !== CEREMONY_FORMAT) throw new CliError(`${file} is not a tuf-edge ceremony file (expected format ${CEREMONY_FORMAT})`);
+  const kind = o.kind as CeremonyKind;
+  const needs: Record<CeremonyKind, string[]> = { init: ["root", "targets"], rotate: ["root", "trusted_root"], targets: ["trusted_root", "targets"] };
+  if (!needs[kind]) throw new CliError(`${file}: unknown ceremony kind ${JSON.stringify(kind)}`);
+  for (const field of needs[kind]) if (o[field] === undefined) throw new CliError(`${file}: a ${kind} ceremony needs ${field}`);
+  try {
+    return {
+      kind,
+      root: o.root === undefined ? undefined : Metadata.fromJSON(o.root, "root"),
+      trustedRoot: o.trusted_root === undefined ? undefined : Metadata.fromJSON(o.trusted_root, "root"),
+      targets: o.targets === undefined ? undefined : Metadata.fromJSON(o.targets, "targets"),
+    };
+  } catch (e) {
+    if (e instanceof FieldError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+const keyMap = (keys: Iterable<Key>): Record<string, Key> => Object.fromEntries([...keys].map((k) => [k.keyid, k]));
+
+function checkThreshold(role: string, keyids: readonly string[], threshold: number) {
+  if (new Set(keyids).size !== keyids.length) throw new UsageError(`${role}: the same key is given twice`);
+  if (keyids.length === 0) throw new UsageError(`${role}: needs at least one key`);
+  if (threshold > keyids.length) throw new UsageError(`${role}: threshold ${threshold} is more than its ${keyids.length} keys`);
+}
+
+/** PEP 458: the online key signs timestamp, snapshot and bins only, never root or targets. */
+function checkOnlineKeySeparate(online: string, root: readonly string[], targets: readonly string[]) {
+  if (root.includes(online) || targets.includes(online)) {
+    throw new UsageError("the online key must not also be a root or targets key");
+  }
+}
+
+export interface InitOptions {
+  rootKeys: Key[];
+  rootThreshold: number;
+  targetsKeys: Key[];
+  targetsThreshold: number;
+  onlineKey: Key;
+  bitLength: number;
+  expires: number;
+}
+
+/**
+ * Root v1 and targets v1 (unsigned). Timestamp and snapshot use the online key; targets stays
+ * offline and delegates every path to 2^bitLength succinct bins that the online key signs (TAP 15),
+ * so the online key alone can never add a delegation (PEP 458).
+ */
+export function initCeremony(o: InitOptions): Ceremony {
+  const rootIds = o.rootKeys.map((k) => k.keyid);
+  const targetsIds = o.targetsKeys.map((k) => k.keyid);
+  checkThreshold("root", rootIds, o.rootThreshold);
+  checkThreshold("targets", targetsIds, o.targetsThreshold);
+  checkOnlineKeySeparate(o.onlineKey.keyid, rootIds, targetsIds);
+  const online = [o.onlineKey.keyid];
+  const root = new Root({
+    version: 1,
+    expires: o.expires,
+    consistentSnapshot: true,
+    keys: keyMap([...o.rootKeys, ...o.targetsKeys, o.onlineKey]),
+    roles: {
+      root: new Role(rootIds, o.rootThreshold),
+      targets: new Role(targetsIds, o.targetsThreshold),
+      snapshot: new Role(online, 1),
+      timestamp: new Role(online, 1),
+    },
+  });
+  const bins = new SuccinctRoles(online, 1, o.bitLength, BINS_PREFIX);
+  const targets = new Targets({ version: 1, expires: o.expires, delegations: new Delegations(keyMap([o.onlineKey]), undefined, bins) });
+  return { kind: "init", root: new Metadata(root), targets: new Metadata(targets) };
+}
+
+/** Checks that offline metadata given as input is what clients trust now: signed by a threshold. */
+export function checkTrusted(root: Metadata<Root>, targets?: Metadata<Targets>) {
+  try {
+    root.verifyDelegate(`root v${root.signed.version}`, root.signed.roles.root, root.signed.keys);
+    targets?.verifyDelegate(`targets v${targets.signed.version}`, root.signed.roles.targets, root.signed.keys);
+  } catch (e) {
+    if (e instanceof VerificationError) throw new CliError(`${e.message} (is this the published file?)`);
+    throw e;
+  }
+}
+
+export interface RotateOptions {
+  trustedRoot: Metadata<Root>;
+  /** The targets now published; required when a new targets version is needed. */
+  currentTargets?: Metadata<Targets>;
+  addRootKeys?: Key[];
+  removeRootKeys?: string[];
+  rootThreshold?: number;
+  addTargetsKeys?: Key[];
+  removeTargetsKeys?: string[];
+  targetsThreshold?: number;
+  onlineKey?: Key;
+  expires: number;
+  targetsExpires: number;
+}
+
+function applyChanges(role: string, keyids: readonly string[], add: Key[], remove: string[]): string[] {
+  for (const id of remove) if (!keyids.includes(id)) throw new UsageError(`${role}: key ${id} is not one of its keys`);
+  for (const k of add) if (keyids.includes(k.keyid)) throw new UsageError(`${role}: key ${k.keyid} is already one of its keys`);
+  return [...keyids.filter((id) => !remove.includes(id)), ...add.map((k) => k.keyid)];
+}
+
+/**
+ * Root N+1 from root N: root and targets keys added or removed, thresholds changed, the online key
+ * replaced, or only a new expiry. A new targets version (M+1) comes with it when the targets keys or
+ * the online key change (bins must then be delegated to the new online key), or when asked for.
+ */
+export function rotateCeremony(o: RotateOptions): Ceremony {
+  checkTrusted(o.trustedRoot, o.currentTargets);
+  const old = o.trustedRoot.signed;
+  const rootIds = applyChanges("root", old.roles.root.keyids, o.addRootKeys ?? [], o.removeRootKeys ?? []);
+  const targetsIds = applyChanges("targets", old.roles.targets.keyids, o.addTargetsKeys ?? [], o.removeTargetsKeys ?? []);
+  const rootThreshold = o.rootThreshold ?? old.roles.root.threshold;
+  const targetsThreshold = o.targetsThreshold ?? old.roles.targets.threshold;
+  checkThreshold("root", rootIds, rootThreshold);
+  checkThreshold("targets", targetsIds, targetsThreshold);
+  const online = o.onlineKey;
+  if (online && old.roles.timestamp.keyids.join() === online.keyid && old.roles.snapshot.keyids.join() === online.keyid) {
+    throw new UsageError(`${online.keyid} is already the online key`);
+  }
+  const onlineIds = online ? [online.keyid] : undefined;
+
+  const known = keyMap([...Object.values(old.keys), ...(o.addRootKeys ?? []), ...(o.addTargetsKeys ?? []), ...(online ? [online] : [])]);
+  const roles = {
+    root: new Role(rootIds, rootThreshold, old.roles.root.extra),
+    targets: new Role(targetsIds, targetsThreshold, old.roles.targets.extra),
+    snapshot: onlineIds ? new Role(onlineIds, 1) : old.roles.snapshot,
+    timestamp: onlineIds ? new Role(onlineIds, 1) : old.roles.timestamp,
+  };
+  for (const id of [...roles.timestamp.keyids, ...roles.snapshot.keyids]) checkOnlineKeySeparate(id, rootIds, targetsIds);
+  const used = new Set(Object.values(roles).flatMap((r) => r.keyids));
+  const root = new Root({
+    version: old.version + 1,
+    expires: o.expires,
+    specVersion: old.specVersion,
+    extra: old.extra,
+    consistentSnapshot: old.consistentSnapshot,
+    keys: Object.fromEntries(Object.entries(known).filter(([id]) => used.has(id))),
+    roles,
+  });
+
+  const targetsKeysChanged = targetsIds.join() !== old.roles.targets.keyids.join() || targetsThreshold !== old.roles.targets.threshold;
+  let targets: Metadata<Targets> | undefined;
+  if (online || targetsKeysChanged || o.currentTargets) {
+    if (!o.currentTargets) {
+      throw new UsageError("a new targets version is needed (the online or targets keys change): give the published one with --from-targets");
+    }
+    targets = new Metadata(nextTargets(o.currentTargets.signed, o.targetsExpires, online));
+  }
+  return { kind: "rotate", root: new Metadata(root), trustedRoot: o.trustedRoot, targets };
+}
+
+/** Targets M+1 with the same content; with `online`, the succinct bins are delegated to that key. */
+export function nextTargets(current: Targets, expires: number, online?: Key): Targets {
+  let delegations = current.delegations;
+  if (online) {
+    const bins = delegations?.succinctRoles;
+    if (!delegations || !bins) throw new CliError("the targets role has no succinct_roles delegation to move to the new online key");
+    const keys = keyMap([...Object.values(delegations.keys).filter((k) => !bins.keyids.includes(k.keyid)), online]);
+    const moved = new SuccinctRoles([online.keyid], bins.threshold, bins.bitLength, bins.namePrefix, bins.extra);
+    delegations = new Delegations(keys, undefined, moved, delegations.extra);
+  }
+  return new Targets({
+    version: current.version + 1,
+    expires,
+    specVersion: current.specVersion,
+    extra: current.extra,
+    targets: new Map(current.targets),
+    delegations,
+  });
+}
+
+/** A new targets version with the same content and a new expiry, signed by the targets keys of `trustedRoot`. */
+export function renewTargetsCeremony(trustedRoot: Metadata<Root>, currentTargets: Metadata<Targets>, expires: number): Ceremony {
+  checkTrusted(trustedRoot, currentTargets);
+  return { kind: "targets", trustedRoot, targets: new Metadata(nextTargets(currentTargets.signed, expires)) };
+}

@@ -1,0 +1,81 @@
+import type { Key, Metadata, Role, Root, Signer, Targets } from "../../shared/index.js";
+import type { Ceremony } from "./ceremony.js";
+import { CliError } from "./errors.js";
+
+/** Who must sign one role of the ceremony: one or two key sets, each with its threshold. */
+interface Signoff {
+  readonly role: "root" | "targets";
+  readonly metadata: Metadata<Root> | Metadata<Targets>;
+  readonly by: readonly { label: string; role: Role; keys: Readonly<Record<string, Key>> }[];
+}
+
+function signoffs(c: Ceremony): Signoff[] {
+  const out: Signoff[] = [];
+  if (c.root) {
+    const self = { label: "its own root keys", role: c.root.signed.roles.root, keys: c.root.signed.keys };
+    const old = c.trustedRoot && {
+      label: `the root keys of v${c.trustedRoot.signed.version}`, role: c.trustedRoot.signed.roles.root, keys: c.trustedRoot.signed.keys,
+    };
+    out.push({ role: "root", metadata: c.root, by: old ? [old, self] : [self] });
+  }
+  const rootForTargets = (c.root ?? c.trustedRoot)?.signed;
+  if (c.targets && rootForTargets) {
+    const label = `the targets keys of root v${rootForTargets.version}`;
+    out.push({ role: "targets", metadata: c.targets, by: [{ label, role: rootForTargets.roles.targets, keys: rootForTargets.keys }] });
+  }
+  return out;
+}
+
+/** The roles of the ceremony that `keyid` is one of the signers of. */
+export function rolesSignedBy(c: Ceremony, keyid: string): ("root" | "targets")[] {
+  return signoffs(c).filter((s) => s.by.some((d) => d.role.keyids.includes(keyid))).map((s) => s.role);
+}
+
+/** Adds the signer's signature to every role it is one of the signers of; names the roles signed. */
+export async function signCeremony(c: Ceremony, signer: Signer): Promise<{ ceremony: Ceremony; signed: string[] }> {
+  const roles = rolesSignedBy(c, signer.key.keyid);
+  if (roles.length === 0) throw new CliError(`key ${signer.key.keyid} is not one of the keys that sign this ceremony`);
+  const root = roles.includes("root") ? await c.root!.sign([signer]) : c.root;
+  const targets = roles.includes("targets") ? await c.targets!.sign([signer]) : c.targets;
+  const signed = roles.map((r) => `${r} v${(r === "root" ? root : targets)!.signed.version}`);
+  return { ceremony: { ...c, root, targets }, signed };
+}
+
+export interface ThresholdStatus {
+  role: "root" | "targets";
+  version: number;
+  label: string;
+  valid: number;
+  threshold: number;
+  missing: number;
+}
+
+export function signatureStatus(c: Ceremony): ThresholdStatus[] {
+  return signoffs(c).flatMap((s) =>
+    s.by.map((d) => {
+      const valid = s.metadata.validSigners(d.role, d.keys).length;
+      return {
+        role: s.role, version: s.metadata.signed.version, label: d.label, valid, threshold: d.role.threshold,
+        missing: Math.max(0, d.role.threshold - valid),
+      };
+    }),
+  );
+}
+
+/** `root v2: 1 of 2 signatures of the root keys of v1 (1 missing); 2 of 2 of its own root keys (complete)`. */
+export function formatStatus(status: ThresholdStatus[]): string[] {
+  const byRole = new Map<string, ThresholdStatus[]>();
+  for (const s of status) byRole.set(`${s.role} v${s.version}`, [...(byRole.get(`${s.role} v${s.version}`) ?? []), s]);
+  return [...byRole].map(([role, list]) =>
+    `${role}: ${list.map((s) => `${s.valid} of ${s.threshold} signatures of ${s.label} (${s.missing ? `${s.missing} missing` : "complete"})`).join("; ")}`,
+  );
+}
+
+/** Throws unless every threshold is met: checked before anything is sent to the Worker. */
+export function assertComplete(c: Ceremony): void {
+  const incomplete = signatureStatus(c).filter((s) => s.missing > 0);
+  if (incomplete.length) {
+    const what = incomplete.map((s) => `${s.role} v${s.version} lacks ${s.missing} of ${s.label}`).join("; ");
+    throw new CliError(`not enough signatures: ${what}; collect them with \`tuf-edge ceremony sign\``);
+  }
+}

@@ -1,0 +1,184 @@
+import { createHmac, createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Metadata } from "../../shared/index.js";
+import { extractEnvelope, initCeremony, keygen, pub, readJson, sign } from "./fixtures.js";
+import { json, runCli, startServer } from "./helpers.js";
+
+describe("commands that call the Worker (against a stub on 127.0.0.1)", () => {
+  let dir: string;
+  let keys: Record<string, string>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tuf-edge-http-"));
+    keys = await keygen(dir, "root1", "root2", "root3", "targets1", "online1", "online2");
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("bootstrap POSTs root and targets with the bearer token; 202 passes, 409 fails with the server's error", async () => {
+    const { file } = await initCeremony(dir, keys, ["root1", "root2", "targets1"]);
+    let status = 202;
+    const server = await startServer((_req, res) =>
+      status === 202 ? json(res, 202, { job: "j1", kind: "bootstrap", steps: 3, bins: 16384 }) : json(res, 409, { error: "a repository is published already" }),
+    );
+    try {
+      const ok = await runCli(["bootstrap", "--url", `${server.url}/`, "--file", file], { ADMIN_TOKEN: "s3cret" });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('"job": "j1"');
+      const [req] = server.requests;
+      expect(req!.method).toBe("POST");
+      expect(req!.url).toBe("/v1/admin/bootstrap");
+      expect(req!.headers.authorization).toBe("Bearer s3cret");
+      expect(req!.headers["content-type"]).toBe("application/json");
+      const body = JSON.parse(req!.body);
+      expect(Object.keys(body).sort()).toEqual(["root", "targets"]);
+      const ceremony = await readJson(file);
+      expect(body.root).toEqual(ceremony.root);
+      expect(body.targets).toEqual(ceremony.targets);
+      expect(Metadata.fromJSON(body.root, "root").signed.version).toBe(1);
+
+      status = 409;
+      const conflict = await runCli(["bootstrap", "--url", server.url, "--file", file, "--token-env", "TOKEN"], { TOKEN: "s3cret" });
+      expect(conflict.code).toBe(1);
+      expect(conflict.stderr).toBe(`tuf-edge bootstrap: ${server.url}/v1/admin/bootstrap answered HTTP 409: a repository is published already`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("bootstrap --wait polls until timestamp.json is served", async () => {
+    const { file } = await initCeremony(dir, keys, ["root1", "root2", "targets1"]);
+    let polls = 0;
+    const server = await startServer((req, res) => {
+      if (req.method === "POST") return json(res, 202, { job: "j" });
+      if (++polls < 2) return json(res, 404, { error: "not found" });
+      json(res, 200, {});
+    });
+    try {
+      const r = await runCli(["bootstrap", "--url", server.url, "--file", file, "--wait"], { ADMIN_TOKEN: "t" });
+      expect(r.code, r.stderr).toBe(0);
+      expect(server.requests.slice(1).map((q) => q.url)).toEqual(["/metadata/timestamp.json", "/metadata/timestamp.json"]);
+      expect(r.stdout).toContain("timestamp.json is served");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("bootstrap sends nothing without every threshold, without a token, or to nowhere", async () => {
+    const { file } = await initCeremony(dir, keys, ["root1", "targets1"]);
+    const server = await startServer((_req, res) => json(res, 202, {}));
+    try {
+      const short = await runCli(["bootstrap", "--url", server.url, "--file", file], { ADMIN_TOKEN: "t" });
+      expect(short.code).toBe(1);
+      expect(short.stderr).toContain("not enough signatures: root v1 lacks 1 of its own root keys");
+      await sign(file, keys.root3!);
+      const noToken = await runCli(["bootstrap", "--url", server.url, "--file", file], {});
+      expect(noToken.code).toBe(2);
+      expect(noToken.stderr).toContain("ADMIN_TOKEN");
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+    const down = await runCli(["bootstrap", "--url", server.url, "--file", file], { ADMIN_TOKEN: "t" });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach .*ECONNREFUSED/);
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("rotate POSTs root N+1 and targets M+1 to /v1/admin/root; targets POSTs to /v1/admin/targets", async () => {
+    const { file: init } = await initCeremony(dir, keys, ["root1", "root2", "targets1"]);
+    const root1 = await extractEnvelope(init, "root", join(dir, "h1.root.json"));
+    const targets1 = await extractEnvelope(init, "targets", join(dir, "h1.targets.json"));
+    const rotation = join(dir, "h-rotate.json");
+    const made = await runCli(["ceremony", "rotate", "--from-root", root1, "--from-targets", targets1, "--online-key", pub(keys.online2!), "--out", rotation]);
+    expect(made.code, made.stderr).toBe(0);
+    for (const k of ["root1", "root2", "targets1"]) await sign(rotation, keys[k]!);
+    const renewal = join(dir, "h-renew.json");
+    expect((await runCli(["ceremony", "targets", "--root", root1, "--from-targets", targets1, "--out", renewal])).code).toBe(0);
+    await sign(renewal, keys.targets1!);
+
+    const server = await startServer((req, res) => (req.url === "/v1/admin/root" ? json(res, 202, { job: "r" }) : json(res, 400, { error: "bad", field: "targets" })));
+    try {
+      const r = await runCli(["rotate", "--url", server.url, "--file", rotation], { ADMIN_TOKEN: "t" });
+      expect(r.code, r.stderr).toBe(0);
+      const body = JSON.parse(server.requests[0]!.body);
+      expect(server.requests[0]!.url).toBe("/v1/admin/root");
+      expect(body.root.signed.version).toBe(2);
+      expect(body.targets.signed.version).toBe(2);
+
+      const t = await runCli(["targets", "--url", server.url, "--file", renewal], { ADMIN_TOKEN: "t" });
+      expect(t.code).toBe(1);
+      expect(t.stderr).toContain('answered HTTP 400: bad {"field":"targets"}');
+      expect(server.requests[1]!.url).toBe("/v1/admin/targets");
+      expect(Object.keys(JSON.parse(server.requests[1]!.body))).toEqual(["targets"]);
+      expect(JSON.parse(server.requests[1]!.body).targets).toEqual((await readJson(renewal)).targets);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("upload sends length, sha256 and an HMAC that createHmac reproduces", async () => {
+    const local = join(dir, "example-1.0.tar.gz");
+    const bytes = Buffer.from("pretend this is an sdist\n");
+    await writeFile(local, bytes);
+    const server = await startServer((_req, res) => json(res, 202, { id: "u1", accepted: 1 }));
+    try {
+      const path = "packages/ab/cd/ef/example-1.0.tar.gz";
+      const before = Math.floor(Date.now() / 1000);
+      const r = await runCli(["upload", "--url", server.url, "--path", path, "--file", local], { WEBHOOK_SECRET: "hook-secret" });
+      expect(r.code, r.stderr).toBe(0);
+      const req = server.requests[0]!;
+      expect(req.url).toBe("/v1/uploads");
+      expect(JSON.parse(req.body)).toEqual({
+        targets: [{ path, length: bytes.length, hashes: { sha256: createHash("sha256").update(bytes).digest("hex") } }],
+      });
+      const ts = req.headers["x-webhook-timestamp"] as string;
+      expect(Number(ts)).toBeGreaterThanOrEqual(before);
+      expect(req.headers["x-webhook-signature"]).toBe(`sha256=${createHmac("sha256", "hook-secret").update(`${ts}.${req.body}`).digest("hex")}`);
+
+      const bad = await runCli(["upload", "--url", server.url, "--path", "../escape", "--file", local], { WEBHOOK_SECRET: "x" });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("not a valid target path");
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("upload --wait polls the upload until it is published", async () => {
+    const local = join(dir, "w.whl");
+    await writeFile(local, "w");
+    let polls = 0;
+    const server = await startServer((req, res) => {
+      if (req.method === "POST") return json(res, 202, { id: "u2", accepted: 1 });
+      polls++;
+      json(res, 200, polls < 2 ? { state: "queued" } : { state: "published", snapshot: 7 });
+    });
+    try {
+      const r = await runCli(["upload", "--url", server.url, "--path", "p/w.whl", "--file", local, "--wait"], { WEBHOOK_SECRET: "x" });
+      expect(r.code, r.stderr).toBe(0);
+      expect(server.requests.at(-1)!.url).toBe("/v1/uploads/u2");
+      expect(r.stdout).toContain('"state": "published"');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("status prints /v1/status readably, with time left beside expiries", async () => {
+    const expires = new Date(Date.now() + 5 * 3600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const body = { published: true, roles: { timestamp: { version: 12, expires } }, onlineKeys: ["ab", "cd"] };
+    const server = await startServer((_req, res) => json(res, 200, body));
+    try {
+      const r = await runCli(["status", "--url", server.url]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("published: true");
+      expect(r.stdout).toMatch(/ {4}version: 12\n {4}expires: \S+ \(in 4h 59m\)/);
+      expect(r.stdout).toContain("onlineKeys: ab, cd");
+      const raw = await runCli(["status", "--url", server.url, "--json"]);
+      expect(JSON.parse(raw.stdout)).toEqual(body);
+    } finally {
+      await server.close();
+    }
+  });
+});

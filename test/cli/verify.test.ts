@@ -1,0 +1,124 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildRepo } from "./repo.js";
+import { runCli, startServer } from "./helpers.js";
+
+/** Serves `files` under /metadata/ (404 for anything else), like the Worker's read path. */
+async function serve(files: Map<string, Uint8Array>) {
+  return startServer((req, res) => {
+    const name = req.url.startsWith("/metadata/") ? req.url.slice("/metadata/".length) : undefined;
+    const bytes = name === undefined ? undefined : files.get(name);
+    if (!bytes) {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(Buffer.from(bytes));
+  });
+}
+
+describe("tuf-edge verify (tuf-js against a static repository)", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tuf-edge-verify-test-"));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  async function verify(repo: Awaited<ReturnType<typeof buildRepo>>, args: string[] = [], trusted: Uint8Array | null = repo.root1) {
+    const server = await serve(repo.files);
+    try {
+      const rootArgs: string[] = [];
+      if (trusted) {
+        const file = join(dir, `trusted-${Math.random().toString(36).slice(2)}.json`);
+        await writeFile(file, trusted);
+        rootArgs.push("--root", file);
+      }
+      const result = await runCli(["verify", "--url", server.url, ...rootArgs, ...args]);
+      return { ...result, requests: server.requests.map((r) => r.url) };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it("passes a good repository and reports each role's version and time left", async () => {
+    const repo = await buildRepo({ targets: { "packages/a/example-1.0.tar.gz": "sdist" } });
+    const r = await verify(repo);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^root +v1 +expires \S+ \(in 364d 23h\)$/m);
+    expect(r.stdout).toMatch(/^timestamp +v1 +expires \S+ \(in 23h 59m\)$/m);
+    expect(r.stdout).toMatch(/^snapshot +v1 /m);
+    expect(r.stdout).toMatch(/^targets +v1 /m);
+    expect(r.stdout).toContain("bins       16 of 16 checked, version 1, first to expire bins-");
+    expect(r.stdout).toContain("OK: ");
+    // Every bin was fetched by its consistent-snapshot name.
+    for (let i = 0; i < 16; i++) expect(r.requests).toContain(`/metadata/1.bins-${i.toString(16)}.json`);
+    expect(r.stderr).toBe("");
+  });
+
+  it("follows the root chain from the trusted root, and warns loudly without --root (trust on first use)", async () => {
+    const repo = await buildRepo({ rootVersions: 3 });
+    const chained = await verify(repo);
+    expect(chained.code, chained.stderr).toBe(0);
+    expect(chained.stdout).toMatch(/^root +v3 /m);
+    expect(chained.stdout).toContain("(root chain verified from v1)");
+
+    const tofu = await verify(repo, [], null);
+    expect(tofu.code, tofu.stderr).toBe(0);
+    expect(tofu.requests[0]).toBe("/metadata/1.root.json");
+    expect(tofu.stderr).toContain("WARNING: no --root given");
+    expect(tofu.stderr).toContain("trust on first use");
+  });
+
+  it("fails on a tampered bin", async () => {
+    const repo = await buildRepo();
+    const name = "1.bins-7.json";
+    const json = JSON.parse(Buffer.from(repo.files.get(name)!).toString("utf8"));
+    json.signed.targets["evil/payload.whl"] = { length: 1, hashes: { sha256: "0".repeat(64) } };
+    repo.files.set(name, Buffer.from(JSON.stringify(json)));
+    const r = await verify(repo, ["--all-bins"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tuf-edge verify: tuf-js bins-7 failed: RuntimeError: .*bins-7 was signed by 0\/1 keys/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).not.toContain("OK");
+  });
+
+  it("fails on an expired timestamp", async () => {
+    const r = await verify(await buildRepo({ validFor: { timestamp: -60_000 } }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tuf-js refresh failed: ExpiredMetadataError: .*timestamp.* expired/i);
+  });
+
+  it("fails on a root that the repository is not signed under", async () => {
+    const other = await buildRepo();
+    const r = await verify(await buildRepo(), [], other.root1);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("tuf-js refresh failed");
+  });
+
+  it("--min-valid fails when a role expires sooner, passes otherwise", async () => {
+    const repo = await buildRepo({ validFor: { timestamp: 3600_000, bins: 6 * 3600_000 } });
+    const soon = await verify(repo, ["--min-valid", "12h"]);
+    expect(soon.code).toBe(1);
+    expect(soon.stdout).toMatch(/^timestamp +v1 +expires \S+ \(in 59m/m);
+    expect(soon.stderr).toMatch(/^tuf-edge verify: 17 role\(s\) expire sooner than --min-valid 12h: timestamp \(in 59m \d+s\), bins-0 \(in 5h 59m\)/);
+    const fine = await verify(repo, ["--min-valid", "30m"]);
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(fine.stdout).toContain("every role checked stays valid for 30m or more");
+    const bad = await verify(repo, ["--min-valid", "12 hours"]);
+    expect(bad.code).toBe(2);
+  });
+
+  it("checks a sample of the bins by default, all of them with --all-bins", async () => {
+    const repo = await buildRepo({ bits: 8 });
+    const sample = await verify(repo);
+    expect(sample.code, sample.stderr).toBe(0);
+    expect(sample.stdout).toContain("bins       32 of 256 checked (sample)");
+    expect(sample.requests).toContain("/metadata/1.bins-00.json");
+    expect(sample.requests).toContain("/metadata/1.bins-ff.json");
+    const all = await verify(repo, ["--all-bins"]);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toContain("bins       256 of 256 checked,");
+    expect(all.requests.filter((u) => u.includes(".bins-"))).toHaveLength(256);
+  });
+});
