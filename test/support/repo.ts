@@ -3,7 +3,8 @@ import type { Metadata } from "../../shared/metadata/metadata.js";
 import type { Root } from "../../shared/metadata/root.js";
 import type { Targets } from "../../shared/metadata/targets.js";
 import { signWebhook } from "../../shared/webhook.js";
-import { initCeremony, signCeremony } from "../../scripts/lib/ceremony.js";
+import { initCeremony } from "../../scripts/lib/ceremony.js";
+import { signCeremony } from "../../scripts/lib/signoff.js";
 import type { TestWorker } from "./worker.js";
 
 export const DAY = 86_400_000;

@@ -8,11 +8,13 @@ import { Updater } from "tuf-js";
  * and download targets through /targets (302) and /files, verifying length and hashes.
  */
 export class TufClient {
-  readonly dir = mkdtempSync(join(tmpdir(), "tuf-edge-client-"));
+  readonly dir: string;
   private readonly updater: Updater;
 
-  constructor(baseUrl: string, rootBytes: Uint8Array | string) {
-    writeFileSync(join(this.dir, "root.json"), rootBytes);
+  /** With `dir`, reopens a client's cache (its trusted root and metadata), as an installer run again would. */
+  constructor(baseUrl: string, rootBytes: Uint8Array | string, dir?: string) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), "tuf-edge-client-"));
+    if (!dir) writeFileSync(join(this.dir, "root.json"), rootBytes);
     this.updater = new Updater({
       metadataBaseUrl: `${baseUrl}/metadata`,
       targetBaseUrl: `${baseUrl}/targets`,

@@ -12,6 +12,8 @@ export interface TestWorker {
   readonly secrets: { ONLINE_KEY: string; WEBHOOK_SECRET: string; ADMIN_TOKEN: string };
   metadata(): Promise<R2Bucket>;
   packages(): Promise<R2Bucket>;
+  /** Changes vars or secrets (e.g. ONLINE_KEY_NEXT) as `wrangler secret put` would; storage is kept. */
+  reconfigure(vars: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,24 +34,34 @@ export async function startWorker(options: StartOptions = {}): Promise<TestWorke
     WEBHOOK_SECRET: toHex(randomSeed()),
     ADMIN_TOKEN: toHex(randomSeed()),
   };
-  const mf = new Miniflare({
-    ...(workerOptions as object),
-    name: "tuf-edge",
-    modules: true,
-    scriptPath: `${BUNDLE_DIR}/${options.entry ?? "index"}.js`,
-    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...secrets, FILES_BASE_URL: "", ...options.vars },
-    queueConsumers: options.queueConsumer === false ? {} : workerOptions.queueConsumers,
-    host: "127.0.0.1",
-    port: 0,
-  } as ConstructorParameters<typeof Miniflare>[0]);
-  const url = (await mf.ready).origin;
+  const settings = (vars: Record<string, string>) =>
+    ({
+      ...(workerOptions as object),
+      name: "tuf-edge",
+      modules: true,
+      scriptPath: `${BUNDLE_DIR}/${options.entry ?? "index"}.js`,
+      bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...secrets, FILES_BASE_URL: "", ...vars },
+      queueConsumers: options.queueConsumer === false ? {} : workerOptions.queueConsumers,
+      host: "127.0.0.1",
+      port: 0,
+    }) as ConstructorParameters<typeof Miniflare>[0];
+  let vars = { ...options.vars };
+  const mf = new Miniflare(settings(vars));
+  let url = (await mf.ready).origin;
   return {
     mf,
-    url,
+    get url() {
+      return url;
+    },
     onlineSeed,
     secrets,
     metadata: () => mf.getR2Bucket("METADATA") as unknown as Promise<R2Bucket>,
     packages: () => mf.getR2Bucket("PACKAGES") as unknown as Promise<R2Bucket>,
+    async reconfigure(more) {
+      vars = { ...vars, ...more };
+      await mf.setOptions({ ...settings(vars), port: new URL(url).port ? Number(new URL(url).port) : 0 });
+      url = (await mf.ready).origin;
+    },
     close: () => mf.dispose(),
   };
 }
