@@ -29,7 +29,7 @@ function describeRoot(root: Metadata<Root>, trusted: Metadata<Root> | undefined,
     const removed = before?.keyids.filter((id) => !role.keyids.includes(id)) ?? [];
     const change = [
       before && before.threshold !== role.threshold ? `threshold was ${before.threshold}` : "",
-      added.length ? `${added.length} added` : "",
+      added.length ? `added ${added.join(", ")}` : "",
       removed.length ? `removed ${removed.join(", ")}` : "",
     ].filter(Boolean);
     lines.push(`  ${name}: ${role.threshold} of ${role.keyids.join(", ")}${change.length ? `  [${change.join("; ")}]` : ""}`);
