@@ -1,16 +1,6 @@
-import { build } from "esbuild";
-import { BUNDLE_DIR, ENTRIES } from "./paths.js";
+import { ROOT, bundleWorker } from "../../scripts/lib/local-worker.js";
 
-/** Bundles the Worker (and test-only entries that wrap it) the way wrangler does, for Miniflare. */
+/** Bundles the Worker and the test entry that wraps it, once per test run. */
 export default async function setup() {
-  await build({
-    entryPoints: ENTRIES,
-    outdir: BUNDLE_DIR,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    logLevel: "warning",
-  });
+  await bundleWorker({ index: `${ROOT}worker/index.ts`, faulty: `${ROOT}test/support/faulty-worker.ts` });
 }

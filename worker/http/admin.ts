@@ -5,7 +5,9 @@ import { readObject } from "../../shared/json.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import type { Root } from "../../shared/metadata/root.js";
 import type { Targets } from "../../shared/metadata/targets.js";
-import { checkTargetPath } from "../../shared/upload.js";
+import { checkTargetPath, parseUploadRequest } from "../../shared/upload.js";
+import { MAX_BINS_PER_COMMIT } from "../publish/consumer.js";
+import { binsOf } from "../publish/uploads.js";
 import type { AppEnv } from "../env.js";
 import { binSteps } from "../publish/jobs.js";
 import { verifyBootstrap, verifyNextRoot, verifyTargets } from "../publish/offline.js";
@@ -14,7 +16,7 @@ import { type RepoState, loadState } from "../publish/state.js";
 import type { Job } from "../storage/jobs.js";
 import { JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
-import { newUploadId } from "../storage/uploads.js";
+import { UploadStore, newUploadId } from "../storage/uploads.js";
 import { errorResponse, readBody, rejectInput } from "./errors.js";
 
 type AdminContext = Context<AppEnv>;
@@ -162,6 +164,40 @@ adminRoutes.post("/v1/admin/resign", async (c) => {
   const job = await startJob(c, { kind: "publish", steps: binSteps(state.bins.bitLength) + 1, resign: true });
   if (!job) return busy(c);
   return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign: true }, 202);
+});
+
+/** Bulk import (back-signing) takes larger chunks than the webhook; the CLI groups them by bin. */
+export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A chunk of `tuf-edge import`: the webhook's schema and rules, but each target stands alone (a
+ * conflict rejects only that target). It must fit one commit: at most MAX_BINS_PER_COMMIT bins.
+ */
+adminRoutes.post("/v1/admin/import", async (c) => {
+  const state = await loadState(new MetadataStore(c.env.METADATA));
+  if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
+  let request;
+  try {
+    const body = await readBody(c.req.raw, MAX_IMPORT_BYTES);
+    if (!body) return errorResponse(c, 413, `body is larger than ${MAX_IMPORT_BYTES} bytes`);
+    let json: unknown;
+    try {
+      json = JSON.parse(fromUtf8(body));
+    } catch {
+      throw new FieldError("", "body is not valid UTF-8 JSON");
+    }
+    request = parseUploadRequest(json);
+    const bins = binsOf({ id: "", ...request }, (p) => state.bins.binFor(p)).size;
+    if (bins > MAX_BINS_PER_COMMIT) {
+      throw new FieldError("targets", `touches ${bins} bins; at most ${MAX_BINS_PER_COMMIT} per import request (group the listing by bin)`);
+    }
+  } catch (e) {
+    return rejectInput(c, e);
+  }
+  const id = newUploadId();
+  await new UploadStore(c.env.METADATA).put({ id, state: "queued", received: new Date(c.get("now")).toISOString(), request, atomic: false });
+  await c.env.UPLOADS.send({ kind: "upload", id });
+  return c.json({ id, accepted: request.targets.length + request.remove.length }, 202);
 });
 
 /**

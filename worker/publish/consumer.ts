@@ -94,7 +94,7 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
     chosen.push(p);
   }
 
-  const uploads: Upload[] = chosen.map(({ record }) => ({ id: record.id, ...record.request }));
+  const uploads: Upload[] = chosen.map(({ record }) => ({ id: record.id, ...record.request, atomic: record.atomic !== false }));
   try {
     const { results, committed } = await publishUploads(ctx, uploads);
     const now = new Date(ctx.clock()).toISOString();
@@ -102,7 +102,8 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
       chosen.map(({ record }) => {
         const r = results.get(record.id)!;
         if (r.state === "rejected") log("upload-rejected", { id: record.id, rejected: r.rejected });
-        return ctx.uploads.put(r.state === "published" ? { ...record, state: "published", snapshotVersion: r.snapshotVersion, published: now } : { ...record, state: "rejected", rejected: r.rejected });
+        if (r.state === "rejected") return ctx.uploads.put({ ...record, state: "rejected", rejected: r.rejected });
+        return ctx.uploads.put({ ...record, state: "published", snapshotVersion: r.snapshotVersion, published: now, ...(r.rejected && { rejected: r.rejected }) });
       }),
     );
     chosen.forEach(({ message }) => message.ack());

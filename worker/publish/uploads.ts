@@ -8,10 +8,12 @@ export interface Upload {
   readonly id: string;
   readonly targets: readonly UploadTarget[];
   readonly remove: readonly string[];
+  /** False for bulk imports: a conflicting target is rejected alone. Default true. */
+  readonly atomic?: boolean;
 }
 
 export type UploadOutcome =
-  | { readonly state: "published"; readonly snapshotVersion: number }
+  | { readonly state: "published"; readonly snapshotVersion: number; readonly rejected?: readonly TargetRejection[] }
   | { readonly state: "rejected"; readonly rejected: readonly TargetRejection[] };
 
 const CONFLICT = "already published with a different length or hashes (files are immutable; remove it first)";
@@ -59,7 +61,7 @@ function decide(uploads: readonly Upload[], published: ReadonlyMap<string, Targe
     });
     if (conflicts.length) {
       rejected.set(u.id, conflicts.map(({ path }) => ({ path, reason: CONFLICT })));
-      continue;
+      if (u.atomic !== false) continue;
     }
     for (const { path, file } of files) if (current(path) === null) next.set(path, file);
     for (const path of u.remove) next.set(path, null);
@@ -100,7 +102,9 @@ export async function publishUploads(ctx: PublishContext, uploads: readonly Uplo
   const results = new Map<string, UploadOutcome>();
   for (const u of uploads) {
     const rejected = outcome.decision.get(u.id);
-    results.set(u.id, rejected ? { state: "rejected", rejected } : { state: "published", snapshotVersion });
+    if (!rejected) results.set(u.id, { state: "published", snapshotVersion });
+    else if (u.atomic === false) results.set(u.id, { state: "published", snapshotVersion, rejected });
+    else results.set(u.id, { state: "rejected", rejected });
   }
   return { results, committed: outcome.committed as Committed | null };
 }

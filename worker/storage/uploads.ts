@@ -13,6 +13,11 @@ export interface UploadRecord {
   /** ISO time the upload was accepted. */
   readonly received: string;
   readonly request: UploadRequest;
+  /**
+   * Webhook uploads are all-or-nothing (true). A bulk import chunk is not: a conflicting target is
+   * rejected alone and the rest are published.
+   */
+  readonly atomic?: boolean;
   /** Published: the snapshot version that carries it, and when. */
   readonly snapshotVersion?: number;
   readonly published?: string;
