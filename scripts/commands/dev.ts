@@ -1,0 +1,126 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { toHex } from "../../shared/encoding.js";
+import { ed25519Signer, randomSeed, seedFromHex, type Signer } from "../../shared/keys.js";
+import type { Command } from "../cli.js";
+import { parseOptions, parsePositiveInt } from "../lib/args.js";
+import { bootstrapRepository, devCeremony, getJson } from "../lib/dev-repo.js";
+import { CliError } from "../lib/errors.js";
+import { decryptKeyFile, encryptSeed, readKeyFileJSON } from "../lib/keyfile.js";
+import { ROOT } from "../lib/local-worker.js";
+import { pollUntil } from "../lib/poll.js";
+
+const usage = `Usage: tuf-edge dev [--port 8787] [--bits 14]   (npm start)
+
+Runs a local repository: \`wrangler dev\` on http://127.0.0.1:PORT with R2 and Queues in local
+state (.wrangler/state), the cron trigger enabled (--test-scheduled).
+The first run creates, and later runs reuse:
+  .dev.vars    random ONLINE_KEY, WEBHOOK_SECRET and ADMIN_TOKEN (git-ignored)
+  .dev-keys/   DEV-ONLY offline root and targets keys, passphrase "${"dev-only"}" (git-ignored)
+and bootstraps the repository (root v1, targets, 2^bits bins, snapshot, timestamp).
+
+Options:
+  --port N    port to listen on (default 8787)
+  --bits N    hashed bins = 2^N, for a new repository (default 14, as PEP 458)
+  -h, --help  show this help`;
+
+const DEV_PASSPHRASE = "dev-only";
+
+function devVars(file: string): Record<string, string> {
+  if (!existsSync(file)) {
+    const fresh = { ONLINE_KEY: toHex(randomSeed()), WEBHOOK_SECRET: toHex(randomSeed()), ADMIN_TOKEN: toHex(randomSeed()) };
+    writeFileSync(file, `${Object.entries(fresh).map(([k, v]) => `${k}=${v}`).join("\n")}\n`, { mode: 0o600 });
+  }
+  const vars = Object.fromEntries(
+    readFileSync(file, "utf8").split("\n").filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
+  );
+  for (const name of ["ONLINE_KEY", "WEBHOOK_SECRET", "ADMIN_TOKEN"]) {
+    if (!vars[name]) throw new CliError(`${file} has no ${name}; delete the file to have a fresh one made`);
+  }
+  return vars;
+}
+
+/** A dev-only key: created on the first run, then read back. Never use these for a real repository. */
+async function devKey(dir: string, name: string): Promise<Signer> {
+  const file = join(dir, `${name}.key.json`);
+  if (!existsSync(file)) {
+    const keyFile = await encryptSeed(randomSeed(), DEV_PASSPHRASE, { N: 2 ** 14, r: 8, p: 1 });
+    writeFileSync(file, `${JSON.stringify(keyFile, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(`${file}.pub.json`, `${JSON.stringify(keyFile.key, null, 2)}\n`);
+  }
+  return decryptKeyFile(readKeyFileJSON(JSON.parse(readFileSync(file, "utf8")), file), DEV_PASSPHRASE);
+}
+
+const command: Command = {
+  usage,
+  async run(args, io) {
+    const { values } = parseOptions(args, { port: { type: "string" }, bits: { type: "string" } }, usage);
+    const port = parsePositiveInt(values.port, "--port") ?? 8787;
+    const bits = parsePositiveInt(values.bits, "--bits") ?? 14;
+    const vars = devVars(join(ROOT, ".dev.vars"));
+    const keyDir = join(ROOT, ".dev-keys");
+    mkdirSync(keyDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(keyDir, "README"), "DEV-ONLY keys made by `npm start`, passphrase \"dev-only\". Never use them for a real repository.\n");
+    const [root, targets] = [await devKey(keyDir, "root"), await devKey(keyDir, "targets")];
+
+    const url = `http://127.0.0.1:${port}`;
+    const wrangler = spawn(
+      process.execPath,
+      [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--show-interactive-dev-session=false", "--inspector-port", String(port + 10000)],
+      { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+    );
+    const exited = new Promise<number>((resolve) => wrangler.on("exit", (code) => resolve(code ?? 1)));
+    const stop = () => wrangler.kill("SIGTERM");
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+
+    const ready = await Promise.race([
+      pollUntil("the local Worker to answer", async () => {
+        try {
+          return await getJson(`${url}/v1/status`);
+        } catch {
+          return undefined;
+        }
+      }, { timeoutMs: 120_000, intervalMs: 500 }),
+      exited.then((code) => {
+        throw new CliError(`wrangler dev exited (${code}) before the Worker answered`);
+      }),
+    ]);
+    if (!ready.published) {
+      if (ready.job && !ready.job.finished) io.out(`a bootstrap is under way (${ready.job.done}/${ready.job.steps} steps); waiting for it`);
+      else io.out(`bootstrapping a new repository with ${2 ** bits} bins (dev keys in .dev-keys/) ...`);
+      const online = (await ed25519Signer(seedFromHex(vars.ONLINE_KEY!))).key;
+      const started = Date.now();
+      if (!ready.job || ready.job.finished) {
+        await bootstrapRepository(url, vars.ADMIN_TOKEN!, await devCeremony(online, bits, [root], [targets]));
+      } else {
+        await pollUntil("the bootstrap", async () => ((await getJson(`${url}/v1/status`)).published ? true : undefined), { timeoutMs: 600_000 });
+      }
+      io.out(`published in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    io.out(
+      [
+        "",
+        `tuf-edge is serving a local repository at ${url}`,
+        `  metadata   ${url}/metadata/timestamp.json   (root: ${url}/metadata/1.root.json)`,
+        `  status     ${url}/   and   ${url}/v1/status`,
+        `  secrets    .dev.vars (ONLINE_KEY, WEBHOOK_SECRET, ADMIN_TOKEN); dev-only offline keys in .dev-keys/`,
+        "",
+        "Publish a file (the Worker hashes the stored bytes):",
+        `  curl -X PUT -H "Authorization: Bearer $(grep ADMIN_TOKEN .dev.vars | cut -d= -f2)" --data-binary @FILE ${url}/v1/admin/files/packages/demo/FILE`,
+        "or through the signed webhook:",
+        `  WEBHOOK_SECRET=$(grep WEBHOOK_SECRET .dev.vars | cut -d= -f2) npx tuf-edge upload --url ${url} --path packages/demo/FILE --file FILE --secret-env WEBHOOK_SECRET --wait`,
+        "Verify it as an installer would:",
+        `  npx tuf-edge verify --url ${url}`,
+        "Run the cron now:",
+        `  curl "${url}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*"`,
+        "",
+        "Ctrl-C stops it; the state stays in .wrangler/state for the next `npm start`.",
+      ].join("\n"),
+    );
+    const code = await exited;
+    if (code !== 0 && code !== null) throw new CliError(`wrangler dev exited with ${code}`);
+  },
+};
+export default command;
