@@ -1,4 +1,4 @@
-import { assertCanonicalSafe, unsafeStringReason } from "./canonical.js";
+import { assertCanonicalSafe, canonicalJson, unsafeStringReason } from "./canonical.js";
 import { FieldError } from "./errors.js";
 import { utf8 } from "./encoding.js";
 import { type JsonObject, readObject } from "./json.js";
@@ -59,7 +59,7 @@ function checkTarget(value: unknown, field: string): UploadTarget {
 
 /**
  * Validates a webhook body. All or nothing: the first invalid entry throws, naming its field
- * (`targets[3].path`). A path listed twice must describe the same file; it is then listed once.
+ * (`targets[3].path`). A path listed twice must be the same entry; it is then listed once.
  */
 export function parseUploadRequest(json: unknown): UploadRequest {
   const o = readObject(json, "");
@@ -72,8 +72,9 @@ export function parseUploadRequest(json: unknown): UploadRequest {
   ((o.targets as unknown[] | undefined) ?? []).forEach((value, i) => {
     const t = checkTarget(value, `targets[${i}]`);
     const seen = byPath.get(t.path);
-    if (seen && (seen.length !== t.length || seen.hashes.sha256 !== t.hashes.sha256 || seen.hashes.sha512 !== t.hashes.sha512)) {
-      throw new FieldError(`targets[${i}].path`, "is listed twice with different length or hashes");
+    // One entry per path gets signed: two that differ in anything, custom included, are ambiguous.
+    if (seen && canonicalJson(seen) !== canonicalJson(t)) {
+      throw new FieldError(`targets[${i}].path`, "is listed twice with different length, hashes or custom");
     }
     byPath.set(t.path, t);
   });

@@ -35,7 +35,9 @@ uploadRoutes.post("/v1/uploads", async (c) => {
     }
     request = parseUploadRequest(json);
     if (request.targets.length + request.remove.length > MAX_ENTRIES) {
-      throw new FieldError("targets", `at most ${MAX_ENTRIES} targets and removals in one request`);
+      // Name the list that crosses the limit: `remove` when the targets alone are within it.
+      const field = request.targets.length > MAX_ENTRIES ? "targets" : "remove";
+      throw new FieldError(field, `at most ${MAX_ENTRIES} targets and removals in one request`);
     }
   } catch (e) {
     return rejectInput(c, e);
