@@ -1,0 +1,110 @@
+import { type Context, Hono } from "hono";
+import { type AppEnv, readConfig } from "../env.js";
+import { type FileInfo, fileInfo, metadataKey } from "../storage/metadata-store.js";
+import { errorResponse } from "./errors.js";
+import { type MetadataName, parseMetadataName } from "./metadata-name.js";
+import { acceptsGzip, clientAcceptEncoding, ifNoneMatchHits } from "./negotiate.js";
+import { rawPathAfter } from "./target-path.js";
+
+/** Versioned files never change (invariant 2): a CDN and the client may keep them for a year. */
+export const IMMUTABLE = "public, max-age=31536000, immutable";
+/** A file that does not exist yet may exist a second later (the next root, the next snapshot). */
+export const NO_STORE = "no-store";
+
+/** A stored metadata file on its way out: the gzip bytes as stored (null for HEAD) and what they decode to. */
+interface GzipFile {
+  readonly info: FileInfo;
+  readonly gzipLength: number;
+  readonly body: ReadableStream | Uint8Array | null;
+}
+
+function storedInfo(object: R2Object, name: string): FileInfo {
+  const info = fileInfo(object);
+  if (!info) throw new Error(`${name} is stored without length and sha256`);
+  return info;
+}
+
+async function fromR2(bucket: R2Bucket, name: string, head: boolean): Promise<GzipFile | null> {
+  const object = head ? await bucket.head(metadataKey(name)) : await bucket.get(metadataKey(name));
+  if (!object) return null;
+  const body = "body" in object ? (object as R2ObjectBody).body : null;
+  return { info: storedInfo(object, name), gzipLength: object.size, body };
+}
+
+// The Cache API entry of an immutable file holds the stored gzip bytes as opaque bytes (so nothing
+// on the way re-encodes them), under a path of our own so it never answers a client's URL as is.
+const cacheKey = (requestUrl: string, name: string) => new URL(`/.cache/metadata/${name}`, requestUrl).toString();
+const LENGTH_HEADER = "X-Tuf-Length";
+const SHA256_HEADER = "X-Tuf-Sha256";
+
+/** An immutable file from this location's cache, else from R2 (then cached for the next reader). */
+async function immutableFile(c: Context<AppEnv>, name: string, head: boolean): Promise<GzipFile | null> {
+  const cache = caches.default;
+  const key = cacheKey(c.req.url, name);
+  const hit = await cache.match(key);
+  if (hit) {
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    const info = { length: Number(hit.headers.get(LENGTH_HEADER)), sha256: hit.headers.get(SHA256_HEADER) ?? "" };
+    return { info, gzipLength: bytes.length, body: head ? null : bytes };
+  }
+  const stored = await fromR2(c.env.METADATA, name, head);
+  if (!stored || head) return stored;
+  const bytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
+  const entry = new Response(bytes, {
+    headers: {
+      "Content-Type": "application/octet-stream",
+      "Cache-Control": IMMUTABLE,
+      [LENGTH_HEADER]: String(stored.info.length),
+      [SHA256_HEADER]: stored.info.sha256,
+    },
+  });
+  c.executionCtx.waitUntil(cache.put(key, entry));
+  return { ...stored, body: bytes };
+}
+
+/**
+ * The response for a stored file (contract.md, "Metadata responses"): the stored gzip bytes with
+ * `encodeBody: "manual"` for a client that accepts gzip (so workerd does not compress them again),
+ * else the decompressed JSON. ETag and lengths are always those of the uncompressed JSON.
+ */
+function metadataResponse(file: GzipFile, request: Request, cacheControl: string): Response {
+  const etag = `"${file.info.sha256}"`;
+  const headers = new Headers({ ETag: etag, "Cache-Control": cacheControl, Vary: "Accept-Encoding" });
+  if (ifNoneMatchHits(request.headers.get("If-None-Match"), etag)) {
+    if (file.body instanceof ReadableStream) void file.body.cancel();
+    return new Response(null, { status: 304, headers });
+  }
+  headers.set("Content-Type", "application/json");
+  if (acceptsGzip(clientAcceptEncoding(request))) {
+    headers.set("Content-Encoding", "gzip");
+    headers.set("Content-Length", String(file.gzipLength));
+    return new Response(file.body, { headers, encodeBody: "manual" });
+  }
+  headers.set("Content-Length", String(file.info.length));
+  if (file.body === null) return new Response(null, { headers });
+  const plain = (file.body instanceof ReadableStream ? file.body : new Response(file.body).body!)
+    .pipeThrough(new DecompressionStream("gzip"))
+    .pipeThrough(new FixedLengthStream(file.info.length));
+  return new Response(plain, { headers });
+}
+
+const notFound = (c: Context<AppEnv>, name: string) => {
+  c.header("Cache-Control", NO_STORE);
+  return errorResponse(c, 404, "no such metadata file", { name });
+};
+
+/** GET and HEAD (Hono answers HEAD with the GET route and drops the body) of /metadata/{name}. */
+export const metadataRoutes = new Hono<AppEnv>().get("/metadata/*", async (c) => {
+  const raw = rawPathAfter(c.req.url, "/metadata/") ?? "";
+  const name: MetadataName | null = parseMetadataName(raw);
+  if (!name) return notFound(c, raw.slice(0, 255));
+  const head = c.req.method === "HEAD";
+  if (name.kind === "timestamp") {
+    const file = await fromR2(c.env.METADATA, name.name, head);
+    if (!file) return notFound(c, name.name);
+    return metadataResponse(file, c.req.raw, `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`);
+  }
+  const file = await immutableFile(c, name.name, head);
+  if (!file) return notFound(c, name.name);
+  return metadataResponse(file, c.req.raw, IMMUTABLE);
+});
