@@ -19,9 +19,22 @@ export async function devCeremony(onlineKey: Key, bitLength: number, rootKeys: S
   return { root: c.root!, targets: c.targets!, rootKeys: root, targetsKeys: targets };
 }
 
+/**
+ * GET with a retry when the connection drops: workerd may close an idle keep-alive socket just as
+ * the client reuses it ("other side closed"), which is safe to retry for a GET.
+ */
+export async function getWithRetry(url: string, attempts = 3): Promise<Response> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fetch(url);
+    } catch (e) {
+      if (i >= attempts) throw e;
+    }
+  }
+}
+
 export async function getJson(url: string): Promise<any> {
-  const res = await fetch(url);
-  return res.json();
+  return (await getWithRetry(url)).json();
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {

@@ -5,6 +5,7 @@ import type { Targets } from "../../shared/metadata/targets.js";
 import { signWebhook } from "../../shared/webhook.js";
 import { initCeremony } from "../../scripts/lib/ceremony.js";
 import { signCeremony } from "../../scripts/lib/signoff.js";
+import { getJson } from "../../scripts/lib/dev-repo.js";
 import type { TestWorker } from "./worker.js";
 
 export const DAY = 86_400_000;
@@ -26,7 +27,7 @@ export const admin = (w: TestWorker, path: string, body: unknown, token = w.secr
     body: JSON.stringify(body),
   });
 
-export const status = async (w: TestWorker) => (await fetch(`${w.url}/v1/status`)).json() as Promise<any>;
+export const status = (w: TestWorker): Promise<any> => getJson(`${w.url}/v1/status`);
 
 /** Offline keys of a test ceremony: root holders and the targets key, all dev-only. */
 export interface OfflineKeys {
@@ -84,7 +85,7 @@ export async function upload(w: TestWorker, body: unknown, opts: { secret?: stri
 
 export async function waitForUpload(w: TestWorker, id: string, timeoutMs = 60_000) {
   return waitFor(`upload ${id}`, async () => {
-    const r = (await (await fetch(`${w.url}/v1/uploads/${id}`)).json()) as any;
+    const r = await getJson(`${w.url}/v1/uploads/${id}`);
     return r.state !== "queued" ? r : null;
   }, timeoutMs);
 }

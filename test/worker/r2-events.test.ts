@@ -70,6 +70,16 @@ describe("R2 notifications on the packages bucket", () => {
     expect(downloaded.equals(bytes)).toBe(true);
   });
 
+  test("a second PUT to a stored path is refused (409): package files are immutable", async () => {
+    const path = "packages/immutable/example-3.0.tar.gz";
+    const bytes = randomBytes(100);
+    expect((await putAndPublish(path, bytes)).state).toBe("published");
+    const again = await putFile(encodePath(path), randomBytes(100));
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { field: string }).field).toBe("path");
+    expect((await client().download(path)).equals(bytes)).toBe(true);
+  });
+
   test("the notification's own claims (size, eTag) are not trusted: the bytes in R2 are", async () => {
     const path = "packages/claims/example-2.0.tar.gz";
     const bytes = randomBytes(4096);

@@ -381,10 +381,11 @@ describe("webhook: accepted uploads", () => {
     expect(old.status).toBe(202);
 
     for (const id of [big.answer.id, many.answer.id, old.answer.id]) expect((await waitForOutcome(w, id)).state).toBe("published");
-    // Signed into their bins as sent (the client verifies the bin signatures). Downloading them is the
-    // read path's business: its hash-prefixed URL adds 65 bytes to the path.
+    // Signed into their bins as sent, and downloadable: the hash-prefixed URL a client asks for is
+    // 65 bytes longer than the path, which the read path allows for.
     const tuf = client();
     for (const e of [edge, exact, longest]) expect(await tuf.targetInfo(e.path)).toMatchObject({ path: e.path, length: e.length, hashes: e.hashes });
+    expect((await tuf.download(exact.path)).toString()).toBe("exactly 1,024 bytes\n");
   });
 
   test("a length written 1e1 or 10.0 is the integer 10 once parsed: accepted, and signed as 10", async () => {

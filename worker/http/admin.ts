@@ -211,7 +211,9 @@ adminRoutes.put("/v1/admin/files/*", async (c) => {
   } catch (e) {
     return e instanceof URIError ? errorResponse(c, 400, "path is not valid percent-encoded UTF-8", { field: "path" }) : rejectInput(c, e);
   }
-  const object = (await c.env.PACKAGES.put(key, c.req.raw.body ?? new Uint8Array()))!;
+  // Package files are immutable, like the targets that describe them: never replace one.
+  const object = await c.env.PACKAGES.put(key, c.req.raw.body ?? new Uint8Array(), { onlyIf: { etagDoesNotMatch: "*" } });
+  if (!object) return errorResponse(c, 409, "a file is stored at that path already (package files are immutable)", { field: "path" });
   await c.env.UPLOADS.send({
     account: "local",
     action: "PutObject",

@@ -1,4 +1,5 @@
 import { FieldError } from "../../shared/errors.js";
+import { utf8 } from "../../shared/encoding.js";
 import { checkTargetPath, MAX_PATH_BYTES } from "../../shared/upload.js";
 
 /**
@@ -17,8 +18,9 @@ export function rawPathAfter(url: string, prefix: string): string | null {
  * UTF-8, an encoded `/`, and anything checkTargetPath refuses (backslash, NUL, `..`, over-long).
  */
 export function decodeTargetPath(raw: string): string {
-  // Each byte takes at most three characters encoded; anything longer cannot decode to a valid path.
-  if (raw.length > 3 * MAX_PATH_BYTES) throw new FieldError("path", `must be at most ${MAX_PATH_BYTES} bytes of UTF-8`);
+  // Each byte takes at most three characters encoded; anything longer cannot decode to a valid path
+  // (a hash-prefixed request may add the 129 bytes of "<sha512 hex>." to the basename).
+  if (raw.length > 3 * (MAX_PATH_BYTES + HASH_PREFIX_BYTES)) throw new FieldError("path", `must be at most ${MAX_PATH_BYTES} bytes of UTF-8`);
   const segments = raw.split("/").map((segment) => {
     let decoded: string;
     try {
@@ -29,8 +31,14 @@ export function decodeTargetPath(raw: string): string {
     if (decoded.includes("/")) throw new FieldError("path", "must not contain an encoded /");
     return decoded;
   });
-  return checkTargetPath(segments.join("/"), "path");
+  const path = segments.join("/");
+  // The length rule is the target's: a hash-prefixed request may be longer by its prefix.
+  const prefixed = hashPrefixed(path);
+  checkTargetPath(prefixed && utf8(path).length > MAX_PATH_BYTES ? prefixed.path : path, "path");
+  return path;
 }
+
+const HASH_PREFIX_BYTES = 129;
 
 /** A target path as a URL path: each segment percent-encoded on its own, the `/` between kept. */
 export const encodeTargetPath = (path: string): string => path.split("/").map(encodeURIComponent).join("/");
