@@ -17,6 +17,8 @@ export interface Env {
   BINS_EXPIRY?: string;
   RETENTION_SECONDS?: string;
   TIMESTAMP_MAX_AGE?: string;
+  TIMESTAMP_RENEW_MARGIN?: string;
+  SNAPSHOT_RENEW_MARGIN?: string;
 }
 
 export interface AppEnv {
@@ -33,6 +35,9 @@ export interface Config {
   binsExpiry: number;
   retention: number;
   timestampMaxAgeSeconds: number;
+  /** The cron re-signs timestamp (snapshot) when it has less than this left, ms. */
+  timestampRenewMargin: number;
+  snapshotRenewMargin: number;
 }
 
 function seconds(value: string | undefined, fallback: number, name: string): number {
@@ -45,12 +50,17 @@ function seconds(value: string | undefined, fallback: number, name: string): num
 export function readConfig(env: Env): Config {
   const bits = seconds(env.BINS_BIT_LENGTH, 14, "BINS_BIT_LENGTH");
   if (bits > 16) throw new Error("BINS_BIT_LENGTH must be at most 16");
+  const timestampExpiry = seconds(env.TIMESTAMP_EXPIRY, 86400, "TIMESTAMP_EXPIRY");
+  const snapshotExpiry = seconds(env.SNAPSHOT_EXPIRY, 86400, "SNAPSHOT_EXPIRY");
   return {
     binsBitLength: bits,
-    timestampExpiry: seconds(env.TIMESTAMP_EXPIRY, 86400, "TIMESTAMP_EXPIRY") * 1000,
-    snapshotExpiry: seconds(env.SNAPSHOT_EXPIRY, 86400, "SNAPSHOT_EXPIRY") * 1000,
+    timestampExpiry: timestampExpiry * 1000,
+    snapshotExpiry: snapshotExpiry * 1000,
     binsExpiry: seconds(env.BINS_EXPIRY, 86400, "BINS_EXPIRY") * 1000,
     retention: seconds(env.RETENTION_SECONDS, 3600, "RETENTION_SECONDS") * 1000,
     timestampMaxAgeSeconds: seconds(env.TIMESTAMP_MAX_AGE, 30, "TIMESTAMP_MAX_AGE"),
+    // Default: renew at half the lifetime, so a cron that misses runs for that long still keeps it valid.
+    timestampRenewMargin: seconds(env.TIMESTAMP_RENEW_MARGIN, Math.floor(timestampExpiry / 2), "TIMESTAMP_RENEW_MARGIN") * 1000,
+    snapshotRenewMargin: seconds(env.SNAPSHOT_RENEW_MARGIN, Math.floor(snapshotExpiry / 2), "SNAPSHOT_RENEW_MARGIN") * 1000,
   };
 }

@@ -6,6 +6,7 @@ import { readRoutes } from "./http/read.js";
 import { statusRoutes } from "./http/status.js";
 import { uploadRoutes } from "./http/uploads.js";
 import { type ConsumerContext, consume, consumeDeadLetters } from "./publish/consumer.js";
+import { countR2Calls, runCron } from "./publish/cron.js";
 import type { QueueMessage } from "./publish/messages.js";
 import { onlineSigners } from "./publish/signers.js";
 import { JobStore } from "./storage/jobs.js";
@@ -18,9 +19,12 @@ export interface WorkerOptions {
   wrapEnv?: (env: Env) => Env;
 }
 
-/** R2 accepts one write per second per key: the timestamp commit waits for its slot. */
-async function waitForSlot(lastWrite: Date) {
-  const wait = lastWrite.getTime() + 1000 - Date.now();
+/**
+ * R2 accepts one write per second per key: the timestamp commit waits for its slot. "Now" is the
+ * Worker's clock, like every other time (a test that moves the clock ahead does not wait).
+ */
+async function waitForSlot(lastWrite: Date, clock: Clock) {
+  const wait = Math.min(1000, lastWrite.getTime() + 1000 - clock());
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
@@ -32,7 +36,7 @@ export async function consumerContext(env: Env, clock: Clock): Promise<ConsumerC
     signers: await onlineSigners(env),
     config,
     clock,
-    waitForSlot,
+    waitForSlot: (lastWrite) => waitForSlot(lastWrite, clock),
     jobs: new JobStore(env.METADATA),
     uploads: new UploadStore(env.METADATA),
     packages: env.PACKAGES,
@@ -69,8 +73,12 @@ export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: Wo
       if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(ctx, batch);
       else await consume(ctx, batch);
     },
-    async scheduled() {
-      throw new Error("renewal is not built yet");
+    /** Renewal and retention (publish/cron.ts); R2 calls are counted into the run's record. */
+    async scheduled(controller: ScheduledController, env: Env) {
+      const r2: Record<string, number> = {};
+      const counted = wrapEnv(env);
+      const ctx = await consumerContext({ ...counted, METADATA: countR2Calls(counted.METADATA, r2) }, clock);
+      await runCron(ctx, controller.cron, r2);
     },
   } satisfies ExportedHandler<Env, QueueMessage>;
 }

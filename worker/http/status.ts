@@ -1,42 +1,245 @@
 import { Hono } from "hono";
+import { Metadata } from "../../shared/metadata/metadata.js";
 import { formatExpires } from "../../shared/time.js";
-import type { AppEnv } from "../env.js";
+import { type AppEnv, type Config, type Env, readConfig } from "../env.js";
+import { type CronState, readCronState } from "../publish/cron.js";
+import { duePosition, oldestBinSignature, renewalPeriod } from "../publish/renew.js";
+import { type CommitSummary, recentCommits } from "../publish/retention.js";
 import { onlineSigners } from "../publish/signers.js";
-import { loadState } from "../publish/state.js";
-import { JobStore } from "../storage/jobs.js";
+import { type RepoState, loadState } from "../publish/state.js";
+import { type Job, JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
+import { oldestPending } from "../storage/pending.js";
+import { UploadStore } from "../storage/uploads.js";
+import { renderStatusPage } from "./status-page.js";
 
-/** GET /v1/status: what an operator (or a monitor) needs to know at a glance. */
+/** GET /v1/status (JSON, for monitors) and GET / (the same facts as a page, for operators). */
 export const statusRoutes = new Hono<AppEnv>();
 
-const role = (version: number, expires: number, now: number) => ({
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** Offline roles (root, targets) get a warning this long before they expire: time for a ceremony. */
+export const OFFLINE_WARNING = 30 * DAY;
+/** An upload not published after this long is worth a look. */
+export const PENDING_WARNING = 5 * MINUTE;
+/** Without a recorded cron run, assume the interval of wrangler.toml's trigger. */
+const DEFAULT_INTERVAL_SECONDS = 300;
+
+export interface RoleExpiry {
+  readonly version: number;
+  readonly expires: string;
+  readonly expiresInSeconds: number;
+}
+
+export interface BinsStatus {
+  readonly count: number;
+  readonly bitLength: number;
+  readonly namePrefix: string;
+  readonly versions: { readonly min: number; readonly max: number };
+  readonly renewCursor: number;
+  readonly renewalPeriodSeconds: number;
+  /** Renewals due and not done yet (a few until the next run; more means the cron is behind). */
+  readonly behind: number;
+  readonly catchingUp: boolean;
+  /** The worst case: every bin was signed at or after `oldestSignedAfter`, so none expires before `expires`. */
+  readonly oldestSignedAfter: string;
+  readonly expires: string;
+  readonly expiresInSeconds: number;
+}
+
+export interface Warning {
+  readonly level: "critical" | "warning";
+  readonly kind: string;
+  readonly message: string;
+  /** The role it is about, if one. */
+  readonly role?: string;
+}
+
+export interface Status {
+  readonly published: boolean;
+  readonly now: string;
+  readonly roles?: {
+    readonly root: RoleExpiry | { readonly version: number };
+    readonly timestamp: RoleExpiry;
+    readonly snapshot: RoleExpiry;
+    readonly targets: RoleExpiry;
+    readonly bins: BinsStatus;
+  };
+  readonly earliestExpiry?: { readonly role: string; readonly expires: string; readonly expiresInSeconds: number };
+  readonly lastCommit?: { readonly timestampVersion: number; readonly at: string; readonly reason?: string };
+  readonly recentCommits?: readonly CommitSummary[];
+  readonly lastCron: (CronState["lastRun"] & { readonly ageSeconds: number }) | null;
+  readonly cronIntervalSeconds: number;
+  readonly oldestPendingUpload: { readonly id: string; readonly received: string; readonly ageSeconds: number } | null;
+  readonly warnings: readonly Warning[];
+  readonly job: Omit<Job, "root" | "targets"> | null;
+  readonly onlineKeys: readonly string[];
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+const expiry = (version: number, expires: number, now: number): RoleExpiry => ({
   version,
   expires: formatExpires(expires),
-  expiresInSeconds: Math.floor((expires - now) / 1000),
+  expiresInSeconds: seconds(expires - now),
 });
 
-statusRoutes.get("/v1/status", async (c) => {
-  const now = c.get("now");
-  const [state, job, signers] = await Promise.all([
-    loadState(new MetadataStore(c.env.METADATA)),
-    new JobStore(c.env.METADATA).get(),
-    onlineSigners(c.env),
+function binsStatus(s: RepoState, config: Config, cron: CronState | null, now: number): BinsStatus & { expiresMs: number } {
+  const count = s.bins.numberOfBins;
+  const period = renewalPeriod(config);
+  const cursor = s.notes.renewCursor;
+  const catchUp = cron?.binsCatchUp;
+  const oldest = oldestBinSignature(cursor, count, period, catchUp);
+  // Signed expiries are whole seconds, rounded down.
+  const expiresMs = Math.floor((oldest + config.binsExpiry) / 1000) * 1000;
+  let min = Infinity, max = 0;
+  for (const [name, meta] of s.snapshot.signed.meta) {
+    if (name === "targets.json") continue;
+    min = Math.min(min, meta.version);
+    max = Math.max(max, meta.version);
+  }
+  return {
+    count,
+    bitLength: s.bins.bitLength,
+    namePrefix: s.bins.namePrefix,
+    versions: { min, max },
+    renewCursor: cursor,
+    renewalPeriodSeconds: seconds(period),
+    behind: Math.max(0, duePosition(now, period, count) - cursor),
+    catchingUp: catchUp !== undefined && cursor < catchUp.until,
+    oldestSignedAfter: new Date(oldest).toISOString(),
+    expires: formatExpires(expiresMs),
+    expiresInSeconds: seconds(expiresMs - now),
+    expiresMs,
+  };
+}
+
+const left = (ms: number) => {
+  const m = Math.round(Math.abs(ms) / MINUTE);
+  const text = m >= 120 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+  return ms >= 0 ? `in ${text}` : `${text} ago`;
+};
+
+interface Facts {
+  readonly expiries: { readonly role: string; readonly expires: number; readonly renewMargin?: number }[];
+  readonly intervalMs: number;
+  readonly lastCron: CronState["lastRun"] | null;
+  readonly publishedSince: number;
+  readonly oldestPending: number | null;
+  readonly backlog: boolean;
+  readonly jobError?: string;
+}
+
+/**
+ * What needs an operator. Online roles are renewed once they are within their margin, at the next
+ * run; one that is still inside the margin two runs later means renewal is not happening.
+ */
+export function warningsFor(f: Facts, now: number): Warning[] {
+  const out: Warning[] = [];
+  const grace = 2 * f.intervalMs;
+  for (const { role, expires, renewMargin } of f.expiries) {
+    if (expires <= now) {
+      out.push({ level: "critical", kind: "expired", role, message: `${role} expired ${left(expires - now).replace(" ago", "")} ago: clients refuse the repository` });
+    } else if (renewMargin !== undefined && expires - now < renewMargin - grace) {
+      out.push({ level: "warning", kind: "renewal-overdue", role, message: `${role} expires ${left(expires - now)}; the cron should have renewed it (margin ${left(renewMargin).slice(3)})` });
+    } else if (renewMargin === undefined && expires - now < OFFLINE_WARNING) {
+      out.push({ level: "warning", kind: "offline-expiry", role, message: `${role} expires ${left(expires - now)}: sign a new version offline (key ceremony)` });
+    }
+  }
+  const lastRun = f.lastCron ? Date.parse(f.lastCron.started) : null;
+  if (lastRun === null && now - f.publishedSince > grace) {
+    out.push({ level: "warning", kind: "cron", message: "no cron run is recorded: is the cron trigger deployed?" });
+  } else if (lastRun !== null && now - lastRun > grace) {
+    out.push({ level: "warning", kind: "cron", message: `the cron last ran ${left(lastRun - now)} (every ${Math.round(f.intervalMs / MINUTE)} min expected)` });
+  }
+  const failed = f.lastCron && (["renewal", "retention"] as const).filter((part) => "error" in f.lastCron![part]);
+  if (failed?.length) out.push({ level: "warning", kind: "cron-failed", message: `the last cron run failed: ${failed.join(", ")} (see the logs)` });
+  if (f.oldestPending !== null && now - f.oldestPending > PENDING_WARNING) {
+    out.push({ level: "warning", kind: "uploads", message: `an upload has waited ${left(f.oldestPending - now).replace(" ago", "")} to be published` });
+  }
+  if (f.backlog) out.push({ level: "warning", kind: "retention", message: "retention has more due than one run deletes; storage grows until it catches up" });
+  if (f.jobError) out.push({ level: "warning", kind: "job", message: `admin job failed: ${f.jobError}` });
+  return out;
+}
+
+async function rootExpires(store: MetadataStore, version: number): Promise<number | null> {
+  const file = await store.read(`${version}.root.json`).catch(() => null);
+  return file ? Metadata.parse(file.bytes, "root").signed.expires : null;
+}
+
+export async function collectStatus(env: Env, now: number): Promise<Status> {
+  const store = new MetadataStore(env.METADATA);
+  const uploads = new UploadStore(env.METADATA);
+  const [state, job, signers, cron, pending] = await Promise.all([
+    loadState(store),
+    new JobStore(env.METADATA).get(),
+    onlineSigners(env),
+    readCronState(env.METADATA),
+    oldestPending(env.METADATA, uploads),
   ]);
-  const jobStatus = job && { ...job.job, root: undefined, targets: undefined };
-  const onlineKeys = signers.map((s) => s.key.keyid);
-  if (!state) return c.json({ published: false, job: jobStatus ?? null, onlineKeys });
+  const config = readConfig(env);
+  const { root: _r, targets: _t, ...jobStatus } = job?.job ?? ({} as Partial<Job>);
+  const common = {
+    now: new Date(now).toISOString(),
+    lastCron: cron ? { ...cron.lastRun, ageSeconds: seconds(now - Date.parse(cron.lastRun.started)) } : null,
+    cronIntervalSeconds: cron?.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS,
+    oldestPendingUpload: pending ? { ...pending, ageSeconds: seconds(now - Date.parse(pending.received)) } : null,
+    job: job ? (jobStatus as Omit<Job, "root" | "targets">) : null,
+    onlineKeys: signers.map((s) => s.key.keyid),
+  };
+  if (!state) return { published: false, ...common, warnings: [] };
+
   const s = state;
-  return c.json({
-    published: true,
-    roles: {
-      root: { version: s.notes.rootVersion },
-      timestamp: role(s.timestamp.signed.version, s.timestamp.signed.expires, now),
-      snapshot: role(s.snapshot.signed.version, s.snapshot.signed.expires, now),
-      targets: role(s.targets.signed.version, s.targets.signed.expires, now),
-      bins: { count: s.bins.numberOfBins, bitLength: s.bins.bitLength, namePrefix: s.bins.namePrefix, renewCursor: s.notes.renewCursor },
+  const [rootExpiry, commits] = await Promise.all([rootExpires(store, s.notes.rootVersion), recentCommits(env.METADATA, s.timestamp.signed.version)]);
+  const bins = binsStatus(s, config, cron, now);
+  const { expiresMs: binsExpires, ...binsJson } = bins;
+  const expiries = [
+    { role: "timestamp", expires: s.timestamp.signed.expires, renewMargin: config.timestampRenewMargin },
+    { role: "snapshot", expires: s.snapshot.signed.expires, renewMargin: config.snapshotRenewMargin },
+    // A bin falls due every P / n: the bound moves in steps of that size.
+    { role: "bins", expires: binsExpires, renewMargin: renewalPeriod(config) - renewalPeriod(config) / bins.count },
+    { role: "targets", expires: s.targets.signed.expires },
+    ...(rootExpiry === null ? [] : [{ role: "root", expires: rootExpiry }]),
+  ];
+  const earliest = expiries.reduce((a, b) => (b.expires < a.expires ? b : a));
+  const last = commits[0]?.timestampVersion === s.timestamp.signed.version ? commits[0] : undefined;
+  const warnings = warningsFor(
+    {
+      expiries,
+      intervalMs: common.cronIntervalSeconds * 1000,
+      lastCron: cron?.lastRun ?? null,
+      publishedSince: job?.job.kind === "bootstrap" && job.job.finished ? Date.parse(job.job.finished) : s.uploaded.getTime(),
+      oldestPending: pending ? Date.parse(pending.received) : null,
+      backlog: cron !== null && "backlog" in cron.lastRun.retention && cron.lastRun.retention.backlog,
+      ...(job?.job.error ? { jobError: job.job.error } : {}),
     },
-    lastCommit: s.uploaded.toISOString(),
-    job: jobStatus ?? null,
-    onlineKeys,
-  });
+    now,
+  );
+  return {
+    published: true,
+    ...common,
+    roles: {
+      root: rootExpiry === null ? { version: s.notes.rootVersion } : expiry(s.notes.rootVersion, rootExpiry, now),
+      timestamp: expiry(s.timestamp.signed.version, s.timestamp.signed.expires, now),
+      snapshot: expiry(s.snapshot.signed.version, s.snapshot.signed.expires, now),
+      targets: expiry(s.targets.signed.version, s.targets.signed.expires, now),
+      bins: binsJson,
+    },
+    earliestExpiry: { role: earliest.role, expires: formatExpires(earliest.expires), expiresInSeconds: seconds(earliest.expires - now) },
+    lastCommit: last
+      ? { timestampVersion: last.timestampVersion, at: last.committedAt, reason: last.reason }
+      : { timestampVersion: s.timestamp.signed.version, at: s.uploaded.toISOString() },
+    recentCommits: commits,
+    warnings,
+  };
+}
+
+statusRoutes.get("/v1/status", async (c) => {
+  c.header("Cache-Control", "no-store");
+  return c.json(await collectStatus(c.env, c.get("now")));
+});
+
+statusRoutes.get("/", async (c) => {
+  const now = c.get("now");
+  c.header("Cache-Control", "no-store");
+  return c.html(renderStatusPage(await collectStatus(c.env, now), now));
 });

@@ -4,6 +4,7 @@ import { fromUtf8 } from "../../shared/encoding.js";
 import { parseUploadRequest } from "../../shared/upload.js";
 import { verifyWebhook } from "../../shared/webhook.js";
 import type { AppEnv } from "../env.js";
+import { markPending } from "../storage/pending.js";
 import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
 import { errorResponse, readBody, rejectInput } from "./errors.js";
 
@@ -44,7 +45,9 @@ uploadRoutes.post("/v1/uploads", async (c) => {
   }
   const id = newUploadId();
   const uploads = new UploadStore(c.env.METADATA);
-  await uploads.put({ id, state: "queued", received: new Date(c.get("now")).toISOString(), request });
+  const received = new Date(c.get("now")).toISOString();
+  await uploads.put({ id, state: "queued", received, request });
+  await markPending(c.env.METADATA, { id, received });
   await c.env.UPLOADS.send({ kind: "upload", id });
   return c.json({ id, accepted: request.targets.length + request.remove.length }, 202);
 });

@@ -9,6 +9,7 @@ import { Timestamp } from "../../shared/metadata/timestamp.js";
 import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
+import { recordCommit } from "./retention.js";
 import { type RepoState, type TimestampNotes, loadState, notesToCustom, readTargetsRole, roleVersion } from "./state.js";
 
 export interface PublishContext {
@@ -33,6 +34,8 @@ export interface CommitPlan {
   readonly renewSnapshot?: boolean;
   /** Sign a new timestamp even if nothing else changed (renewal). */
   readonly renewTimestamp?: boolean;
+  /** Why, for the commit record (retention.ts): "renewal"; "publish" by default. */
+  readonly reason?: string;
 }
 
 const isEmpty = (p: CommitPlan) => p.bins.size === 0 && !p.targets && !p.notes && !p.renewSnapshot && !p.renewTimestamp;
@@ -164,7 +167,12 @@ export async function commit<T>(
     const { plan, decision } = await planner(state);
     if (isEmpty(plan)) return { committed: null, decision, state };
     const committed = await attempt(ctx, state, plan);
-    if (committed) return { committed, decision, state };
+    if (committed) {
+      const { timestampVersion, snapshotVersion, bins, superseded } = committed;
+      const committedAt = new Date(ctx.clock()).toISOString();
+      await recordCommit(ctx.store, { timestampVersion, snapshotVersion, committedAt, reason: plan.reason ?? "publish", bins: bins.size, files: superseded });
+      return { committed, decision, state };
+    }
   }
   throw new Error(`lost the timestamp race ${maxAttempts} times in a row`);
 }

@@ -1,6 +1,7 @@
 import { FieldError } from "../../shared/errors.js";
 import { toHex } from "../../shared/encoding.js";
 import { checkTargetPath } from "../../shared/upload.js";
+import { clearPending } from "../storage/pending.js";
 import type { UploadRecord, UploadStore } from "../storage/uploads.js";
 import type { JobContext } from "./jobs.js";
 import { runJobStep } from "./jobs.js";
@@ -106,6 +107,7 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
         return ctx.uploads.put({ ...record, state: "published", snapshotVersion: r.snapshotVersion, published: now, ...(r.rejected && { rejected: r.rejected }) });
       }),
     );
+    await clearPending(ctx.uploads.bucket, chosen.map(({ record }) => record));
     chosen.forEach(({ message }) => message.ack());
     if (committed) {
       log("commit", { timestamp: committed.timestampVersion, snapshot: committed.snapshotVersion, bins: committed.bins.size, uploads: chosen.length });
@@ -127,6 +129,7 @@ export async function consumeDeadLetters(ctx: ConsumerContext, batch: MessageBat
       if (record?.state === "queued") {
         const reason = `gave up after ${message.attempts} attempts: ${record.lastError ?? "unknown error"}`;
         await ctx.uploads.put({ ...record, state: "rejected", rejected: record.request.targets.map((t) => ({ path: t.path, reason })) });
+        await clearPending(ctx.uploads.bucket, [record]);
         log("upload-dead-lettered", { id: body.id, reason });
       }
     } else {

@@ -8,6 +8,7 @@ import { sha256Hex } from "../../shared/encoding.js";
 import type { Job, JobStore } from "../storage/jobs.js";
 import { type PublishContext, commit, signFile } from "./commit.js";
 import type { JobMessage } from "./messages.js";
+import { duePosition, renewalPeriod } from "./renew.js";
 import { notesToCustom } from "./state.js";
 
 /** Bins created or re-signed per step: about 2 R2 operations each, well inside one invocation's limits. */
@@ -58,7 +59,8 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
     expires: now + ctx.config.timestampExpiry,
     snapshotMeta: new MetaFile(1, snapshotBytes.length, { sha256: sha256Hex(snapshotBytes) }),
   });
-  await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor: 0 }));
+  const renewCursor = duePosition(now, renewalPeriod(ctx.config), bins.numberOfBins);
+  await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor }));
 }
 
 /** Re-signs a slice of bins in one commit, with every online key the Worker holds. */

@@ -1,0 +1,121 @@
+import type { RoleExpiry, Status } from "./status.js";
+
+/**
+ * GET /: the status as a page an operator reads at a glance. A server-rendered string, every value
+ * escaped; a few lines of script only keep the countdowns ticking (against the server's clock).
+ */
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const escapeHtml = (value: unknown): string => String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
+
+/** Tagged template: interpolated values are escaped unless wrapped in `raw`. */
+class Raw {
+  constructor(readonly html: string) {}
+}
+const raw = (html: string) => new Raw(html);
+function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
+  let out = strings[0]!;
+  values.forEach((v, i) => {
+    const parts = Array.isArray(v) ? v : [v];
+    out += parts.map((p) => (p instanceof Raw ? p.html : escapeHtml(p ?? ""))).join("") + strings[i + 1]!;
+  });
+  return raw(out);
+}
+
+export function formatDuration(ms: number): string {
+  let rest = Math.floor(Math.abs(ms) / 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || (unit === "s" && parts.length === 0)) parts.push(`${n}${unit}`);
+  }
+  return parts.slice(0, 2).join(" ");
+}
+
+const countdown = (expires: string, now: number) => {
+  const ms = Date.parse(expires) - now;
+  return html`<span class="countdown${ms <= 0 ? " expired" : ""}" data-expires="${Date.parse(expires)}">${ms > 0 ? `in ${formatDuration(ms)}` : `expired ${formatDuration(ms)} ago`}</span>`;
+};
+
+const ago = (iso: string, now: number) => html`<time datetime="${iso}" title="${iso}">${formatDuration(now - Date.parse(iso))} ago</time>`;
+
+function roleRow(name: string, version: string, role: RoleExpiry | { version: number }, now: number, warned: boolean, note = "") {
+  const e = "expires" in role ? role : null;
+  return html`<tr data-role="${name}"${raw(warned ? ' class="warn"' : "")}>
+<th scope="row">${name}</th><td class="version">${version}</td>
+<td class="expires">${e ? html`<time datetime="${e.expires}">${e.expires}</time>` : "unknown"}${note ? html` <small>${note}</small>` : ""}</td>
+<td>${e ? countdown(e.expires, now) : ""}</td></tr>`;
+}
+
+function rolesTable(s: Status, now: number) {
+  const r = s.roles!;
+  const warnedRoles = new Set(s.warnings.map((w) => w.role));
+  const b = r.bins;
+  const binVersions = b.versions.min === b.versions.max ? `${b.versions.min}` : `${b.versions.min}–${b.versions.max}`;
+  return html`<table id="roles"><thead><tr><th>Role</th><th>Version</th><th>Expires</th><th>Time left</th></tr></thead><tbody>
+${roleRow("root", String(r.root.version), r.root, now, warnedRoles.has("root"))}
+${roleRow("targets", String(r.targets.version), r.targets, now, warnedRoles.has("targets"))}
+${roleRow("snapshot", String(r.snapshot.version), r.snapshot, now, warnedRoles.has("snapshot"))}
+${roleRow("timestamp", String(r.timestamp.version), r.timestamp, now, warnedRoles.has("timestamp"))}
+${roleRow("bins", binVersions, { version: 0, expires: b.expires, expiresInSeconds: b.expiresInSeconds }, now, warnedRoles.has("bins"), `earliest of ${b.count.toLocaleString("en")}`)}
+</tbody></table>
+<p>Earliest expiry: <strong>${s.earliestExpiry!.role}</strong> ${countdown(s.earliestExpiry!.expires, now)}.
+Bins are re-signed on a rolling schedule, each every ${formatDuration(b.renewalPeriodSeconds * 1000)}${b.behind > 0 ? `; ${b.behind} due now` : ""}${b.catchingUp ? "; catching up after missed runs" : ""}.</p>`;
+}
+
+function commitsTable(s: Status, now: number) {
+  const commits = s.recentCommits ?? [];
+  if (commits.length === 0) return html`<p>No commit recorded since bootstrap.</p>`;
+  return html`<table id="commits"><thead><tr><th>Timestamp</th><th>Snapshot</th><th>When</th><th>Why</th><th>Bins signed</th><th>Superseded</th></tr></thead><tbody>
+${commits.map((c) => html`<tr><td>${c.timestampVersion}</td><td>${c.snapshotVersion}</td><td>${ago(c.committedAt, now)}</td><td>${c.reason}</td><td>${c.bins}</td><td>${c.superseded}</td></tr>`)}
+</tbody></table>`;
+}
+
+function cronSection(s: Status, now: number) {
+  const run = s.lastCron;
+  if (!run) return html`<p>No cron run recorded yet (expected every ${formatDuration(s.cronIntervalSeconds * 1000)}).</p>`;
+  const renewal = "error" in run.renewal ? html`<span class="bad">failed</span>` : html`${run.renewal.bins} bins re-signed${run.renewal.timestampVersion !== null ? `, timestamp v${run.renewal.timestampVersion}` : ", nothing due"}`;
+  const retention = "error" in run.retention
+    ? html`<span class="bad">failed</span>`
+    : html`${run.retention.deleted + run.retention.orphans.deleted} old files deleted${run.retention.backlog ? " (more due)" : ""}`;
+  const calls = Object.values(run.r2).reduce((a, b) => a + b, 0);
+  return html`<p id="cron">Last run ${ago(run.started, now)} (<code>${run.cron}</code>, expected every ${formatDuration(s.cronIntervalSeconds * 1000)}), took ${run.durationMs} ms and ${calls} R2 calls: ${renewal}; ${retention}.</p>`;
+}
+
+const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1b1b}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ddd}
+thead th{font-size:.85rem;color:#555}tr.warn{background:#fff4d6}.expired,.bad{color:#b00020;font-weight:600}
+#warnings li{padding:.4rem .6rem;margin:.3rem 0;border-radius:4px;list-style:none}li.critical{background:#fde0e0;color:#8a0015}
+li.warning{background:#fff4d6}.ok{color:#1e6b2f}code{font-size:.9em}small{color:#666}`;
+
+// Ticks the countdowns from the server's "now" plus the time the page has been open.
+const SCRIPT = `(()=>{const s=Number(document.body.dataset.now),t=Date.now();
+const f=m=>{let r=Math.floor(Math.abs(m)/1e3),p=[];for(const[u,z]of[["d",86400],["h",3600],["m",60],["s",1]]){const n=Math.floor(r/z);r-=n*z;if(n>0||(u==="s"&&!p.length))p.push(n+u)}return p.slice(0,2).join(" ")};
+const tick=()=>{const now=s+Date.now()-t;for(const e of document.querySelectorAll("[data-expires]")){const m=Number(e.dataset.expires)-now;e.textContent=m>0?"in "+f(m):"expired "+f(m)+" ago";e.classList.toggle("expired",m<=0)}};
+setInterval(tick,1000)})();`;
+
+export function renderStatusPage(s: Status, now: number): string {
+  const warnings = s.warnings.length
+    ? html`<ul>${s.warnings.map((w) => html`<li class="${w.level}" data-kind="${w.kind}">${w.message}</li>`)}</ul>`
+    : html`<p class="ok">No warnings.</p>`;
+  const pending = s.oldestPendingUpload;
+  const body = s.published
+    ? html`<h2>Roles</h2>${rolesTable(s, now)}
+<h2>Recent commits</h2>${commitsTable(s, now)}
+<h2>Cron</h2>${cronSection(s, now)}
+<h2>Uploads</h2><p id="uploads">${pending ? html`Oldest upload not yet published: <code>${pending.id}</code>, received ${ago(pending.received, now)}.` : "Every upload received has been published or rejected."}</p>`
+    : html`<p>No repository is published yet.${s.job ? html` Job <code>${s.job.kind}</code>: ${s.job.done} of ${s.job.steps} steps.` : " Bootstrap it (POST /v1/admin/bootstrap)."}</p>`;
+  const job = s.job && s.published ? html`<p>Last admin job: ${s.job.kind}, ${s.job.finished ? html`finished ${ago(s.job.finished, now)}` : `${s.job.done} of ${s.job.steps} steps`}.</p>` : "";
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>tuf-edge status</title><style>${raw(STYLE)}</style></head>
+<body data-now="${now}">
+<h1>tuf-edge status</h1>
+<p>As of <time datetime="${s.now}">${s.now}</time>. Machine-readable: <a href="/v1/status">/v1/status</a>.</p>
+<section id="warnings"><h2>Warnings</h2>${warnings}</section>
+${body}
+<h2>Keys</h2><p>Online key${s.onlineKeys.length > 1 ? "s" : ""}: ${s.onlineKeys.map((k, i) => html`${i ? ", " : ""}<code>${k}</code>`)}</p>${job}
+<script>${raw(SCRIPT)}</script>
+</body></html>`.html;
+}
