@@ -1,0 +1,110 @@
+import { createHash } from "node:crypto";
+import { ed25519Signer } from "../../shared/keys.js";
+import { bundleWorker, startLocalWorker, type LocalWorker } from "../lib/local-worker.js";
+import { bootstrapRepository, chunksByBin, devCeremony, getJson, postJson, postUpload, until } from "../lib/dev-repo.js";
+
+const hex = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** A synthetic PyPI-like target: the path layout of files.pythonhosted.org. */
+export function syntheticTarget(i: number, salt = "") {
+  const h = hex(`${salt}${i}`);
+  return { path: `packages/${h.slice(0, 2)}/${h.slice(2, 4)}/${h.slice(4, 60)}/pkg${i}-1.0-py3-none-any.whl`, length: 1000 + i, hashes: { sha256: hex(`file ${salt}${i}`) } };
+}
+
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+export interface PublishBenchOptions {
+  bits: number;
+  /** Targets published before measuring (through the import API). */
+  seed: number;
+  /** Sustained-throughput phase: requests × targets per request, sent with this concurrency. */
+  requests: number;
+  targetsPerRequest: number;
+  concurrency: number;
+  /** Latency phase: targets per second offered, for this many seconds. */
+  paceTargetsPerSecond: number;
+  paceSeconds: number;
+  vars?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+async function importTargets(w: LocalWorker, targets: ReturnType<typeof syntheticTarget>[], bits: number) {
+  const auth = { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` };
+  const ids: string[] = [];
+  for (const chunk of chunksByBin(targets, bits, 2048, 60_000)) {
+    const res = await postJson(`${w.url}/v1/admin/import`, { targets: chunk }, auth);
+    if (res.status !== 202) throw new Error(`import answered ${res.status}: ${JSON.stringify(res.json)}`);
+    ids.push(res.json.id);
+  }
+  for (const id of ids) await until(`import ${id}`, async () => (await getJson(`${w.url}/v1/uploads/${id}`)).state === "published", 600_000, 100);
+}
+
+/** Sustained publish throughput (webhook → queue → commit) and latency from 202 to visible. */
+export async function benchPublish(o: PublishBenchOptions) {
+  const log = o.log ?? (() => {});
+  await bundleWorker();
+  const w = await startLocalWorker({ vars: o.vars });
+  try {
+    const online = (await ed25519Signer(w.onlineSeed)).key;
+    let t0 = performance.now();
+    await bootstrapRepository(w.url, w.secrets.ADMIN_TOKEN, await devCeremony(online, o.bits));
+    const bootstrapSeconds = (performance.now() - t0) / 1000;
+    log(`bootstrap of ${2 ** o.bits} bins: ${bootstrapSeconds.toFixed(1)} s`);
+
+    t0 = performance.now();
+    await importTargets(w, Array.from({ length: o.seed }, (_, i) => syntheticTarget(i, "seed")), o.bits);
+    const importSeconds = (performance.now() - t0) / 1000;
+    log(`import of ${o.seed} targets: ${importSeconds.toFixed(1)} s (${Math.round(o.seed / importSeconds)} targets/s)`);
+
+    // Sustained throughput: all requests in flight with bounded concurrency; done when all published.
+    let next = 0;
+    const ids: string[] = [];
+    t0 = performance.now();
+    await Promise.all(Array.from({ length: o.concurrency }, async () => {
+      while (next < o.requests) {
+        const r = next++;
+        const targets = Array.from({ length: o.targetsPerRequest }, (_, j) => syntheticTarget(r * o.targetsPerRequest + j, "bench"));
+        const res = await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets });
+        if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.json)}`);
+        ids.push(res.json.id);
+      }
+    }));
+    for (const id of ids) await until(`upload ${id}`, async () => (await getJson(`${w.url}/v1/uploads/${id}`)).state !== "queued", 600_000, 20);
+    const sustainedSeconds = (performance.now() - t0) / 1000;
+    const targetsPerSecond = (o.requests * o.targetsPerRequest) / sustainedSeconds;
+    log(`sustained: ${o.requests * o.targetsPerRequest} targets in ${sustainedSeconds.toFixed(1)} s = ${Math.round(targetsPerSecond)} targets/s`);
+
+    // Latency at a steady offered load: one request of 5 targets every 5/pace seconds.
+    const latencies: number[] = [];
+    const per = 5;
+    const interval = (1000 * per) / o.paceTargetsPerSecond;
+    const waits: Promise<void>[] = [];
+    const start = performance.now();
+    for (let r = 0; performance.now() - start < o.paceSeconds * 1000; r++) {
+      const targets = Array.from({ length: per }, (_, j) => syntheticTarget(r * per + j, "pace"));
+      const res = await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets });
+      const accepted = performance.now();
+      waits.push(until("visible", async () => (await getJson(`${w.url}/v1/uploads/${res.json.id}`)).state === "published", 60_000, 10).then(() => {
+        latencies.push(performance.now() - accepted);
+      }));
+      const due = start + (r + 1) * interval;
+      if (due > performance.now()) await new Promise((res) => setTimeout(res, due - performance.now()));
+    }
+    await Promise.all(waits);
+    latencies.sort((a, b) => a - b);
+    const latency = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length };
+    log(`latency at ${o.paceTargetsPerSecond} targets/s: p50 ${latency.p50.toFixed(0)} ms, p99 ${latency.p99.toFixed(0)} ms (${latencies.length} uploads)`);
+    return { bootstrapSeconds, importSeconds, importTargetsPerSecond: o.seed / importSeconds, targetsPerSecond, sustainedSeconds, latencyMs: latency };
+  } finally {
+    await w.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.argv.includes("--quick");
+  await benchPublish({
+    bits: 14, seed: quick ? 20_000 : 100_000, requests: quick ? 50 : 200, targetsPerRequest: 100, concurrency: 8,
+    paceTargetsPerSecond: 50, paceSeconds: quick ? 5 : 20, log: console.log,
+  });
+}
