@@ -44,6 +44,9 @@ export async function consumerContext(env: Env, clock: Clock): Promise<ConsumerC
     enqueue: async (message, delaySeconds = 0) => {
       await env.UPLOADS.send(message, delaySeconds ? { delaySeconds } : undefined);
     },
+    enqueueAll: async (messages) => {
+      for (let i = 0; i < messages.length; i += 100) await env.UPLOADS.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+    },
   };
 }
 

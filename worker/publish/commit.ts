@@ -78,6 +78,9 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T
     while (next < items.length) {
       const i = next++;
       out[i] = await fn(items[i]!);
+      // Back to the event loop between items: a long run of already-settled promises would
+      // otherwise hold it for seconds (Miniflare's queue broker loses such a batch after ~5 s).
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -83,16 +83,23 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
   // Bounded work (invariant 9): what does not fit this commit waits for the next batch.
   const binFor = (path: string) => state.bins.binFor(path);
   const chosen: typeof pending = [];
+  const deferred: typeof pending = [];
   const touched = new Set<string>();
   for (const p of pending) {
     const bins = binsOf({ id: p.record.id, ...p.record.request }, binFor);
     const added = [...bins].filter((b) => !touched.has(b)).length;
     if (chosen.length > 0 && touched.size + added > MAX_BINS_PER_COMMIT) {
-      p.message.retry();
+      deferred.push(p);
       continue;
     }
     bins.forEach((b) => touched.add(b));
     chosen.push(p);
+  }
+  // Waiting for room in a commit is not a failure: queue those again (a duplicate is harmless,
+  // invariant 5) rather than retry them, which would count toward the dead-letter queue.
+  if (deferred.length) {
+    await ctx.enqueueAll(deferred.map(({ message }) => message.body));
+    deferred.forEach(({ message }) => message.ack());
   }
 
   const uploads: Upload[] = chosen.map(({ record }) => ({ id: record.id, ...record.request, atomic: record.atomic !== false }));

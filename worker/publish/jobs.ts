@@ -7,7 +7,7 @@ import { Timestamp } from "../../shared/metadata/timestamp.js";
 import { sha256Hex } from "../../shared/encoding.js";
 import type { Job, JobStore } from "../storage/jobs.js";
 import { type PublishContext, commit, signFile } from "./commit.js";
-import type { JobMessage } from "./messages.js";
+import type { JobMessage, QueueMessage } from "./messages.js";
 import { duePosition, renewalPeriod } from "./renew.js";
 import { notesToCustom } from "./state.js";
 
@@ -18,6 +18,8 @@ export interface JobContext extends PublishContext {
   readonly jobs: JobStore;
   /** Queues the next step, optionally after a delay (seconds). */
   readonly enqueue: (message: JobMessage, delaySeconds?: number) => Promise<void>;
+  /** Queues messages again (uploads that did not fit this commit). */
+  readonly enqueueAll: (messages: QueueMessage[]) => Promise<void>;
   /** How long a cached timestamp.json may still be served: TIMESTAMP_MAX_AGE plus a margin. */
   readonly cacheDrainSeconds: number;
 }
