@@ -114,7 +114,7 @@ export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<
   if (!last) {
     // Before a new root with other online keys appears, every timestamp a cache may still serve must
     // carry the new key's signature too (all online files are dual-signed by now).
-    const delay = job.kind === "publish" && done === job.steps - 1 && job.resign ? ctx.cacheDrainSeconds : 0;
+    const delay = job.kind === "publish" && done === job.steps - 1 && job.resign && job.root !== undefined ? ctx.cacheDrainSeconds : 0;
     await ctx.enqueue({ kind: "job", job: job.id, step: done }, delay);
   }
 }

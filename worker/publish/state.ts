@@ -36,28 +36,37 @@ export interface RepoState {
 
 /**
  * Versioned files never change (invariant 2), so parsed copies are cached by name for the life of the
- * isolate; the bounded map keeps memory flat.
+ * isolate, least recently used first out. The bound is on the stored JSON's bytes, so memory stays
+ * flat whatever the size of a bin (a parsed bin takes a few times its JSON).
  */
 class ParsedCache<T> {
-  private readonly entries = new Map<string, T>();
-  constructor(private readonly limit: number) {}
+  private readonly entries = new Map<string, { value: T; bytes: number }>();
+  private bytes = 0;
+  constructor(private readonly limitBytes: number) {}
   get(key: string): T | undefined {
     const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
+    if (hit === undefined) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return hit.value;
   }
-  set(key: string, value: T): void {
-    this.entries.set(key, value);
-    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value!);
+  set(key: string, value: T, bytes: number): void {
+    if (this.entries.has(key)) return;
+    this.entries.set(key, { value, bytes });
+    this.bytes += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.bytes <= this.limitBytes || this.entries.size === 1) break;
+      this.entries.delete(oldest);
+      this.bytes -= entry.bytes;
+    }
   }
 }
 
-const snapshots = new ParsedCache<Metadata<Snapshot>>(2);
-const targetsRoles = new ParsedCache<Metadata<Targets>>(4);
-const bins = new ParsedCache<Metadata<Targets>>(128);
+const MB = 1024 * 1024;
+const snapshots = new ParsedCache<Metadata<Snapshot>>(4 * MB);
+const targetsRoles = new ParsedCache<Metadata<Targets>>(4 * MB);
+/** Enough for every bin one commit touches at PyPI's size today (about 2,500 bins of ~13 KB). */
+const bins = new ParsedCache<Metadata<Targets>>(32 * MB);
 
 async function readVersioned<T>(store: MetadataStore, cache: ParsedCache<T>, name: string, parse: (b: Uint8Array) => T): Promise<T> {
   const hit = cache.get(name);
@@ -65,7 +74,7 @@ async function readVersioned<T>(store: MetadataStore, cache: ParsedCache<T>, nam
   const file = await store.read(name);
   if (!file) throw new VerificationError("missing", `${name} is referenced but not stored`);
   const parsed = parse(file.bytes);
-  cache.set(name, parsed);
+  cache.set(name, parsed, file.bytes.length);
   return parsed;
 }
 
