@@ -14,7 +14,7 @@ export async function deliver(w: TestWorker, bodies: QueueMessage[], attempts = 
 }
 
 /** Sets what the faulty entry's METADATA bucket does: fail the listed writes (1-based, counted from now). */
-export async function faults(w: TestWorker, fail: number[] = [], opts: { landed?: boolean; keys?: string } = {}) {
+export async function faults(w: TestWorker, fail: number[] = [], opts: { landed?: boolean; keys?: string; queueDown?: boolean } = {}) {
   const res = await fetch(`${w.url}/__test/faults`, { method: "POST", body: JSON.stringify({ fail, ...opts }) });
   return (await res.json()) as { writes: number; failures: number; log: string[] };
 }

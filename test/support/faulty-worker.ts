@@ -16,6 +16,8 @@ let failingKeys: RegExp | null = null;
 let landed = false;
 let failures = 0;
 let log: string[] = [];
+/** Whether UPLOADS.send fails (the queue unavailable). */
+let queueDown = false;
 
 /** Runs `write` unless it is one of the writes chosen to fail. */
 async function checkWrite<T>(key: string | string[], write: () => Promise<T>): Promise<T> {
@@ -47,7 +49,11 @@ function faulty(bucket: R2Bucket): R2Bucket {
 
 const worker = createWorker({
   clock: () => Date.now() + offsetMs,
-  wrapEnv: (env: Env) => ({ ...env, METADATA: faulty(env.METADATA) }),
+  wrapEnv: (env: Env) => ({
+    ...env,
+    METADATA: faulty(env.METADATA),
+    UPLOADS: queueDown ? { ...env.UPLOADS, send: () => Promise.reject(new Error("injected queue failure")) } : env.UPLOADS,
+  }),
 });
 
 async function control(request: Request): Promise<Response> {
@@ -62,6 +68,7 @@ async function control(request: Request): Promise<Response> {
       failing = new Set(body.fail as number[]);
       failingKeys = typeof body.keys === "string" ? new RegExp(body.keys) : null;
       landed = body.landed === true;
+      queueDown = body.queueDown === true;
       writes = 0;
       failures = 0;
       log = [];

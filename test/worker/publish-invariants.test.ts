@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { binFor } from "../../shared/bins.js";
 import { refresh } from "../../shared/client.js";
-import { admin, upload } from "../support/repo.js";
+import { admin, status, upload } from "../support/repo.js";
 import { bootstrapByHand, deliver, faults, runJob, writesSoFar } from "../support/consumer.js";
 import { TufClient } from "../support/tuf-client.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
@@ -183,6 +183,21 @@ describe("concurrent writers", () => {
     expect((await record(id)).state).toBe("published");
     expect(after.targets("race/resign.whl")).toBeDefined();
     for (const [bin, v] of Object.entries(after.bins)) expect(v).toBeGreaterThan(before.bins[bin]!);
+  });
+});
+
+describe("a queue that is down", () => {
+  test("an upload that cannot be queued is answered 503 and leaves no record", async () => {
+    const records = async () => (await (await w.metadata()).list({ prefix: "uploads/" })).objects.length;
+    const before = await records();
+    await faults(w, [], { queueDown: true });
+    const res = await upload(w, { targets: [target("queue/down.whl")] });
+    await faults(w, []);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/could not be queued/);
+    expect(await records()).toBe(before);
+    expect((await status(w)).oldestPendingUpload ?? null).toBeNull();
+    expect((await upload(w, { targets: [target("queue/down.whl")] })).status).toBe(202);
   });
 });
 

@@ -4,7 +4,7 @@ import { fromUtf8 } from "../../shared/encoding.js";
 import { parseUploadRequest } from "../../shared/upload.js";
 import { verifyWebhook } from "../../shared/webhook.js";
 import type { AppEnv } from "../env.js";
-import { markPending } from "../storage/pending.js";
+import { clearPending, markPending } from "../storage/pending.js";
 import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
 import { errorResponse, readBody, rejectInput } from "./errors.js";
 
@@ -48,7 +48,15 @@ uploadRoutes.post("/v1/uploads", async (c) => {
   const received = new Date(c.get("now")).toISOString();
   await uploads.put({ id, state: "queued", received, request });
   await markPending(c.env.METADATA, { id, received });
-  await c.env.UPLOADS.send({ kind: "upload", id });
+  try {
+    await c.env.UPLOADS.send({ kind: "upload", id });
+  } catch (e) {
+    // Not queued, so not accepted: leave no record that would say "queued" forever.
+    await uploads.delete(id);
+    await clearPending(c.env.METADATA, [{ id, received }]);
+    console.error(JSON.stringify({ event: "upload-not-queued", id, error: (e as Error).message }));
+    return errorResponse(c, 503, "the upload could not be queued; nothing was accepted, send it again");
+  }
   return c.json({ id, accepted: request.targets.length + request.remove.length }, 202);
 });
 

@@ -36,6 +36,10 @@ export class UploadStore {
     return object ? ((await object.json()) as UploadRecord) : null;
   }
 
+  async delete(id: string): Promise<void> {
+    await this.bucket.delete(key(id));
+  }
+
   async put(record: UploadRecord): Promise<void> {
     await this.bucket.put(key(record.id), JSON.stringify(record), {
       httpMetadata: { contentType: "application/json" },
