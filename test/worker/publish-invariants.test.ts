@@ -70,8 +70,12 @@ describe("crash at every write", () => {
       const probe = await submit({ targets: inDistinctBins(`probe/${landed}`, 3).map((p) => target(p)) });
       await faults(w, []);
       await deliver(w, [{ kind: "upload", id: probe }]);
-      const writes = (await writesSoFar(w)).writes;
-      expect(writes).toBe(6); // three bins, snapshot, timestamp, the upload's record
+      const { writes, log } = await writesSoFar(w);
+      // Three bins, the snapshot, the timestamp (the commit), then the bookkeeping after it.
+      expect(log.filter((k) => /\.bins-[0-9a-f]+\.json$/.test(k))).toHaveLength(3);
+      expect(log.filter((k) => /\.snapshot\.json$/.test(k))).toHaveLength(1);
+      expect(log.indexOf("metadata/timestamp.json")).toBe(4);
+      expect(log).toContain(`uploads/${probe}.json`);
 
       for (let k = 1; k <= writes; k++) {
         const paths = inDistinctBins(`crash/${landed}/${k}`, 3);
