@@ -166,17 +166,20 @@ describe("R2 notifications on the packages bucket", () => {
     expect((await timestampBytes(w)).equals(before)).toBe(true);
   });
 
-  test("other bytes PUT at a published path are rejected with a reason; the signed hashes stay, and a client refuses the new bytes", async () => {
+  test("other bytes written at a published path (straight to R2) are rejected with a reason; the signed hashes stay, and a client refuses the new bytes", async () => {
     const path = "packages/immutable/example-5.0.tar.gz";
     const original = randomBytes(256);
-    const first = await putAndPublish(path, original);
-    expect(first.state).toBe("published");
-    const second = await putAndPublish(path, randomBytes(256));
+    expect((await putAndPublish(path, original)).state).toBe("published");
+    // The admin route refuses to overwrite (409); a direct R2 write and its notification can still happen.
+    const stored = await (await w.packages()).put(path, new Uint8Array(randomBytes(256)));
+    const producer = await w.mf.getQueueProducer<R2EventMessage>("UPLOADS");
+    await producer.send(event("PutObject", path, { size: 256, eTag: stored!.etag }));
+    const second = await waitForOutcome(w, r2UploadId(path, stored!.etag));
     expect(second).toMatchObject({ state: "rejected", rejected: [{ path, reason: expect.stringMatching(/already published/) }] });
     const current = JSON.parse((await timestampBytes(w)).toString()).signed.meta["snapshot.json"].version as number;
     const { file } = await binEntry(w, current, path, BITS);
     expect(file).toEqual({ length: 256, hashes: { sha256: sha256Hex(original) } });
-    // The admin route has overwritten the object in R2 (see the report): TUF keeps clients safe.
+    // The file host now holds other bytes: TUF keeps clients safe.
     await expect(client().download(path)).rejects.toThrow();
   });
 });
