@@ -71,7 +71,11 @@ async function createVersioned(store: MetadataStore, role: string, version: numb
   throw new Error(`could not find a free version of ${role} after ${version}`);
 }
 
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Bins read, signed and written at once: enough to overlap R2 latency, few enough to bound memory. */
+export const BIN_CONCURRENCY = 16;
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -88,7 +92,7 @@ async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T
 }
 
 async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan, now: number) {
-  const written = await mapBounded([...plan.bins], 16, async ([name, edit]) => {
+  const written = await mapBounded([...plan.bins], BIN_CONCURRENCY, async ([name, edit]) => {
     const current = roleVersion(state, name);
     const old = (await readTargetsRole(ctx.store, name, current)).signed;
     const targets = edit(old.targets);

@@ -1,7 +1,7 @@
 import { TargetFile } from "../../shared/metadata/files.js";
 import type { UploadTarget } from "../../shared/upload.js";
 import type { TargetRejection } from "../storage/uploads.js";
-import { type BinEdit, type Committed, type PublishContext, commit } from "./commit.js";
+import { BIN_CONCURRENCY, type BinEdit, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
 import { type RepoState, readTargetsRole, roleVersion } from "./state.js";
 
 export interface Upload {
@@ -32,15 +32,13 @@ async function publishedEntries(ctx: PublishContext, state: RepoState, uploads: 
     }
   }
   const published = new Map<string, TargetFile>();
-  await Promise.all(
-    [...pathsByBin].map(async ([bin, paths]) => {
-      const role = await readTargetsRole(ctx.store, bin, roleVersion(state, bin));
-      for (const path of paths) {
-        const file = role.signed.targets.get(path);
-        if (file) published.set(path, file);
-      }
-    }),
-  );
+  await mapBounded([...pathsByBin], BIN_CONCURRENCY, async ([bin, paths]) => {
+    const role = await readTargetsRole(ctx.store, bin, roleVersion(state, bin));
+    for (const path of paths) {
+      const file = role.signed.targets.get(path);
+      if (file) published.set(path, file);
+    }
+  });
   return published;
 }
 
