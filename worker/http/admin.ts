@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import { FieldError } from "../../shared/errors.js";
-import { fromUtf8, sha256 } from "../../shared/encoding.js";
+import { sha256 } from "../../shared/encoding.js";
 import { readObject } from "../../shared/json.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import type { Root } from "../../shared/metadata/root.js";
@@ -17,7 +17,7 @@ import type { Job } from "../storage/jobs.js";
 import { JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { UploadStore, newUploadId } from "../storage/uploads.js";
-import { errorResponse, readBody, rejectInput } from "./errors.js";
+import { errorResponse, parseJsonBody, readBody, rejectInput } from "./errors.js";
 
 type AdminContext = Context<AppEnv>;
 
@@ -46,11 +46,7 @@ adminRoutes.use("/v1/admin/*", async (c, next) => {
 async function jsonBody(req: Request): Promise<Record<string, unknown>> {
   const body = await readBody(req, 8 * 1024 * 1024);
   if (!body) throw new FieldError("", "body is larger than 8 MiB");
-  try {
-    return readObject(JSON.parse(fromUtf8(body)), "");
-  } catch (e) {
-    throw e instanceof FieldError ? e : new FieldError("", "body is not valid JSON");
-  }
+  return readObject(parseJsonBody(body), "");
 }
 
 /** Starts a job and queues its first step; 409 while another is under way. */
@@ -180,13 +176,7 @@ adminRoutes.post("/v1/admin/import", async (c) => {
   try {
     const body = await readBody(c.req.raw, MAX_IMPORT_BYTES);
     if (!body) return errorResponse(c, 413, `body is larger than ${MAX_IMPORT_BYTES} bytes`);
-    let json: unknown;
-    try {
-      json = JSON.parse(fromUtf8(body));
-    } catch {
-      throw new FieldError("", "body is not valid UTF-8 JSON");
-    }
-    request = parseUploadRequest(json);
+    request = parseUploadRequest(parseJsonBody(body));
     const bins = binsOf({ id: "", ...request }, (p) => state.bins.binFor(p)).size;
     if (bins > MAX_BINS_PER_COMMIT) {
       throw new FieldError("targets", `touches ${bins} bins; at most ${MAX_BINS_PER_COMMIT} per import request (group the listing by bin)`);

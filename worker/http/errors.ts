@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { FieldError, VerificationError } from "../../shared/errors.js";
+import { fromUtf8 } from "../../shared/encoding.js";
 
 /** Errors are JSON values a caller can act on: what is wrong, and which field. */
 export function errorResponse(c: Context, status: ContentfulStatusCode, error: string, extra: Record<string, unknown> = {}) {
@@ -33,4 +34,13 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array 
     at += chunk.length;
   }
   return out;
+}
+
+/** A request body as JSON; a FieldError naming the whole body when it is not UTF-8 JSON. */
+export function parseJsonBody(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(fromUtf8(body));
+  } catch {
+    throw new FieldError("", "body is not valid UTF-8 JSON");
+  }
 }

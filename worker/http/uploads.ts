@@ -1,12 +1,11 @@
 import { Hono } from "hono";
 import { FieldError } from "../../shared/errors.js";
-import { fromUtf8 } from "../../shared/encoding.js";
 import { parseUploadRequest } from "../../shared/upload.js";
 import { verifyWebhook } from "../../shared/webhook.js";
 import type { AppEnv } from "../env.js";
 import { clearPending, markPending } from "../storage/pending.js";
 import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
-import { errorResponse, readBody, rejectInput } from "./errors.js";
+import { errorResponse, parseJsonBody, readBody, rejectInput } from "./errors.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Targets plus removals in one request: each may touch a bin, and one commit is bounded. */
@@ -28,13 +27,7 @@ uploadRoutes.post("/v1/uploads", async (c) => {
   if (!ok) return errorResponse(c, 401, "missing, wrong or stale signature (X-Webhook-Timestamp within 300 s, X-Webhook-Signature sha256=<hmac>)");
   let request;
   try {
-    let json: unknown;
-    try {
-      json = JSON.parse(fromUtf8(body));
-    } catch {
-      throw new FieldError("", "body is not valid UTF-8 JSON");
-    }
-    request = parseUploadRequest(json);
+    request = parseUploadRequest(parseJsonBody(body));
     if (request.targets.length + request.remove.length > MAX_ENTRIES) {
       // Name the list that crosses the limit: `remove` when the targets alone are within it.
       const field = request.targets.length > MAX_ENTRIES ? "targets" : "remove";
