@@ -58,7 +58,7 @@ ${roleRow("root", String(r.root.version), r.root, now, warnedRoles.has("root"))}
 ${roleRow("targets", String(r.targets.version), r.targets, now, warnedRoles.has("targets"))}
 ${roleRow("snapshot", String(r.snapshot.version), r.snapshot, now, warnedRoles.has("snapshot"))}
 ${roleRow("timestamp", String(r.timestamp.version), r.timestamp, now, warnedRoles.has("timestamp"))}
-${roleRow("bins", binVersions, { version: 0, expires: b.expires, expiresInSeconds: b.expiresInSeconds }, now, warnedRoles.has("bins"), `earliest of ${b.count.toLocaleString("en")}`)}
+${roleRow("bins", binVersions, { version: 0, expires: b.expires, expiresInSeconds: b.expiresInSeconds }, now, warnedRoles.has("bins"), `worst case of ${b.count.toLocaleString("en")}`)}
 </tbody></table>
 <p>Earliest expiry: <strong>${s.earliestExpiry!.role}</strong> ${countdown(s.earliestExpiry!.expires, now)}.
 Bins are re-signed on a rolling schedule, each every ${formatDuration(b.renewalPeriodSeconds * 1000)}${b.behind > 0 ? `; ${b.behind} due now` : ""}${b.catchingUp ? "; catching up after missed runs" : ""}.</p>`;
@@ -75,7 +75,7 @@ ${commits.map((c) => html`<tr><td>${c.timestampVersion}</td><td>${c.snapshotVers
 function cronSection(s: Status, now: number) {
   const run = s.lastCron;
   if (!run) return html`<p>No cron run recorded yet (expected every ${formatDuration(s.cronIntervalSeconds * 1000)}).</p>`;
-  const renewal = "error" in run.renewal ? html`<span class="bad">failed</span>` : html`${run.renewal.bins} bins re-signed${run.renewal.timestampVersion !== null ? `, timestamp v${run.renewal.timestampVersion}` : ", nothing due"}`;
+  const renewal = "error" in run.renewal ? html`<span class="bad">failed</span>` : html`${run.renewal.bins} bin${run.renewal.bins === 1 ? "" : "s"} re-signed${run.renewal.timestampVersion !== null ? `, timestamp v${run.renewal.timestampVersion}` : ", nothing due"}`;
   const retention = "error" in run.retention
     ? html`<span class="bad">failed</span>`
     : html`${run.retention.deleted + run.retention.orphans.deleted} old files deleted${run.retention.backlog ? " (more due)" : ""}`;

@@ -186,7 +186,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     job: job ? (jobStatus as Omit<Job, "root" | "targets">) : null,
     onlineKeys: signers.map((s) => s.key.keyid),
   };
-  if (!state) return { published: false, ...common, warnings: [] };
+  if (!state) return { published: false, warnings: [], ...common };
 
   const s = state;
   const [rootExpiry, commits] = await Promise.all([rootExpires(store, s.notes.rootVersion), recentCommits(env.METADATA, s.timestamp.signed.version)]);
@@ -214,9 +214,13 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     },
     now,
   );
+  const { now: nowIso, ...rest } = common;
+  // Most urgent first: what a reader (or `tuf-edge status`) sees at the top.
   return {
     published: true,
-    ...common,
+    now: nowIso,
+    warnings,
+    earliestExpiry: { role: earliest.role, expires: formatExpires(earliest.expires), expiresInSeconds: seconds(earliest.expires - now) },
     roles: {
       root: rootExpiry === null ? { version: s.notes.rootVersion } : expiry(s.notes.rootVersion, rootExpiry, now),
       timestamp: expiry(s.timestamp.signed.version, s.timestamp.signed.expires, now),
@@ -224,12 +228,11 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
       targets: expiry(s.targets.signed.version, s.targets.signed.expires, now),
       bins: binsJson,
     },
-    earliestExpiry: { role: earliest.role, expires: formatExpires(earliest.expires), expiresInSeconds: seconds(earliest.expires - now) },
     lastCommit: last
       ? { timestampVersion: last.timestampVersion, at: last.committedAt, reason: last.reason }
       : { timestampVersion: s.timestamp.signed.version, at: s.uploaded.toISOString() },
+    ...rest,
     recentCommits: commits,
-    warnings,
   };
 }
 
