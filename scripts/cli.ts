@@ -20,6 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
   targets: { summary: "publish a new targets version", load: () => import("./commands/targets.js") },
   upload: { summary: "send a file's length and sha256 to the upload webhook", load: () => import("./commands/upload.js") },
   verify: { summary: "refresh a live repository with tuf-js and report how long each role stays valid", load: () => import("./commands/verify.js") },
+  bench: { summary: "measure publish, import, read path, renewal and invocation costs locally (npm run bench)", load: () => import("./commands/bench.js") },
   dev: { summary: "run a local repository in workerd, bootstrapped with dev keys (npm start)", load: () => import("./commands/dev.js") },
   status: { summary: "show the repository's status (GET /v1/status)", load: () => import("./commands/status.js") },
 };

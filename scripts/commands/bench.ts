@@ -1,0 +1,100 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import type { Command } from "../cli.js";
+import { parseOptions } from "../lib/args.js";
+import { ROOT, bundleWorker, startLocalWorker } from "../lib/local-worker.js";
+import { installerBytes, PEP458_2019 } from "../bench/installer-bytes.js";
+import { benchInvocations } from "../bench/invocations.js";
+import { benchPublish } from "../bench/publish.js";
+import { benchReadPath, formatReadPath } from "../bench/read-path.js";
+import { formatReport } from "../bench/report.js";
+
+const usage = `Usage: tuf-edge bench [--quick] [--out DIR]   (npm run bench)
+
+Sets up local repositories in workerd (Miniflare, local R2 and Queues), seeds them, measures, and
+writes DIR/results.json and DIR/results.md (default DIR: bench/). Measures: publish throughput and
+latency (also with 30 ms injected per R2 call), import, the read path beside a static file server,
+the bytes a new installer downloads, one cron run and a full re-sign, and the CPU time and memory
+of the largest invocations. Medians over repeated runs; the machine is noisy.
+
+Options:
+  --quick     small sizes, one run each: a smoke check in about two minutes
+  --out DIR   where to write results (default bench/)
+  -h, --help  show this help`;
+
+const versionOf = (pkg: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version as string;
+
+function machine() {
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: execFileSync("uname", ["-sr"], { encoding: "utf8" }).trim(),
+    versions: Object.fromEntries(["workerd", "miniflare", "wrangler", "tuf-js", "hono"].map((p) => [p, versionOf(p)])),
+  };
+}
+
+const command: Command = {
+  usage,
+  async run(args, io) {
+    const { values } = parseOptions(args, { quick: { type: "boolean" }, out: { type: "string" } }, usage);
+    const quick = values.quick === true;
+    const out = values.out ?? join(ROOT, "bench");
+    const log = (line: string) => io.err(line);
+    const started = Date.now();
+    const bits = quick ? 8 : 14;
+    await bundleWorker({ index: join(ROOT, "worker/index.ts"), "slow-r2": join(ROOT, "scripts/bench/slow-r2-worker.ts") });
+
+    log(`== publish (${2 ** bits} bins)`);
+    const publish = await benchPublish({
+      bits, seed: quick ? 2_000 : 1_000_000, requests: quick ? 20 : 200, targetsPerRequest: quick ? 10 : 100, concurrency: 8,
+      repeats: quick ? 1 : 3, paceTargetsPerSecond: 50, paceSeconds: quick ? 3 : 30, log,
+    });
+    log("== publish with 30 ms per R2 call");
+    const publishSlowR2 = await benchPublish({
+      bits, seed: quick ? 500 : 100_000, requests: quick ? 10 : 100, targetsPerRequest: quick ? 10 : 100, concurrency: 8,
+      repeats: 1, paceTargetsPerSecond: 50, paceSeconds: quick ? 3 : 20, entry: "slow-r2", vars: { R2_DELAY_MS: "30" }, log,
+    });
+    log("== read path");
+    const readRuns = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      readRuns.push(await benchReadPath({ bits, requests: quick ? 300 : 5000, seconds: quick ? 1 : 5, warmup: quick ? 50 : 500, log }));
+    }
+    log(formatReadPath(readRuns[0]!));
+    log("== bytes a new installer downloads");
+    const installer = [];
+    for (const n of quick ? [100_000] : [100_000, 1_000_000, 10_000_000]) installer.push(await installerBytes(n));
+    log("== renewal: one cron run, and a full re-sign");
+    const { benchRenewal } = await import("../bench/renewal.js");
+    const renewal = await benchRenewal({ bits, log, steadyRuns: quick ? 2 : 5 });
+    log("== the largest invocations");
+    const w = await startLocalWorker({ queueConsumer: false });
+    let invocations;
+    try {
+      invocations = await benchInvocations(w, bits);
+    } finally {
+      await w.close();
+    }
+
+    const results = {
+      generated: new Date().toISOString(),
+      mode: quick ? "quick" : "full",
+      seconds: Math.round((Date.now() - started) / 1000),
+      machine: machine(),
+      publish,
+      publishSlowR2,
+      readPath: readRuns,
+      installer: { pep458_2019: PEP458_2019, sizes: installer },
+      renewal,
+      invocations,
+    };
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(out, "results.md"), formatReport(results));
+    io.out(`wrote ${join(out, "results.json")} and results.md in ${results.seconds} s`);
+  },
+};
+export default command;
