@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
   rotate: { summary: "publish a new root version (root keys, thresholds, online key)", load: () => import("./commands/rotate.js") },
   targets: { summary: "publish a new targets version", load: () => import("./commands/targets.js") },
   upload: { summary: "send a file's length and sha256 to the upload webhook", load: () => import("./commands/upload.js") },
+  import: { summary: "back-sign existing files from a JSON-lines listing, grouped by bin (resumable)", load: () => import("./commands/import.js") },
   verify: { summary: "refresh a live repository with tuf-js and report how long each role stays valid", load: () => import("./commands/verify.js") },
   bench: { summary: "measure publish, import, read path, renewal and invocation costs locally (npm run bench)", load: () => import("./commands/bench.js") },
   dev: { summary: "run a local repository in workerd, bootstrapped with dev keys (npm start)", load: () => import("./commands/dev.js") },
