@@ -35,10 +35,13 @@ function readRows(runs: Results[]) {
   });
 }
 
+/** Rows of `key.path | value` for a nested result; arrays of objects are left to results.json. */
 const flat = (o: Results, prefix = ""): [string, string][] =>
-  Object.entries(o).flatMap(([k, v]) =>
-    v && typeof v === "object" && !Array.isArray(v) ? flat(v, `${prefix}${k}.`) : [[`${prefix}${k}`, Array.isArray(v) ? v.map(String).join(", ") : typeof v === "number" ? n(v, Number.isInteger(v) ? 0 : 2) : String(v)]],
-  );
+  Object.entries(o).flatMap(([k, v]): [string, string][] => {
+    if (Array.isArray(v)) return v.some((x) => typeof x === "object") ? [] : [[`${prefix}${k}`, v.map(String).join(", ")]];
+    if (v && typeof v === "object") return flat(v, `${prefix}${k}.`);
+    return [[`${prefix}${k}`, typeof v === "number" ? n(v, Number.isInteger(v) ? 0 : 2) : String(v)]];
+  });
 
 /** The markdown report of one `npm run bench` run. */
 export function formatReport(r: Results): string {
