@@ -2,7 +2,11 @@ import { createHash } from "node:crypto";
 import { ed25519Signer } from "../../shared/keys.js";
 import { bundleWorker, startLocalWorker, type LocalWorker } from "../lib/local-worker.js";
 export { bundleWorker };
-import { bootstrapRepository, chunksByBin, devCeremony, getJson, postJson, postUpload, until } from "../lib/dev-repo.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bootstrapRepository, devCeremony, getJson, postUpload, until } from "../lib/dev-repo.js";
+import { runImport } from "../lib/import.js";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -34,15 +38,18 @@ export interface PublishBenchOptions {
   log?: (line: string) => void;
 }
 
-async function importTargets(w: LocalWorker, targets: ReturnType<typeof syntheticTarget>[], bits: number) {
-  const auth = { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` };
-  const ids: string[] = [];
-  for (const chunk of chunksByBin(targets, bits, 2048, 60_000)) {
-    const res = await postJson(`${w.url}/v1/admin/import`, { targets: chunk }, auth);
-    if (res.status !== 202) throw new Error(`import answered ${res.status}: ${JSON.stringify(res.json)}`);
-    ids.push(res.json.id);
+/** Seeds the repository with `tuf-edge import` (the CLI's own code) over a generated listing. */
+async function importTargets(w: LocalWorker, targets: ReturnType<typeof syntheticTarget>[]) {
+  const dir = mkdtempSync(join(tmpdir(), "tuf-edge-bench-import-"));
+  try {
+    const listing = join(dir, "listing.jsonl");
+    writeFileSync(listing, targets.map((t) => JSON.stringify(t)).join("\n") + "\n");
+    const quiet = { env: {}, out: () => {}, err: () => {}, progress: () => {}, readSecret: async () => "" };
+    const summary = await runImport({ listing, url: w.url, token: w.secrets.ADMIN_TOKEN }, quiet);
+    if (!summary.complete || summary.rejected > 0) throw new Error(`import incomplete or rejected ${summary.rejected} targets`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  for (const id of ids) await until(`import ${id}`, async () => (await getJson(`${w.url}/v1/uploads/${id}`)).state === "published", 600_000, 100);
 }
 
 /** Sustained publish throughput (webhook → queue → commit) and latency from 202 to visible. */
@@ -57,7 +64,7 @@ export async function benchPublish(o: PublishBenchOptions) {
     log(`bootstrap of ${2 ** o.bits} bins: ${bootstrapSeconds.toFixed(1)} s`);
 
     t0 = performance.now();
-    await importTargets(w, Array.from({ length: o.seed }, (_, i) => syntheticTarget(i, "seed")), o.bits);
+    await importTargets(w, Array.from({ length: o.seed }, (_, i) => syntheticTarget(i, "seed")));
     const importSeconds = (performance.now() - t0) / 1000;
     log(`import of ${o.seed} targets: ${importSeconds.toFixed(1)} s (${Math.round(o.seed / importSeconds)} targets/s)`);
 
