@@ -1,0 +1,36 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, expect, test } from "vitest";
+import { ROOT } from "../../scripts/lib/local-worker.js";
+
+// `npm run bench -- --quick` completes and writes well-formed results. No speed is asserted: the
+// numbers belong in the report, not in a test.
+
+const out = mkdtempSync(join(tmpdir(), "tuf-edge-bench-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const positive = expect.any(Number);
+
+test("bench --quick writes results.json and results.md", { timeout: 300_000 }, async () => {
+  await promisify(execFile)(process.execPath, ["scripts/bin.mjs", "bench", "--quick", "--out", out], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+  expect(results).toMatchObject({
+    mode: "quick",
+    machine: { cores: positive, node: process.version },
+    publish: { bins: 256, importTargetsPerSecond: positive, sustained: { medianTargetsPerSecond: positive }, latency: { p50: positive, p99: positive } },
+    publishSlowR2: { sustained: { medianTargetsPerSecond: positive } },
+    installer: { sizes: [{ targets: 100_000, gzip: { total: positive } }] },
+    renewal: { bins: 256 },
+  });
+  for (const m of results.readPath[0].measurements) expect(m).toMatchObject({ requestsPerSecond: positive, p99Ms: positive, errors: 0 });
+  expect(results.invocations.map((i: { what: string }) => i.what)).toContain("cron run");
+  for (const i of results.invocations) expect(i).toMatchObject({ wallMs: positive, cpuMs: expect.any(Number), peakRssMb: positive });
+  const md = readFileSync(join(out, "results.md"), "utf8");
+  expect(md).toMatch(/^# tuf-edge benchmark \(quick/);
+  for (const section of ["## Publish and import", "## Read path", "## Bytes a new installer downloads", "## Renewal", "## Largest invocations"]) {
+    expect(md).toContain(section);
+  }
+});
