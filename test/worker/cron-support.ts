@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
@@ -6,7 +6,10 @@ import { binIndex } from "../../shared/bins.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
 import { MetadataStore } from "../../worker/storage/metadata-store.js";
-import { admin, offlineKeys, signedInit, upload } from "../support/repo.js";
+import type { Root } from "../../shared/metadata/root.js";
+import { rotateCeremony } from "../../scripts/lib/ceremony.js";
+import { signCeremony } from "../../scripts/lib/signoff.js";
+import { type OfflineKeys, admin, offlineKeys, signedInit, upload } from "../support/repo.js";
 import type { TestWorker } from "../support/worker.js";
 
 /** Helpers for the renewal and retention tests: a simulated clock, cron and queue runs on demand, what a timestamp reaches. */
@@ -41,12 +44,24 @@ export const deliver = (w: TestWorker, ids: readonly string[]) => deliverMessage
 
 /** Bootstraps through the admin API, running each job step in the consumer directly. */
 export async function bootstrapNow(w: TestWorker, bits: number) {
-  const { root, targets } = await signedInit(w, bits, await offlineKeys());
-  const res = await admin(w, "/v1/admin/bootstrap", { root: root.toJSON(), targets: targets.toJSON() });
-  if (res.status !== 202) throw new Error(`bootstrap answered ${res.status}: ${await res.text()}`);
+  const keys = await offlineKeys();
+  const { root, targets } = await signedInit(w, bits, keys);
+  await runJob(w, await admin(w, "/v1/admin/bootstrap", { root: root.toJSON(), targets: targets.toJSON() }));
+  return { rootBytes: root.toBytes(), root, keys };
+}
+
+/** Runs every step of the admin job a 202 answer started, in the consumer, now. */
+export async function runJob(w: TestWorker, res: Response) {
+  if (res.status !== 202) throw new Error(`admin answered ${res.status}: ${await res.text()}`);
   const { job, steps } = (await res.json()) as { job: string; steps: number };
   for (let step = 0; step < steps; step++) await deliverMessages(w, [{ kind: "job", job, step }]);
-  return { rootBytes: root.toBytes() };
+}
+
+/** Root version N+1 with the same keys, signed by the first two root holders (threshold 2 of 3). */
+export async function nextRoot(trusted: Metadata<Root>, keys: OfflineKeys, expires: number): Promise<Metadata<Root>> {
+  let ceremony = rotateCeremony({ trustedRoot: trusted, expires, targetsExpires: expires });
+  for (const signer of keys.root.slice(0, 2)) ceremony = (await signCeremony(ceremony, signer)).ceremony;
+  return ceremony.root! as Metadata<Root>;
 }
 
 /** A webhook upload of one target; returns its upload id. */
@@ -168,6 +183,11 @@ export class PersistentClient {
     const found = new Map<string, boolean>();
     for (const path of paths) found.set(path, (await updater.getTargetInfo(path)) !== undefined);
     return found;
+  }
+
+  /** The version of the root the client trusts now. */
+  trustedRootVersion(): number {
+    return JSON.parse(readFileSync(join(this.dir, "root.json"), "utf8")).signed.version;
   }
 
   close() {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { status } from "../support/repo.js";
+import { admin, status } from "../support/repo.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import {
   HOUR,
@@ -8,6 +8,8 @@ import {
   bootstrapNow,
   captureLogs,
   lastCronRun,
+  nextRoot,
+  runJob,
   currentReach,
   deliver,
   metadataNames,
@@ -31,11 +33,11 @@ const DAYS = 30;
 
 describe("renewal over 30 simulated days", () => {
   let w: TestWorker;
-  let rootBytes: Uint8Array;
+  let repo: Awaited<ReturnType<typeof bootstrapNow>>;
   const logs = captureLogs();
   beforeAll(async () => {
     w = await startWorker({ entry: "faulty", queueConsumer: false });
-    rootBytes = (await bootstrapNow(w, BITS)).rootBytes;
+    repo = await bootstrapNow(w, BITS);
   });
   afterAll(async () => {
     vi.useRealTimers();
@@ -46,7 +48,8 @@ describe("renewal over 30 simulated days", () => {
   test("no role ever expires, work per run stays bounded, old versions go, roots stay", async () => {
     const bucket = await w.metadata();
     const random = prng(458);
-    const client = new PersistentClient(w.url, rootBytes);
+    const client = new PersistentClient(w.url, repo.rootBytes);
+    const roots = ["1.root.json"];
     const probes = probePaths(BITS);
     const published: string[] = [];
     const start = realNow();
@@ -74,7 +77,7 @@ describe("renewal over 30 simulated days", () => {
       const stored = await metadataNames(bucket);
       const prior = reaches.get(now.timestampVersion - 1);
       for (const name of [...now.files, ...(prior?.files ?? [])]) expect(stored.has(name), `${name} is reachable but was deleted`).toBe(true);
-      expect(stored.has("1.root.json")).toBe(true);
+      for (const root of roots) expect(stored.has(root), `${root} is kept forever`).toBe(true);
       maxObjects.push(stored.size);
     };
 
@@ -98,6 +101,14 @@ describe("renewal over 30 simulated days", () => {
         deletedTotal += cron.retention.deleted + cron.retention.orphans.deleted;
         await check();
 
+        // Ten days in, a new root version (same keys): clients follow the chain; both roots stay.
+        if (roots.length === 1 && t > start + 10 * 24 * HOUR) {
+          const root = await nextRoot(repo.root, repo.keys, t + 365 * 24 * HOUR);
+          await runJob(w, await admin(w, "/v1/admin/root", { root: root.toJSON() }));
+          await observe();
+          roots.push("2.root.json");
+        }
+
         if (random() < 0.3) {
           const path = `packages/sim/${runs}/example-${runs}.tar.gz`;
           const id = await sendUpload(w, path, `content ${runs}`, Math.floor(t / 1000));
@@ -110,6 +121,7 @@ describe("renewal over 30 simulated days", () => {
       const s = await status(w);
       expect(s.warnings).toEqual([]);
       expect(s.roles.bins.behind).toBe(0);
+      expect(client.trustedRootVersion()).toBe(2);
     } finally {
       vi.useRealTimers();
       client.close();
@@ -118,8 +130,8 @@ describe("renewal over 30 simulated days", () => {
     expect(runs).toBeGreaterThanOrEqual(DAYS * 8);
     expect(published.length).toBeGreaterThan(20);
     expect(deletedTotal).toBeGreaterThan(runs);
-    // Storage stays flat: 16 bins, snapshot, targets, root, and what one hour of commits superseded.
-    expect(Math.max(...maxObjects)).toBeLessThanOrEqual(16 + 3 + 2 * (16 + 1));
+    // Storage stays flat: 16 bins, snapshot, targets, timestamp, 2 roots, and what two commits superseded.
+    expect(Math.max(...maxObjects)).toBeLessThanOrEqual(16 + 4 + 2 * (16 + 1));
     expect(Math.max(...maxObjects.slice(-20))).toBeLessThanOrEqual(Math.max(...maxObjects.slice(0, 20)) + 5);
 
     // Every run logged one line per part, and no line carries a secret.
