@@ -61,3 +61,14 @@ test("cron stopped for longer than the timestamp lifetime: tuf-js fails on expir
   const found = await client.refresh(probePaths(BITS));
   expect(found.size).toBe(2 ** BITS);
 });
+
+test("before bootstrap a cron run does nothing and does not fail", async () => {
+  const fresh = await startWorker({ entry: "faulty", queueConsumer: false });
+  try {
+    expect(await runCron(fresh)).toBe("ok");
+    expect(logs.events("cron").at(-1)).toMatchObject({ idle: expect.stringMatching(/no repository/) });
+    expect((await status(fresh)).published).toBe(false);
+  } finally {
+    await fresh.close();
+  }
+});

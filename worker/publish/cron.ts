@@ -1,3 +1,4 @@
+import { metadataKey } from "../storage/metadata-store.js";
 import { sweepPending } from "../storage/pending.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { PublishContext } from "./commit.js";
@@ -73,11 +74,17 @@ function nextCatchUp(previous: CatchUp | undefined, renewal: RenewalReport | nul
 
 const failure = (e: unknown) => ({ error: (e as Error).message });
 
-export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly<Record<string, number>> = {}): Promise<CronState> {
+/** One run; null when nothing is published yet. */
+export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly<Record<string, number>> = {}): Promise<CronState | null> {
   const started = ctx.clock();
   const bucket = ctx.store.bucket;
   const previous = await readCronState(bucket).catch(() => null);
   let failed = false;
+  // Before bootstrap there is nothing to renew or sweep: not a failure.
+  if (!(await bucket.head(metadataKey("timestamp.json")))) {
+    log("cron", { cron, idle: "no repository is published yet" });
+    return null;
+  }
 
   let renewal: RenewalReport | null = null;
   try {
