@@ -43,6 +43,12 @@ export function readStringArray(o: JsonObject, key: string, field: string): stri
   return v as string[];
 }
 
+/**
+ * An empty object without a prototype, for keys that come from untrusted input: `o["__proto__"] = v`
+ * then makes an own field (as JSON.parse does), not a new prototype.
+ */
+export const jsonRecord = (): JsonObject => Object.create(null) as JsonObject;
+
 /** `o[key] = value`, except that "__proto__" becomes an own field (as JSON.parse makes it), not the prototype. */
 export function setField(o: JsonObject, key: string, value: Json): void {
   Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });

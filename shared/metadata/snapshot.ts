@@ -1,5 +1,5 @@
 import { FieldError } from "../errors.js";
-import { type JsonObject, readObject, setField } from "../json.js";
+import { type JsonObject, jsonRecord, readObject } from "../json.js";
 import { MetaFile } from "./files.js";
 import { type Common, SPEC_VERSION, checkCommon, commonJSON, readCommon } from "./signed.js";
 
@@ -38,8 +38,8 @@ export class Snapshot implements Common {
   }
 
   toJSON(): JsonObject {
-    const meta: JsonObject = {};
-    for (const [name, m] of this.meta) setField(meta, name, m.toJSON());
+    const meta = jsonRecord();
+    for (const [name, m] of this.meta) meta[name] = m.toJSON();
     return { ...commonJSON("snapshot", this), meta };
   }
 }

@@ -1,7 +1,7 @@
 import { binFor, binNumber } from "../bins.js";
 import { FieldError, withinField } from "../errors.js";
 import {
-  type JsonObject, readBool, readInt, readObject, readString, readStringArray, setField, unrecognized,
+  type JsonObject, jsonRecord, readBool, readInt, readObject, readString, readStringArray, unrecognized,
 } from "../json.js";
 import type { Key } from "../keys.js";
 import { TargetFile } from "./files.js";
@@ -198,8 +198,8 @@ export class Targets implements Common {
   }
 
   toJSON(): JsonObject {
-    const targets: JsonObject = {};
-    for (const [path, t] of this.targets) setField(targets, path, t.toJSON());
+    const targets = jsonRecord();
+    for (const [path, t] of this.targets) targets[path] = t.toJSON();
     const out: JsonObject = { ...commonJSON("targets", this), targets };
     if (this.delegations) out.delegations = this.delegations.toJSON();
     return out;

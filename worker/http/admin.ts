@@ -172,12 +172,12 @@ export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 adminRoutes.post("/v1/admin/import", async (c) => {
   const state = await loadState(new MetadataStore(c.env.METADATA));
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
-  let request;
+  let request, bins;
   try {
     const body = await readBody(c.req.raw, MAX_IMPORT_BYTES);
     if (!body) return errorResponse(c, 413, `body is larger than ${MAX_IMPORT_BYTES} bytes`);
     request = parseUploadRequest(parseJsonBody(body));
-    const bins = binsOf({ id: "", ...request }, (p) => state.bins.binFor(p)).size;
+    bins = binsOf({ id: "", ...request }, (p) => state.bins.binFor(p)).size;
     if (bins > MAX_BINS_PER_COMMIT) {
       throw new FieldError("targets", `touches ${bins} bins; at most ${MAX_BINS_PER_COMMIT} per import request (group the listing by bin)`);
     }
@@ -185,7 +185,7 @@ adminRoutes.post("/v1/admin/import", async (c) => {
     return rejectInput(c, e);
   }
   const id = newUploadId();
-  await new UploadStore(c.env.METADATA).put({ id, state: "queued", received: new Date(c.get("now")).toISOString(), request, atomic: false });
+  await new UploadStore(c.env.METADATA).put({ id, state: "queued", received: new Date(c.get("now")).toISOString(), request, atomic: false, bins });
   await c.env.UPLOADS.send({ kind: "upload", id });
   return c.json({ id, accepted: request.targets.length + request.remove.length }, 202);
 });

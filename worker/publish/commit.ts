@@ -1,5 +1,5 @@
 import { canonicalJson } from "../../shared/canonical.js";
-import { utf8, sha256Hex, toHex } from "../../shared/encoding.js";
+import { utf8, sha256Hex, sha256HexNative, toHex } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
 import { MetaFile, type TargetFile } from "../../shared/metadata/files.js";
 import type { Signed } from "../../shared/metadata/metadata.js";
@@ -132,7 +132,7 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
     const snapshot = await createVersioned(ctx.store, "snapshot", old.version + 1, (v) =>
       signFile(new Snapshot({ version: v, expires: now + ctx.config.snapshotExpiry, specVersion: old.specVersion, extra: old.extra, meta }), ctx.signers),
     );
-    snapshotMeta = new MetaFile(snapshot.version, snapshot.bytes.length, { sha256: sha256Hex(snapshot.bytes) });
+    snapshotMeta = new MetaFile(snapshot.version, snapshot.bytes.length, { sha256: await sha256HexNative(snapshot.bytes) });
   }
 
   const timestamp = new Timestamp({

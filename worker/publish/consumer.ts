@@ -7,7 +7,7 @@ import type { JobContext } from "./jobs.js";
 import { runJobStep } from "./jobs.js";
 import type { QueueMessage, R2EventMessage } from "./messages.js";
 import { loadState } from "./state.js";
-import { type Upload, binsOf, publishUploads } from "./uploads.js";
+import { type Upload, publishUploads } from "./uploads.js";
 
 /** Bins one commit may touch: each costs about three R2 operations, of 10,000 per invocation. */
 export const MAX_BINS_PER_COMMIT = 2500;
@@ -80,19 +80,19 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
     return;
   }
 
-  // Bounded work (invariant 9): what does not fit this commit waits for the next batch.
-  const binFor = (path: string) => state.bins.binFor(path);
+  // Bounded work (invariant 9): what does not fit this commit waits for the next batch. The bins an
+  // upload touches are counted by the import endpoint; a webhook upload touches at most its entries.
   const chosen: typeof pending = [];
   const deferred: typeof pending = [];
-  const touched = new Set<string>();
+  let touched = 0;
   for (const p of pending) {
-    const bins = binsOf({ id: p.record.id, ...p.record.request }, binFor);
-    const added = [...bins].filter((b) => !touched.has(b)).length;
-    if (chosen.length > 0 && touched.size + added > MAX_BINS_PER_COMMIT) {
+    const { request, bins } = p.record;
+    const cost = bins ?? request.targets.length + request.remove.length;
+    if (chosen.length > 0 && touched + cost > MAX_BINS_PER_COMMIT) {
       deferred.push(p);
       continue;
     }
-    bins.forEach((b) => touched.add(b));
+    touched += cost;
     chosen.push(p);
   }
   // Waiting for room in a commit is not a failure: queue those again (a duplicate is harmless,

@@ -22,15 +22,20 @@ const CONFLICT = "already published with a different length or hashes (files are
 export const binsOf = (upload: Upload, binFor: (path: string) => string): Set<string> =>
   new Set([...upload.targets.map((t) => t.path), ...upload.remove].map(binFor));
 
-/** What each touched path holds now: one read per touched bin, keeping only the touched entries. */
-async function publishedEntries(ctx: PublishContext, state: RepoState, uploads: readonly Upload[]) {
-  const pathsByBin = new Map<string, Set<string>>();
+/** The bin of every path the uploads name, hashed once (SHA-256 per path is a commit's main CPU cost). */
+function binsByPath(uploads: readonly Upload[], binFor: (path: string) => string): Map<string, string> {
+  const bins = new Map<string, string>();
   for (const u of uploads) {
-    for (const path of [...u.targets.map((t) => t.path), ...u.remove]) {
-      const bin = state.bins.binFor(path);
-      (pathsByBin.get(bin) ?? pathsByBin.set(bin, new Set()).get(bin)!).add(path);
-    }
+    for (const t of u.targets) if (!bins.has(t.path)) bins.set(t.path, binFor(t.path));
+    for (const path of u.remove) if (!bins.has(path)) bins.set(path, binFor(path));
   }
+  return bins;
+}
+
+/** What each touched path holds now: one read per touched bin, keeping only the touched entries. */
+async function publishedEntries(ctx: PublishContext, state: RepoState, binOf: ReadonlyMap<string, string>) {
+  const pathsByBin = new Map<string, string[]>();
+  for (const [path, bin] of binOf) (pathsByBin.get(bin) ?? pathsByBin.set(bin, []).get(bin)!).push(path);
   const published = new Map<string, TargetFile>();
   await mapBounded([...pathsByBin], BIN_CONCURRENCY, async ([bin, paths]) => {
     const role = await readTargetsRole(ctx.store, bin, roleVersion(state, bin));
@@ -67,12 +72,12 @@ function decide(uploads: readonly Upload[], published: ReadonlyMap<string, Targe
   return { next, rejected };
 }
 
-function binEdits(state: RepoState, next: ReadonlyMap<string, TargetFile | null>, published: ReadonlyMap<string, TargetFile>) {
+function binEdits(binOf: ReadonlyMap<string, string>, next: ReadonlyMap<string, TargetFile | null>, published: ReadonlyMap<string, TargetFile>) {
   const changes = new Map<string, [string, TargetFile | null][]>();
   for (const [path, file] of next) {
     const before = published.get(path);
     if (file === null ? !before : before?.sameFileAs(file)) continue;
-    const bin = state.bins.binFor(path);
+    const bin = binOf.get(path)!;
     (changes.get(bin) ?? changes.set(bin, []).get(bin)!).push([path, file]);
   }
   const edits = new Map<string, BinEdit>();
@@ -92,9 +97,10 @@ function binEdits(state: RepoState, next: ReadonlyMap<string, TargetFile | null>
 /** Publishes a batch of uploads in one commit: every accepted upload lands in the same snapshot. */
 export async function publishUploads(ctx: PublishContext, uploads: readonly Upload[]) {
   const outcome = await commit(ctx, async (state) => {
-    const published = await publishedEntries(ctx, state, uploads);
+    const binOf = binsByPath(uploads, (path) => state.bins.binFor(path));
+    const published = await publishedEntries(ctx, state, binOf);
     const { next, rejected } = decide(uploads, published);
-    return { plan: { bins: binEdits(state, next, published) }, decision: rejected };
+    return { plan: { bins: binEdits(binOf, next, published) }, decision: rejected };
   });
   const snapshotVersion = outcome.committed?.snapshotVersion ?? outcome.state.timestamp.signed.snapshotMeta.version;
   const results = new Map<string, UploadOutcome>();

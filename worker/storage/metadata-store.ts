@@ -1,4 +1,4 @@
-import { sha256Hex } from "../../shared/encoding.js";
+import { sha256HexNative } from "../../shared/encoding.js";
 import { gunzip, gzip } from "./gzip.js";
 
 /**
@@ -30,7 +30,7 @@ export function fileInfo(object: { customMetadata?: Record<string, string> }): F
 }
 
 async function putOptions(bytes: Uint8Array, onlyIf?: R2Conditional, notes: Record<string, string> = {}) {
-  const info = { ...notes, length: String(bytes.length), sha256: sha256Hex(bytes) };
+  const info = { ...notes, length: String(bytes.length), sha256: await sha256HexNative(bytes) };
   const options: R2PutOptions = {
     httpMetadata: { contentType: "application/json", contentEncoding: "gzip" },
     customMetadata: info,

@@ -18,6 +18,8 @@ export interface UploadRecord {
    * rejected alone and the rest are published.
    */
   readonly atomic?: boolean;
+  /** Bins the upload touches, where the receiver counted them (imports); else at most its entries. */
+  readonly bins?: number;
   /** Published: the snapshot version that carries it, and when. */
   readonly snapshotVersion?: number;
   readonly published?: string;
