@@ -126,6 +126,7 @@ export interface Reach {
   readonly timestampExpires: number;
 }
 
+/** The last snapshot parsed, by the SHA-256 the timestamp states (names repeat across test repositories). */
 const snapshots = new Map<string, Snapshot>();
 
 /** What the current timestamp reaches, read straight from R2 (not through the Worker's code paths). */
@@ -133,11 +134,12 @@ export async function currentReach(bucket: R2Bucket): Promise<Reach> {
   const store = new MetadataStore(bucket);
   const ts = Metadata.parse((await store.read("timestamp.json"))!.bytes, "timestamp").signed;
   const snapshotName = `${ts.snapshotMeta.version}.snapshot.json`;
-  let snapshot = snapshots.get(snapshotName);
+  const key = ts.snapshotMeta.hashes?.sha256 ?? "";
+  let snapshot = snapshots.get(key);
   if (!snapshot) {
     snapshot = Metadata.parse((await store.read(snapshotName))!.bytes, "snapshot").signed;
     snapshots.clear();
-    snapshots.set(snapshotName, snapshot);
+    if (key) snapshots.set(key, snapshot);
   }
   const files = new Set([snapshotName]);
   const versions = new Map<string, number>();

@@ -173,7 +173,7 @@ describe("orphans and failed records", () => {
     expect(await runCron(w)).toBe("ok");
     stored = await metadataNames(bucket);
     for (const o of orphans) expect(stored.has(o), `${o} is an orphan`).toBe(false);
-    for (const f of (await currentReach(bucket)).files) expect(stored.has(f)).toBe(true);
+    for (const f of (await currentReach(bucket)).files) expect(stored.has(f), `${f} is current`).toBe(true);
   });
 
   test("a commit whose record cannot be written still commits; the sweep cleans up after it", async () => {
@@ -204,6 +204,6 @@ describe("orphans and failed records", () => {
     expect(await runCron(w)).toBe("ok");
     const stored = await metadataNames(bucket);
     for (const f of superseded) expect(stored.has(f), `${f} should have been swept`).toBe(false);
-    for (const f of (await currentReach(bucket)).files) expect(stored.has(f)).toBe(true);
+    for (const f of (await currentReach(bucket)).files) expect(stored.has(f), `${f} is current`).toBe(true);
   });
 });
