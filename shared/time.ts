@@ -25,3 +25,15 @@ export function parseExpires(text: string, field = "expires"): number {
 
 /** The spec's rule: metadata is expired when now >= expires. */
 export const isExpired = (expiresMs: number, nowMs: number): boolean => nowMs >= expiresMs;
+
+/** `364d 23h`, `23h 59m`, `4m 10s`: the two largest units of a duration (its sign ignored). */
+export function formatDuration(ms: number): string {
+  let rest = Math.floor(Math.abs(ms) / 1000);
+  const parts: string[] = [];
+  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || (unit === "s" && parts.length === 0)) parts.push(`${n}${unit}`);
+  }
+  return parts.slice(0, 2).join(" ");
+}

@@ -1,4 +1,5 @@
-import { formatExpires, parseExpires } from "../../shared/index.js";
+import { formatDuration, formatExpires, parseExpires } from "../../shared/index.js";
+export { formatDuration };
 import { UsageError } from "./errors.js";
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -23,18 +24,6 @@ export function parseExpiry(text: string, flag: string, now: number): number {
     }
   }
   return Math.floor((now + parseDuration(text, flag)) / 1000) * 1000;
-}
-
-/** `364d 23h`, `23h 59m`, `4m 10s`: the two largest units. */
-export function formatDuration(ms: number): string {
-  let rest = Math.max(0, Math.floor(Math.abs(ms) / 1000));
-  const parts: string[] = [];
-  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
-    const n = Math.floor(rest / size);
-    rest -= n * size;
-    if (n > 0 || (unit === "s" && parts.length === 0)) parts.push(`${n}${unit}`);
-  }
-  return parts.slice(0, 2).join(" ");
 }
 
 /** `2026-11-25T00:00:00Z (in 23h 59m)` or `… (expired 2h 3m ago)`. */

@@ -1,3 +1,4 @@
+import { formatDuration } from "../../shared/time.js";
 import type { RoleExpiry, Status } from "./status.js";
 
 /**
@@ -20,17 +21,6 @@ function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
     out += parts.map((p) => (p instanceof Raw ? p.html : escapeHtml(p ?? ""))).join("") + strings[i + 1]!;
   });
   return raw(out);
-}
-
-export function formatDuration(ms: number): string {
-  let rest = Math.floor(Math.abs(ms) / 1000);
-  const parts: string[] = [];
-  for (const [unit, size] of [["d", 86_400], ["h", 3600], ["m", 60], ["s", 1]] as const) {
-    const n = Math.floor(rest / size);
-    rest -= n * size;
-    if (n > 0 || (unit === "s" && parts.length === 0)) parts.push(`${n}${unit}`);
-  }
-  return parts.slice(0, 2).join(" ");
 }
 
 const countdown = (expires: string, now: number) => {
