@@ -1,5 +1,5 @@
 import type { Command } from "../cli.js";
-import { parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { SUBMIT_OPTIONS, parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
 import { assertComplete } from "../lib/signoff.js";
 import { readCeremonyFile } from "../lib/ceremony-file.js";
 import { CliError } from "../lib/errors.js";
@@ -24,9 +24,7 @@ const command: Command = {
   usage,
   async run(args, io) {
     const { values } = parseOptions(args, {
-      url: { type: "string" },
-      file: { type: "string" },
-      "token-env": { type: "string", default: "ADMIN_TOKEN" },
+      ...SUBMIT_OPTIONS,
       wait: { type: "boolean" },
     }, usage);
     const url = parseBaseUrl(values.url);

@@ -1,5 +1,5 @@
 import type { Command } from "../cli.js";
-import { parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { SUBMIT_OPTIONS, parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
 import { CEREMONY_FORMAT, parseCeremony } from "../lib/ceremony.js";
 import { assertComplete } from "../lib/signoff.js";
 import { CliError } from "../lib/errors.js";
@@ -39,9 +39,7 @@ const command: Command = {
   usage,
   async run(args, io) {
     const { values } = parseOptions(args, {
-      url: { type: "string" },
-      file: { type: "string" },
-      "token-env": { type: "string", default: "ADMIN_TOKEN" },
+      ...SUBMIT_OPTIONS,
     }, usage);
     const url = parseBaseUrl(values.url);
     const targets = await readTargets(required(values.file, "--file"));

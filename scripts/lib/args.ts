@@ -19,6 +19,13 @@ export function parseOptions<const O extends Options>(args: string[], options: O
   return parsed;
 }
 
+/** The options of every command that submits a ceremony file to the admin API. */
+export const SUBMIT_OPTIONS = {
+  url: { type: "string" },
+  file: { type: "string" },
+  "token-env": { type: "string", default: "ADMIN_TOKEN" },
+} as const;
+
 export function required<T>(value: T | undefined, flag: string): T {
   if (value === undefined || (Array.isArray(value) && value.length === 0)) throw new UsageError(`${flag} is required`);
   return value;
