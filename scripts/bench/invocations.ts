@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { ed25519Signer } from "../../shared/keys.js";
 import type { LocalWorker } from "../lib/local-worker.js";
-import { chunksByBin, devCeremony, postJson } from "../lib/dev-repo.js";
+import { chunksByBin, devCeremony, postUpload } from "../lib/dev-repo.js";
+import { postAdmin } from "../lib/http.js";
 import { syntheticTarget } from "./publish.js";
 
 /**
@@ -53,21 +54,19 @@ export async function benchInvocations(w: LocalWorker, bits: number, cron = "*/5
   let seq = 0;
   const deliver = (bodies: unknown[]) =>
     worker.queue("tuf-edge-uploads", bodies.map((body) => ({ id: `b${++seq}`, timestamp: new Date(), attempts: 1, body })));
-  const auth = { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` };
   const costs: InvocationCost[] = [];
 
   const c = await devCeremony((await ed25519Signer(w.onlineSeed)).key, bits);
-  const job = (await postJson(`${w.url}/v1/admin/bootstrap`, { root: c.root.toJSON(), targets: c.targets.toJSON() }, auth)).json;
+  const job = (await postAdmin(w.url, "/v1/admin/bootstrap", { root: c.root.toJSON(), targets: c.targets.toJSON() }, w.secrets.ADMIN_TOKEN)).body as { job: string; steps: number };
   for (let step = 0; step < job.steps; step++) {
     costs.push(await measure(`bootstrap step ${step + 1}/${job.steps}`, () => deliver([{ kind: "job", job: job.job, step }])));
   }
   const targets = Array.from({ length: 2 ** bits }, (_, i) => syntheticTarget(i, "invocation"));
   const [chunk] = chunksByBin(targets, bits, 2048, 60_000);
-  const imported = (await postJson(`${w.url}/v1/admin/import`, { targets: chunk }, auth)).json;
+  const imported = (await postAdmin(w.url, "/v1/admin/import", { targets: chunk }, w.secrets.ADMIN_TOKEN)).body as { id: string };
   costs.push(await measure(`import commit (${chunk!.length} targets)`, () => deliver([{ kind: "upload", id: imported.id }])));
-  const { postUpload } = await import("../lib/dev-repo.js");
   const ids: string[] = [];
-  for (let r = 0; r < 100; r++) ids.push((await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets: [syntheticTarget(r, "batch")] })).json.id);
+  for (let r = 0; r < 100; r++) ids.push((await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets: [syntheticTarget(r, "batch")] })).body.id);
   costs.push(await measure("webhook batch (100 uploads)", () => deliver(ids.map((id) => ({ kind: "upload", id })))));
   costs.push(await measure("cron run", () => worker.scheduled({ cron })));
   return costs;

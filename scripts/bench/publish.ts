@@ -5,7 +5,8 @@ export { bundleWorker };
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapRepository, devCeremony, getJson, postUpload, until } from "../lib/dev-repo.js";
+import { bootstrapRepository, devCeremony, getJson, postUpload } from "../lib/dev-repo.js";
+import { pollUntil } from "../lib/poll.js";
 import { runImport } from "../lib/import.js";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -79,11 +80,13 @@ export async function benchPublish(o: PublishBenchOptions) {
           const r = next++;
           const targets = Array.from({ length: o.targetsPerRequest }, (_, j) => syntheticTarget(r * o.targetsPerRequest + j, `bench${run}`));
           const res = await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets });
-          if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.json)}`);
-          ids.push(res.json.id);
+          if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
+          ids.push(res.body.id);
         }
       }));
-      for (const id of ids) await until(`upload ${id}`, async () => (await getJson(`${w.url}/v1/uploads/${id}`)).state !== "queued", 900_000, 20);
+      for (const id of ids) {
+        await pollUntil(`upload ${id}`, async () => (await getJson(`${w.url}/v1/uploads/${id}`)).state !== "queued" || undefined, { timeoutMs: 900_000, intervalMs: 20 });
+      }
       const seconds = (performance.now() - t0) / 1000;
       runs.push((o.requests * o.targetsPerRequest) / seconds);
       log(`sustained run ${run + 1}: ${o.requests * o.targetsPerRequest} targets in ${seconds.toFixed(1)} s = ${Math.round(runs.at(-1)!)} targets/s`);
@@ -99,7 +102,8 @@ export async function benchPublish(o: PublishBenchOptions) {
       const targets = Array.from({ length: per }, (_, j) => syntheticTarget(r * per + j, "pace"));
       const res = await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets });
       const accepted = performance.now();
-      waits.push(until("visible", async () => (await getJson(`${w.url}/v1/uploads/${res.json.id}`)).state === "published", 60_000, 10).then(() => {
+      const visible = async () => (await getJson(`${w.url}/v1/uploads/${res.body.id}`)).state === "published" || undefined;
+      waits.push(pollUntil("visible", visible, { timeoutMs: 60_000, intervalMs: 10 }).then(() => {
         latencies.push(performance.now() - accepted);
       }));
       const due = start + (r + 1) * interval;

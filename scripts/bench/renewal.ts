@@ -1,5 +1,7 @@
 import { ed25519Signer } from "../../shared/keys.js";
-import { bootstrapRepository, devCeremony, getJson, postJson, until } from "../lib/dev-repo.js";
+import { bootstrapRepository, devCeremony, getJson } from "../lib/dev-repo.js";
+import { postAdmin, postJson } from "../lib/http.js";
+import { pollUntil } from "../lib/poll.js";
 import { ROOT, bundleWorker, startLocalWorker, type LocalWorker } from "../lib/local-worker.js";
 
 /**
@@ -36,7 +38,7 @@ const CRON = "*/5 * * * *";
 const MINUTE = 60_000;
 
 async function setClock(w: LocalWorker, offsetMs: number) {
-  await postJson(`${w.url}/__test/clock`, { offsetMs });
+  await postJson(`${w.url}/__test/clock`, JSON.stringify({ offsetMs }));
 }
 
 /** One scheduled() call, and what the Worker recorded about it. */
@@ -102,13 +104,14 @@ export async function benchRenewal(o: RenewalBenchOptions = {}) {
     let resign: { workSeconds: number; totalSeconds: number; steps: number } | undefined;
     if (o.resign ?? true) {
       t0 = performance.now();
-      const res = await postJson(`${w.url}/v1/admin/resign`, {}, { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` });
-      if (res.status !== 202) throw new Error(`resign answered ${res.status}: ${JSON.stringify(res.json)}`);
-      const steps = res.json.steps as number;
+      const res = await postAdmin(w.url, "/v1/admin/resign", {}, w.secrets.ADMIN_TOKEN);
+      if (res.status !== 202) throw new Error(`resign answered ${res.status}: ${JSON.stringify(res.body)}`);
+      const steps = (res.body as { steps: number }).steps;
       // Every bin is re-signed once the steps before the last are done; the last waits for caches to drain.
-      await until("the re-sign steps", async () => (await getJson(`${w.url}/v1/status`)).job?.done >= steps - 1, 1_800_000, 100);
+      const wait = { timeoutMs: 1_800_000, intervalMs: 100 };
+      await pollUntil("the re-sign steps", async () => (await getJson(`${w.url}/v1/status`)).job?.done >= steps - 1 || undefined, wait);
       const workSeconds = (performance.now() - t0) / 1000;
-      await until("the re-sign job", async () => (await getJson(`${w.url}/v1/status`)).job?.finished, 1_800_000, 100);
+      await pollUntil("the re-sign job", async () => (await getJson(`${w.url}/v1/status`)).job?.finished || undefined, wait);
       resign = { workSeconds, totalSeconds: (performance.now() - t0) / 1000, steps };
       log(`re-sign of all ${2 ** bits} bins: ${workSeconds.toFixed(1)} s of signing, ${resign.totalSeconds.toFixed(1)} s until the job finished (incl. the cache-drain wait before the last step)`);
     }

@@ -2,6 +2,8 @@ import { binFor } from "../../shared/bins.js";
 import { ed25519Signer, randomSeed, type Key, type Signer } from "../../shared/keys.js";
 import { signWebhook } from "../../shared/webhook.js";
 import { initCeremony } from "./ceremony.js";
+import { postAdmin, postJson } from "./http.js";
+import { pollUntil } from "./poll.js";
 import { signCeremony } from "./signoff.js";
 
 const YEAR = 365 * 86_400_000;
@@ -37,40 +39,19 @@ export async function getJson(url: string): Promise<any> {
   return (await getWithRetry(url)).json();
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { error: text };
-  }
-  return { status: res.status, json };
-}
-
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Submits the ceremony to /v1/admin/bootstrap and waits until timestamp.json is published. */
 export async function bootstrapRepository(url: string, adminToken: string, c: { root: { toJSON(): unknown }; targets: { toJSON(): unknown } }, timeoutMs = 600_000) {
-  const res = await postJson(`${url}/v1/admin/bootstrap`, { root: c.root.toJSON(), targets: c.targets.toJSON() }, { authorization: `Bearer ${adminToken}` });
-  if (res.status !== 202) throw new Error(`bootstrap answered ${res.status}: ${JSON.stringify(res.json)}`);
-  await until("the bootstrap to publish", async () => (await getJson(`${url}/v1/status`)).published, timeoutMs, 100);
+  const res = await postAdmin(url, "/v1/admin/bootstrap", { root: c.root.toJSON(), targets: c.targets.toJSON() }, adminToken);
+  if (res.status !== 202) throw new Error(`bootstrap answered ${res.status}: ${JSON.stringify(res.body)}`);
+  await pollUntil("the bootstrap to publish", async () => (await getJson(`${url}/v1/status`)).published || undefined, { timeoutMs, intervalMs: 100 });
 }
 
-/** POSTs a webhook upload, signed with the secret. */
+/** POSTs a webhook upload, signed with the secret; the answer's body is `{id, accepted}` on 202. */
 export async function postUpload(url: string, secret: string, body: unknown) {
   const raw = JSON.stringify(body);
   const ts = String(Math.floor(Date.now() / 1000));
-  return postJson(`${url}/v1/uploads`, raw, { "x-webhook-timestamp": ts, "x-webhook-signature": await signWebhook(secret, ts, raw) });
+  const answer = await postJson(`${url}/v1/uploads`, raw, { "x-webhook-timestamp": ts, "x-webhook-signature": await signWebhook(secret, ts, raw) });
+  return { status: answer.status, body: answer.body as { id: string; error?: string } };
 }
 
 /** Groups items by bin and packs whole bins into chunks (each bin signed once per import). */
