@@ -1,7 +1,10 @@
 import { type Context, Hono } from "hono";
 import { type AppEnv, readConfig } from "../env.js";
 import { errorResponse, rejectInput } from "./errors.js";
-import { NO_STORE } from "./metadata.js";
+import { parsePageTargetPath } from "../../shared/simple/names.js";
+import { ContentStore, type StoredContent } from "../storage/content.js";
+import { contentResponse } from "./content-response.js";
+import { IMMUTABLE, NO_STORE } from "./metadata.js";
 import { type PublishedTarget, findTarget } from "./published.js";
 import { decodeTargetPath, encodeTargetPath, hashPrefixed, rawPathAfter } from "./target-path.js";
 
@@ -16,18 +19,48 @@ export function targetPathOf(c: Context<AppEnv>, prefix: string): string | Respo
   }
 }
 
+/** What `/targets/{path}` answers with: a redirect to the file host, or bytes this Worker holds. */
+type Resolved =
+  | { readonly kind: "redirect"; readonly target: PublishedTarget }
+  | { readonly kind: "content"; readonly path: string; readonly content: StoredContent; readonly byHash: boolean };
+
+/**
+ * A mutable target (contract.md, "Mutable targets"): a simple page by its path, or a target the
+ * current bins list with a serial. Its bytes are in the content store, not on the file host.
+ */
+const isMutable = (found: PublishedTarget) => parsePageTargetPath(found.path) !== null || found.file.custom?.serial !== undefined;
+
 /**
  * What `/targets/{path}` names. TUF clients with consistent snapshots ask for
- * `{dir}/{sha256}.{name}`; a published `{dir}/{name}` with that hash wins, and otherwise the path is
- * taken as it is (a file may itself be called `<64 hex>.whl`).
+ * `{dir}/{sha256}.{name}`. A mutable target is served from the content store by that hash, for every
+ * version still stored (a client may hold an older bin). Otherwise a published `{dir}/{name}` with
+ * that hash wins, and else the path is taken as it is (a file may itself be called `<64 hex>.whl`).
  */
-async function resolveTarget(bucket: R2Bucket, path: string): Promise<PublishedTarget | null> {
+async function resolveTarget(bucket: R2Bucket, path: string, head: boolean): Promise<Resolved | null> {
+  const contents = new ContentStore(bucket);
   const prefixed = hashPrefixed(path);
   if (prefixed) {
+    const byHash = async (sha256: string | undefined) => {
+      const content = sha256 ? await contents.stored(sha256, head) : null;
+      return content ? ({ kind: "content", path: prefixed.path, content, byHash: true } as const) : null;
+    };
+    const sha256 = prefixed.algorithm === "sha256" ? prefixed.digest : undefined;
+    // A page path needs no look-up: any stored version of it may be asked for.
+    const page = parsePageTargetPath(prefixed.path) ? await byHash(sha256) : null;
+    if (page) return page;
     const found = await findTarget(bucket, prefixed.path);
-    if (found && found.file.hashes[prefixed.algorithm] === prefixed.digest) return found;
+    const matches = found?.file.hashes[prefixed.algorithm] === prefixed.digest;
+    if (found && isMutable(found)) {
+      const stored = await byHash(matches ? found.file.hashes.sha256 : sha256);
+      if (stored) return stored;
+    }
+    if (found && matches) return { kind: "redirect", target: found };
   }
-  return findTarget(bucket, path);
+  const found = await findTarget(bucket, path);
+  if (!found) return null;
+  const sha256 = found.file.hashes.sha256;
+  const content = isMutable(found) && sha256 ? await contents.stored(sha256, head) : null;
+  return content ? { kind: "content", path, content, byHash: false } : { kind: "redirect", target: found };
 }
 
 /** FILES_BASE_URL, or this Worker's own /files in local development. */
@@ -40,12 +73,25 @@ function filesBase(c: Context<AppEnv>): string {
 export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
   const path = targetPathOf(c, "/targets/");
   if (path instanceof Response) return path;
-  const found = await resolveTarget(c.env.METADATA, path);
-  if (!found) {
+  const resolved = await resolveTarget(c.env.METADATA, path, c.req.method === "HEAD");
+  if (!resolved) {
     c.header("Cache-Control", NO_STORE);
     return errorResponse(c, 404, "target not published", { path });
   }
   // Published now; the next timestamp may revoke it, so keep the redirect as long as a timestamp.
-  c.header("Cache-Control", `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`);
-  return c.redirect(`${filesBase(c)}/${encodeTargetPath(found.path)}`, 302);
+  const maxAge = `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`;
+  if (resolved.kind === "content") {
+    // Bytes named by their hash never change; the current version at a plain path may.
+    const headers = new Headers({ "Content-Type": mutableContentType(resolved.path), "Cache-Control": resolved.byHash ? IMMUTABLE : maxAge });
+    return contentResponse(resolved.content, c.req.raw, headers);
+  }
+  c.header("Cache-Control", maxAge);
+  return c.redirect(`${filesBase(c)}/${encodeTargetPath(resolved.target.path)}`, 302);
 });
+
+/** A safe Content-Type for uploader-chosen bytes: a page's own type, else opaque bytes. */
+function mutableContentType(path: string): string {
+  const page = parsePageTargetPath(path);
+  if (!page) return "application/octet-stream";
+  return page.format === "html" ? "text/html; charset=utf-8" : "application/vnd.pypi.simple.v1+json";
+}

@@ -1,0 +1,43 @@
+import type { StoredContent } from "../storage/content.js";
+import { acceptsGzip, clientAcceptEncoding, ifNoneMatchHits } from "./negotiate.js";
+
+/**
+ * Bytes that uploaders chose, served from our own origin: the browser gets a content type we pick,
+ * must not sniff another, and runs nothing (a sandboxed document with no sources at all).
+ */
+export const UNTRUSTED_CONTENT_HEADERS = {
+  "Content-Security-Policy": "default-src 'none'; sandbox",
+  "X-Content-Type-Options": "nosniff",
+} as const;
+
+/**
+ * The response for stored content (a mutable target's bytes): the stored gzip bytes as they are
+ * (`encodeBody: "manual"`, so workerd does not compress them again) for a client that accepts gzip,
+ * else the plain bytes. The ETag differs per encoding, as the bytes on the wire do (RFC 9110
+ * §8.8.3), and is made of the plain bytes' SHA-256 and, when given, a tag of the representation.
+ */
+export function contentResponse(
+  content: StoredContent,
+  request: Request,
+  headers: Headers,
+  representation = "",
+): Response {
+  const gzip = acceptsGzip(clientAcceptEncoding(request));
+  const etag = `"${content.sha256}${representation ? `.${representation}` : ""}${gzip ? ".gz" : ""}"`;
+  headers.set("ETag", etag);
+  headers.append("Vary", "Accept-Encoding");
+  if (ifNoneMatchHits(request.headers.get("If-None-Match"), etag)) {
+    void content.body?.cancel();
+    return new Response(null, { status: 304, headers });
+  }
+  for (const [name, value] of Object.entries(UNTRUSTED_CONTENT_HEADERS)) headers.set(name, value);
+  if (gzip) {
+    headers.set("Content-Encoding", "gzip");
+    headers.set("Content-Length", String(content.gzipLength));
+    return new Response(content.body, { headers, encodeBody: "manual" });
+  }
+  headers.set("Content-Length", String(content.length));
+  if (content.body === null) return new Response(null, { headers });
+  const plain = content.body.pipeThrough(new DecompressionStream("gzip")).pipeThrough(new FixedLengthStream(content.length));
+  return new Response(plain, { headers });
+}
