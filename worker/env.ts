@@ -19,6 +19,8 @@ export interface Env {
   TIMESTAMP_MAX_AGE?: string;
   TIMESTAMP_RENEW_MARGIN?: string;
   SNAPSHOT_RENEW_MARGIN?: string;
+  /** Who renders the simple pages: "render" (tuf-edge, from the packages bucket; default) or "index". */
+  SIMPLE_PAGES?: string;
 }
 
 export interface AppEnv {
@@ -38,6 +40,8 @@ export interface Config {
   /** The cron re-signs timestamp (snapshot) when it has less than this left, ms. */
   timestampRenewMargin: number;
   snapshotRenewMargin: number;
+  /** render: tuf-edge renders each project's pages from its distributions; index: the index sends them. */
+  pagesMode: "render" | "index";
 }
 
 function seconds(value: string | undefined, fallback: number, name: string): number {
@@ -45,6 +49,12 @@ function seconds(value: string | undefined, fallback: number, name: string): num
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive whole number, got ${value}`);
   return n;
+}
+
+function pagesMode(value: string | undefined): "render" | "index" {
+  if (value === undefined || value === "" || value === "render") return "render";
+  if (value === "index") return "index";
+  throw new Error(`SIMPLE_PAGES must be "render" or "index", got ${value}`);
 }
 
 export function readConfig(env: Env): Config {
@@ -62,5 +72,6 @@ export function readConfig(env: Env): Config {
     // Default: renew at half the lifetime, so a cron that misses runs for that long still keeps it valid.
     timestampRenewMargin: seconds(env.TIMESTAMP_RENEW_MARGIN, Math.floor(timestampExpiry / 2), "TIMESTAMP_RENEW_MARGIN") * 1000,
     snapshotRenewMargin: seconds(env.SNAPSHOT_RENEW_MARGIN, Math.floor(snapshotExpiry / 2), "SNAPSHOT_RENEW_MARGIN") * 1000,
+    pagesMode: pagesMode(env.SIMPLE_PAGES),
   };
 }

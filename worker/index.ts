@@ -9,6 +9,7 @@ import { type ConsumerContext, consume, consumeDeadLetters } from "./publish/con
 import { countR2Calls, runCron } from "./publish/cron.js";
 import type { QueueMessage } from "./publish/messages.js";
 import { onlineSigners } from "./publish/signers.js";
+import { ContentStore } from "./storage/content.js";
 import { JobStore } from "./storage/jobs.js";
 import { MetadataStore } from "./storage/metadata-store.js";
 import { UploadStore } from "./storage/uploads.js";
@@ -40,6 +41,8 @@ export async function consumerContext(env: Env, clock: Clock): Promise<ConsumerC
     jobs: new JobStore(env.METADATA),
     uploads: new UploadStore(env.METADATA),
     packages: env.PACKAGES,
+    content: new ContentStore(env.METADATA),
+    pagesMode: config.pagesMode,
     cacheDrainSeconds: config.timestampMaxAgeSeconds + 5,
     enqueue: async (message, delaySeconds = 0) => {
       await env.UPLOADS.send(message, delaySeconds ? { delaySeconds } : undefined);

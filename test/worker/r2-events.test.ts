@@ -30,7 +30,7 @@ describe("R2 notifications on the packages bucket", () => {
     return c;
   };
   beforeAll(async () => {
-    w = await startWorker();
+    w = await startWorker({ vars: { SIMPLE_PAGES: "index" } }); // plain targets: no pages rendered
     rootBytes = (await bootstrap(w, BITS)).rootBytes;
   });
   afterAll(async () => {

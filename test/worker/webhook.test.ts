@@ -202,7 +202,7 @@ describe("webhook: hostile input", () => {
   let w: TestWorker;
   let before: { metadata: Record<string, string>; packages: Record<string, string>; timestamp: Buffer };
   beforeAll(async () => {
-    w = await startWorker();
+    w = await startWorker({ vars: { SIMPLE_PAGES: "index" } }); // plain targets: no pages rendered
     await bootstrap(w, BITS);
     before = {
       metadata: await bucketSnapshot(await w.metadata()),
@@ -266,7 +266,7 @@ describe("webhook: accepted uploads", () => {
     return c;
   };
   beforeAll(async () => {
-    w = await startWorker();
+    w = await startWorker({ vars: { SIMPLE_PAGES: "index" } }); // plain targets: no pages rendered
     rootBytes = (await bootstrap(w, BITS)).rootBytes;
   });
   afterAll(async () => {

@@ -6,6 +6,7 @@ import type { Signed } from "../../shared/metadata/metadata.js";
 import { Snapshot } from "../../shared/metadata/snapshot.js";
 import { Targets } from "../../shared/metadata/targets.js";
 import { Timestamp } from "../../shared/metadata/timestamp.js";
+import type { JsonObject } from "../../shared/json.js";
 import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
@@ -21,8 +22,11 @@ export interface PublishContext {
   readonly waitForSlot?: (lastWrite: Date) => Promise<void>;
 }
 
-/** A bin's new target list, given its current one. */
-export type BinEdit = (current: ReadonlyMap<string, TargetFile>) => Map<string, TargetFile>;
+/** A bin's new targets and extra fields, given its current content. */
+export type BinEdit = (current: Targets) => { targets: Map<string, TargetFile>; extra: JsonObject };
+
+/** Re-signs a bin as it is (renewal, re-sign). */
+export const renewBin: BinEdit = (current) => ({ targets: new Map(current.targets), extra: current.extra });
 
 export interface CommitPlan {
   /** Bins that get a new version (an identity edit renews a bin). */
@@ -95,9 +99,9 @@ async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan
   const written = await mapBounded([...plan.bins], BIN_CONCURRENCY, async ([name, edit]) => {
     const current = roleVersion(state, name);
     const old = (await readTargetsRole(ctx.store, name, current)).signed;
-    const targets = edit(old.targets);
+    const { targets, extra } = edit(old);
     const { version } = await createVersioned(ctx.store, name, current + 1, (v) =>
-      signFile(new Targets({ version: v, expires: now + ctx.config.binsExpiry, specVersion: old.specVersion, extra: old.extra, targets }), ctx.signers),
+      signFile(new Targets({ version: v, expires: now + ctx.config.binsExpiry, specVersion: old.specVersion, extra, targets }), ctx.signers),
     );
     return [name, version] as const;
   });

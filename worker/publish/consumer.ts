@@ -7,26 +7,16 @@ import type { JobContext } from "./jobs.js";
 import { runJobStep } from "./jobs.js";
 import type { QueueMessage, R2EventMessage } from "./messages.js";
 import { loadState } from "./state.js";
-import { type Upload, publishUploads } from "./uploads.js";
+import { type SourcedUpload, type UploadContext, hashStored, publishUploads } from "./uploads.js";
 
 /** Bins one commit may touch: each costs about three R2 operations, of 10,000 per invocation. */
 export const MAX_BINS_PER_COMMIT = 2500;
 
-export interface ConsumerContext extends JobContext {
+export interface ConsumerContext extends JobContext, UploadContext {
   readonly uploads: UploadStore;
-  readonly packages: R2Bucket;
 }
 
 const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
-
-/** Length and SHA-256 computed from the bytes in R2, streaming (invariant 8). */
-async function hashObject(packages: R2Bucket, key: string) {
-  const object = await packages.get(key);
-  if (!object) return null;
-  const digest = new crypto.DigestStream("SHA-256");
-  await object.body.pipeTo(digest);
-  return { length: object.size, sha256: toHex(new Uint8Array(await digest.digest)) };
-}
 
 const CREATED = new Set(["PutObject", "CopyObject", "CompleteMultipartUpload"]);
 
@@ -38,13 +28,16 @@ async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Pro
   }
   const key = event.object.key;
   const id = `r2-${toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${key}\n${event.object.eTag ?? ""}`)))).slice(0, 32)}`;
+  // At-least-once delivery: an event already decided is recognised, not applied again.
+  const decided = await ctx.uploads.get(id);
+  if (decided) return decided;
   const base = { id, received: event.eventTime, request: { targets: [], remove: [] } };
   try {
     checkTargetPath(key, "object.key");
   } catch (e) {
     return { ...base, state: "rejected", rejected: [{ path: key, reason: (e as FieldError).message }] };
   }
-  const hashed = await hashObject(ctx.packages, key);
+  const hashed = await hashStored(ctx.packages, key);
   if (!hashed) return { ...base, state: "rejected", rejected: [{ path: key, reason: "object no longer exists" }] };
   return { ...base, state: "queued", request: { targets: [{ path: key, length: hashed.length, hashes: { sha256: hashed.sha256 } }], remove: [] } };
 }
@@ -87,7 +80,8 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
   let touched = 0;
   for (const p of pending) {
     const { request, bins } = p.record;
-    const cost = bins ?? request.targets.length + request.remove.length;
+    // Render mode adds each project's two pages and a .metadata companion to what an upload touches.
+    const cost = bins ?? (request.targets.length + request.remove.length) * (ctx.pagesMode === "render" ? 4 : 1);
     if (chosen.length > 0 && touched + cost > MAX_BINS_PER_COMMIT) {
       deferred.push(p);
       continue;
@@ -102,16 +96,29 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
     deferred.forEach(({ message }) => message.ack());
   }
 
-  const uploads: Upload[] = chosen.map(({ record }) => ({ id: record.id, ...record.request, atomic: record.atomic !== false }));
+  const uploads: SourcedUpload[] = chosen.map(({ record }) => ({
+    id: record.id,
+    ...record.request,
+    atomic: record.atomic !== false,
+    source: record.id.startsWith("r2-") ? "bucket" : record.atomic === false ? "import" : "webhook",
+  }));
   try {
     const { results, committed } = await publishUploads(ctx, uploads);
     const now = new Date(ctx.clock()).toISOString();
     await Promise.all(
       chosen.map(({ record }) => {
         const r = results.get(record.id)!;
-        if (r.state === "rejected") log("upload-rejected", { id: record.id, rejected: r.rejected });
-        if (r.state === "rejected") return ctx.uploads.put({ ...record, state: "rejected", rejected: r.rejected });
-        return ctx.uploads.put({ ...record, state: "published", snapshotVersion: r.snapshotVersion, published: now, ...(r.rejected && { rejected: r.rejected }) });
+        const rejected = r.rejected;
+        if (rejected.length) log("upload-rejected", { id: record.id, state: r.state, rejected: rejected.slice(0, 20), count: rejected.length });
+        if (r.state === "rejected") return ctx.uploads.put({ ...record, state: "rejected", rejected, results: r.targets });
+        return ctx.uploads.put({
+          ...record,
+          state: "published",
+          snapshotVersion: r.snapshotVersion,
+          published: now,
+          results: r.targets,
+          ...(rejected.length && { rejected }),
+        });
       }),
     );
     await clearPending(ctx.uploads.bucket, chosen.map(({ record }) => record));

@@ -6,7 +6,7 @@ import { Targets } from "../../shared/metadata/targets.js";
 import { Timestamp } from "../../shared/metadata/timestamp.js";
 import { sha256Hex } from "../../shared/encoding.js";
 import type { Job, JobStore } from "../storage/jobs.js";
-import { type PublishContext, commit, signFile } from "./commit.js";
+import { type PublishContext, commit, renewBin, signFile } from "./commit.js";
 import type { JobMessage, QueueMessage } from "./messages.js";
 import { duePosition, renewalPeriod } from "./renew.js";
 import { notesToCustom } from "./state.js";
@@ -69,7 +69,7 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
 async function resignBins(ctx: JobContext, step: number) {
   await commit(ctx, async (state) => {
     const names = binSlice(state.bins.bitLength, state.bins.namePrefix, step);
-    return { plan: { bins: new Map(names.map((n) => [n, (current) => new Map(current)])) }, decision: null };
+    return { plan: { bins: new Map(names.map((n) => [n, renewBin])) }, decision: null };
   });
 }
 

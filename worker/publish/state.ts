@@ -64,9 +64,10 @@ class ParsedCache<T> {
 
 const MB = 1024 * 1024;
 const snapshots = new ParsedCache<Metadata<Snapshot>>(4 * MB);
-const targetsRoles = new ParsedCache<Metadata<Targets>>(4 * MB);
+type SizedRole = { role: Metadata<Targets>; length: number };
+const targetsRoles = new ParsedCache<SizedRole>(4 * MB);
 /** Enough for every bin one commit touches at PyPI's size today (about 2,500 bins of ~13 KB). */
-const bins = new ParsedCache<Metadata<Targets>>(32 * MB);
+const bins = new ParsedCache<SizedRole>(32 * MB);
 
 async function readVersioned<T>(store: MetadataStore, cache: ParsedCache<T>, name: string, parse: (b: Uint8Array) => T): Promise<T> {
   const hit = cache.get(name);
@@ -78,8 +79,11 @@ async function readVersioned<T>(store: MetadataStore, cache: ParsedCache<T>, nam
   return parsed;
 }
 
-export const readTargetsRole = (store: MetadataStore, name: string, version: number) =>
-  readVersioned(store, name.startsWith("bins-") ? bins : targetsRoles, `${version}.${name}.json`, (b) => Metadata.parse(b, "targets"));
+export const readTargetsRole = async (store: MetadataStore, name: string, version: number) => (await readBin(store, name, version)).role;
+
+/** A targets role (a bin, usually) with the length of its stored JSON (bins are bounded in size). */
+export const readBin = (store: MetadataStore, name: string, version: number) =>
+  readVersioned(store, name.startsWith("bins-") ? bins : targetsRoles, `${version}.${name}.json`, (b) => ({ role: Metadata.parse(b, "targets"), length: b.length }));
 
 /** Null when nothing is published yet. */
 export async function loadState(store: MetadataStore): Promise<RepoState | null> {

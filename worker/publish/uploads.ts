@@ -1,114 +1,147 @@
-import { TargetFile } from "../../shared/metadata/files.js";
-import type { UploadTarget } from "../../shared/upload.js";
-import type { TargetRejection } from "../storage/uploads.js";
+import { toHex } from "../../shared/encoding.js";
+import type { TargetFile } from "../../shared/metadata/files.js";
+import { readRemovals, withRemovals } from "../../shared/mutable.js";
+import type { ContentStore } from "../storage/content.js";
 import { BIN_CONCURRENCY, type BinEdit, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
-import { type RepoState, readTargetsRole, roleVersion } from "./state.js";
+import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
+import { type PagesMode, companionPaths, modeRefusal, pageChanges } from "./pages.js";
+import { type RepoState, readBin, roleVersion } from "./state.js";
 
-export interface Upload {
-  readonly id: string;
-  readonly targets: readonly UploadTarget[];
-  readonly remove: readonly string[];
-  /** False for bulk imports: a conflicting target is rejected alone. Default true. */
-  readonly atomic?: boolean;
+export type { Upload } from "./decide.js";
+
+/** Where an upload's hashes come from: claimed by the webhook, computed from the packages bucket, or an admin import. */
+export type UploadSource = "webhook" | "bucket" | "import";
+
+export interface UploadContext extends PublishContext {
+  readonly packages: R2Bucket;
+  readonly content: ContentStore;
+  readonly pagesMode: PagesMode;
 }
 
-export type UploadOutcome =
-  | { readonly state: "published"; readonly snapshotVersion: number; readonly rejected?: readonly TargetRejection[] }
-  | { readonly state: "rejected"; readonly rejected: readonly TargetRejection[] };
-
-const CONFLICT = "already published with a different length or hashes (files are immutable; remove it first)";
-
-/** The bins an upload touches: its cost in reads and writes. */
-export const binsOf = (upload: Upload, binFor: (path: string) => string): Set<string> =>
-  new Set([...upload.targets.map((t) => t.path), ...upload.remove].map(binFor));
-
-/** The bin of every path the uploads name, hashed once (SHA-256 per path is a commit's main CPU cost). */
-function binsByPath(uploads: readonly Upload[], binFor: (path: string) => string): Map<string, string> {
-  const bins = new Map<string, string>();
-  for (const u of uploads) {
-    for (const t of u.targets) if (!bins.has(t.path)) bins.set(t.path, binFor(t.path));
-    for (const path of u.remove) if (!bins.has(path)) bins.set(path, binFor(path));
-  }
-  return bins;
+export interface SourcedUpload extends Upload {
+  readonly source: UploadSource;
 }
 
-/** What each touched path holds now: one read per touched bin, keeping only the touched entries. */
-async function publishedEntries(ctx: PublishContext, state: RepoState, binOf: ReadonlyMap<string, string>) {
-  const pathsByBin = new Map<string, string[]>();
-  for (const [path, bin] of binOf) (pathsByBin.get(bin) ?? pathsByBin.set(bin, []).get(bin)!).push(path);
-  const published = new Map<string, TargetFile>();
-  await mapBounded([...pathsByBin], BIN_CONCURRENCY, async ([bin, paths]) => {
-    const role = await readTargetsRole(ctx.store, bin, roleVersion(state, bin));
-    for (const path of paths) {
-      const file = role.signed.targets.get(path);
-      if (file) published.set(path, file);
-    }
-  });
-  return published;
+export type UploadOutcome = UploadDecision & { readonly snapshotVersion: number };
+
+/** The bins an upload touches: its cost in reads and writes (pages and .metadata files count too). */
+export function binsOf(upload: Upload, binFor: (path: string) => string, mode: PagesMode): Set<string> {
+  const paths = [...upload.targets.map((t) => t.path), ...upload.remove.map((r) => r.path)];
+  return new Set([...paths, ...(mode === "render" ? companionPaths(paths) : [])].map(binFor));
+}
+
+/** Length and SHA-256 of an object in the packages bucket, computed from its bytes (invariant 8). */
+export async function hashStored(packages: R2Bucket, key: string): Promise<{ length: number; sha256: string } | null> {
+  const object = await packages.get(key);
+  if (!object) return null;
+  const digest = new crypto.DigestStream("SHA-256");
+  await object.body.pipeTo(digest);
+  return { length: object.size, sha256: toHex(new Uint8Array(await digest.digest)) };
 }
 
 /**
- * Decides each upload in order against the published state and the uploads accepted before it.
- * An upload is all or nothing: one conflicting target rejects it whole. Re-publishing the same
- * file is a no-op (invariant 5), so a re-delivered upload changes nothing.
+ * Targets refused before any decision, by upload id and path: what the mode does not accept, a
+ * serial-numbered target whose bytes tuf-edge does not hold, and a webhook claim that the packages
+ * bucket's bytes contradict (security review, finding 5: the bucket's bytes win).
  */
-function decide(uploads: readonly Upload[], published: ReadonlyMap<string, TargetFile>) {
-  const next = new Map<string, TargetFile | null>(); // path → new file, or null for removed
-  const current = (path: string) => (next.has(path) ? next.get(path) : published.get(path)) ?? null;
-  const rejected = new Map<string, TargetRejection[]>();
+async function refusals(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
+  const refused = new Map<string, Map<string, string>>();
+  const refuse = (u: Upload, path: string, reason: string) => (refused.get(u.id) ?? refused.set(u.id, new Map()).get(u.id)!).set(path, reason);
+  const checks: (() => Promise<void>)[] = [];
   for (const u of uploads) {
-    const files = u.targets.map((t) => ({ path: t.path, file: new TargetFile(t.length, t.hashes, t.custom) }));
-    const conflicts = files.filter(({ path, file }) => {
-      const existing = current(path);
-      return existing !== null && !existing.sameFileAs(file);
-    });
-    if (conflicts.length) {
-      rejected.set(u.id, conflicts.map(({ path }) => ({ path, reason: CONFLICT })));
-      if (u.atomic !== false) continue;
+    for (const r of u.remove) {
+      const why = modeRefusal(ctx.pagesMode, r.path, r.serial, false);
+      if (why && r.path.startsWith("simple/")) refuse(u, r.path, why);
     }
-    for (const { path, file } of files) if (current(path) === null) next.set(path, file);
-    for (const path of u.remove) next.set(path, null);
+    for (const t of u.targets) {
+      const why = modeRefusal(ctx.pagesMode, t.path, t.serial, u.source === "bucket");
+      if (why) {
+        refuse(u, t.path, why);
+      } else if (t.serial !== undefined) {
+        checks.push(async () => {
+          const held = await ctx.content.head(t.hashes.sha256!);
+          if (!held) refuse(u, t.path, `its bytes are not stored: PUT /v1/content/${t.hashes.sha256} first`);
+          else if (held.length !== t.length) refuse(u, t.path, `the stored bytes of ${t.hashes.sha256} are ${held.length} long, not ${t.length}`);
+        });
+      } else if (u.source === "webhook") {
+        checks.push(async () => {
+          // Most webhook targets are not in the bucket: a HEAD answers that; only a stored object is read.
+          if (!(await ctx.packages.head(t.path))) return;
+          const stored = await hashStored(ctx.packages, t.path);
+          if (stored && (stored.length !== t.length || stored.sha256 !== t.hashes.sha256)) {
+            refuse(u, t.path, `the packages bucket holds other bytes at this path (length ${stored.length}, sha256 ${stored.sha256})`);
+          }
+        });
+      }
+    }
   }
-  return { next, rejected };
+  await mapBounded(checks, BIN_CONCURRENCY, (check) => check());
+  return refused;
 }
 
-function binEdits(binOf: ReadonlyMap<string, string>, next: ReadonlyMap<string, TargetFile | null>, published: ReadonlyMap<string, TargetFile>) {
-  const changes = new Map<string, [string, TargetFile | null][]>();
-  for (const [path, file] of next) {
-    const before = published.get(path);
-    if (file === null ? !before : before?.sameFileAs(file)) continue;
-    const bin = binOf.get(path)!;
-    (changes.get(bin) ?? changes.set(bin, []).get(bin)!).push([path, file]);
+/** What each path holds in the published state: one read per touched bin. */
+async function loadPaths(ctx: PublishContext, state: RepoState, paths: Iterable<string>) {
+  const byBin = new Map<string, string[]>();
+  for (const path of paths) {
+    const bin = state.bins.binFor(path);
+    (byBin.get(bin) ?? byBin.set(bin, []).get(bin)!).push(path);
+  }
+  const view = new Map<string, PathView>();
+  const binBytes = new Map<string, number>();
+  await mapBounded([...byBin], BIN_CONCURRENCY, async ([bin, list]) => {
+    const { role, length } = await readBin(ctx.store, bin, roleVersion(state, bin));
+    binBytes.set(bin, length);
+    const removals = readRemovals(role.signed.extra);
+    for (const path of list) view.set(path, { bin, current: role.signed.targets.get(path) ?? null, removed: removals.get(path) ?? null });
+  });
+  return { view, binBytes };
+}
+
+/** Each changed bin's edit: new entries set, removed ones dropped and remembered (shared/mutable.ts). */
+function binEdits(view: ReadonlyMap<string, PathView>, changes: ReadonlyMap<string, Change>) {
+  const byBin = new Map<string, [string, Change][]>();
+  for (const [path, change] of changes) {
+    const bin = view.get(path)!.bin;
+    (byBin.get(bin) ?? byBin.set(bin, []).get(bin)!).push([path, change]);
   }
   const edits = new Map<string, BinEdit>();
-  for (const [bin, list] of changes) {
+  for (const [bin, list] of byBin) {
     edits.set(bin, (current) => {
-      const targets = new Map(current);
-      for (const [path, file] of list) {
-        if (file === null) targets.delete(path);
-        else targets.set(path, file);
+      const targets = new Map<string, TargetFile>(current.targets);
+      const removals = readRemovals(current.extra);
+      for (const [path, { file, removal }] of list) {
+        if (file) {
+          targets.set(path, file);
+          removals.delete(path);
+        } else {
+          targets.delete(path);
+          removals.set(path, removal ?? {});
+        }
       }
-      return targets;
+      return { targets, extra: withRemovals(current.extra, removals) };
     });
   }
   return edits;
 }
 
-/** Publishes a batch of uploads in one commit: every accepted upload lands in the same snapshot. */
-export async function publishUploads(ctx: PublishContext, uploads: readonly Upload[]) {
+/**
+ * Publishes a batch of uploads in one commit: every accepted upload lands in the same snapshot,
+ * with the pages of the projects it touches (render mode). Load, decide (pure), write.
+ */
+export async function publishUploads(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
+  const refused = await refusals(ctx, uploads);
+  const named = uploads.flatMap((u) => [...u.targets.map((t) => t.path), ...u.remove.map((r) => r.path)]);
+  const paths = new Set([...named, ...(ctx.pagesMode === "render" ? companionPaths(named) : [])]);
   const outcome = await commit(ctx, async (state) => {
-    const binOf = binsByPath(uploads, (path) => state.bins.binFor(path));
-    const published = await publishedEntries(ctx, state, binOf);
-    const { next, rejected } = decide(uploads, published);
-    return { plan: { bins: binEdits(binOf, next, published) }, decision: rejected };
+    const { view, binBytes } = await loadPaths(ctx, state, paths);
+    const { changes, decisions } = decideUploads({ uploads, view, binBytes, refused });
+    if (ctx.pagesMode === "render") {
+      for (const [path, change] of await pageChanges(ctx.content, view, changes, ctx.clock())) changes.set(path, change);
+    }
+    return { plan: { bins: binEdits(view, changes) }, decision: decisions };
   });
   const snapshotVersion = outcome.committed?.snapshotVersion ?? outcome.state.timestamp.signed.snapshotMeta.version;
   const results = new Map<string, UploadOutcome>();
-  for (const u of uploads) {
-    const rejected = outcome.decision.get(u.id);
-    if (!rejected) results.set(u.id, { state: "published", snapshotVersion });
-    else if (u.atomic === false) results.set(u.id, { state: "published", snapshotVersion, rejected });
-    else results.set(u.id, { state: "rejected", rejected });
-  }
+  for (const [id, decision] of outcome.decision) results.set(id, { ...decision, snapshotVersion });
   return { results, committed: outcome.committed as Committed | null };
 }

@@ -6,6 +6,13 @@ export interface TargetRejection {
   readonly reason: string;
 }
 
+/** What became of one target or removal of an upload. */
+export interface TargetOutcome {
+  readonly path: string;
+  readonly outcome: "published" | "unchanged" | "superseded" | "rejected";
+  readonly reason?: string;
+}
+
 /** What `GET /v1/uploads/{id}` answers; stored at `uploads/<id>.json` in the METADATA bucket. */
 export interface UploadRecord {
   readonly id: string;
@@ -24,6 +31,8 @@ export interface UploadRecord {
   readonly snapshotVersion?: number;
   readonly published?: string;
   readonly rejected?: readonly TargetRejection[];
+  /** Once decided: each target and removal, in request order. */
+  readonly results?: readonly TargetOutcome[];
   /** The last transient failure, while the upload is still queued. */
   readonly lastError?: string;
 }

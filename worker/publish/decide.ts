@@ -1,0 +1,145 @@
+import { canonicalJson } from "../../shared/canonical.js";
+import { utf8 } from "../../shared/encoding.js";
+import type { TargetFile } from "../../shared/metadata/files.js";
+import { type Decision, type PathOutcome, type Removal, decideAdd, decideRemove, entryFor } from "../../shared/mutable.js";
+import type { RemoveEntry, UploadTarget } from "../../shared/upload.js";
+
+/**
+ * The pure part of a publish: every upload of a batch decided in order against what the touched
+ * paths hold, and the changes that follow. No I/O: the caller loads the paths and writes the bins.
+ */
+
+export interface Upload {
+  readonly id: string;
+  readonly targets: readonly UploadTarget[];
+  readonly remove: readonly RemoveEntry[];
+  /** False for bulk imports: a rejected target is rejected alone. Default true: all or nothing. */
+  readonly atomic?: boolean;
+}
+
+/** What a touched path holds in the published state. */
+export interface PathView {
+  readonly bin: string;
+  readonly current: TargetFile | null;
+  readonly removed: Removal | null;
+}
+
+/** A path's new content: a file, or removed with what its bin records of it. */
+export interface Change {
+  readonly file: TargetFile | null;
+  readonly removal?: Removal;
+}
+
+export interface TargetResult {
+  readonly path: string;
+  readonly outcome: PathOutcome;
+  readonly reason?: string;
+}
+
+export interface UploadDecision {
+  readonly state: "published" | "rejected";
+  /** One result per target and removal, in request order. */
+  readonly targets: readonly TargetResult[];
+  /** The targets rejected for a reason of their own (not for sharing an upload with one). */
+  readonly rejected: readonly { readonly path: string; readonly reason: string }[];
+}
+
+/**
+ * A bin may grow to this many bytes of JSON, a fifth of the 5,000,000 bytes clients accept: paths
+ * can be chosen to land in one bin, and a bin past the clients' limit makes every target in it
+ * uninstallable (security review, finding 4). The upload that would cross it is refused.
+ */
+export const MAX_BIN_BYTES = 1_000_000;
+
+const byteLength = (s: string) => utf8(s).length;
+/** Bytes an entry adds to its bin's canonical JSON: `"path":{...},`. */
+const entryBytes = (path: string, file: TargetFile) => byteLength(JSON.stringify(path)) + byteLength(canonicalJson(file.toJSON())) + 2;
+const removalBytes = (path: string, r: Removal) => byteLength(JSON.stringify(path)) + (r.serial === undefined ? 2 : 12 + String(r.serial).length) + 2;
+
+export interface DecideInput {
+  readonly uploads: readonly Upload[];
+  readonly view: ReadonlyMap<string, PathView>;
+  /** Stored size of each touched bin. */
+  readonly binBytes: ReadonlyMap<string, number>;
+  /** Targets refused before any decision (claims that the stored bytes contradict, rules of the mode). */
+  readonly refused: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
+export function decideUploads({ uploads, view, binBytes, refused }: DecideInput) {
+  const changes = new Map<string, Change>();
+  const sizes = new Map(binBytes);
+  const at = (path: string) => {
+    const base = view.get(path)!;
+    const change = changes.get(path);
+    if (!change) return base;
+    return { bin: base.bin, current: change.file, removed: change.file ? null : (change.removal ?? null) };
+  };
+  const decisions = new Map<string, UploadDecision>();
+
+  for (const u of uploads) {
+    const decided: { path: string; decision: Decision }[] = [];
+    for (const t of u.targets) {
+      const reason = refused.get(u.id)?.get(t.path);
+      if (reason) {
+        decided.push({ path: t.path, decision: { outcome: "rejected", reason } });
+        continue;
+      }
+      const file = entryFor(t.length, t.hashes, t.custom, t.serial);
+      const { current, removed } = at(t.path);
+      decided.push({ path: t.path, decision: decideAdd(current, removed, file, t.serial) });
+    }
+    for (const r of u.remove) {
+      const reason = refused.get(u.id)?.get(r.path);
+      if (reason) {
+        decided.push({ path: r.path, decision: { outcome: "rejected", reason } });
+        continue;
+      }
+      const { current, removed } = at(r.path);
+      decided.push({ path: r.path, decision: decideRemove(current, removed, r.serial) });
+    }
+
+    // A target that cannot be signed, or would push its bin past the bound, is refused here too.
+    const growth = new Map<string, number>();
+    const deltas = new Map<(typeof decided)[number], number>();
+    for (const d of decided) {
+      if (d.decision.outcome !== "published") continue;
+      const { bin, current, removed } = at(d.path);
+      const next = d.decision;
+      try {
+        let delta = next.file ? entryBytes(d.path, next.file) : removalBytes(d.path, next.removal ?? {});
+        if (current) delta -= entryBytes(d.path, current);
+        if (removed) delta -= removalBytes(d.path, removed);
+        deltas.set(d, delta);
+        growth.set(bin, (growth.get(bin) ?? 0) + delta);
+      } catch (e) {
+        d.decision = { outcome: "rejected", reason: `cannot be signed: ${(e as Error).message}` };
+      }
+    }
+    for (const d of decided) {
+      if (d.decision.outcome !== "published") continue;
+      const bin = at(d.path).bin;
+      const size = (sizes.get(bin) ?? 0) + growth.get(bin)!;
+      if (size > MAX_BIN_BYTES) {
+        d.decision = { outcome: "rejected", reason: `would grow ${bin} to ${size} bytes, past the bound of ${MAX_BIN_BYTES} that keeps it installable` };
+      }
+    }
+
+    const rejected = decided.filter((d) => d.decision.outcome === "rejected");
+    const whole = rejected.length > 0 && u.atomic !== false;
+    const results: TargetResult[] = decided.map(({ path, decision }) => {
+      if (decision.outcome === "rejected") return { path, outcome: "rejected", reason: decision.reason };
+      if (whole) return { path, outcome: "rejected", reason: `not published: the upload is all or nothing, and ${rejected[0]!.path} was rejected` };
+      return { path, outcome: decision.outcome };
+    });
+    const own = rejected.map(({ path, decision }) => ({ path, reason: (decision as { reason: string }).reason }));
+    decisions.set(u.id, { state: whole ? "rejected" : "published", targets: results, rejected: own });
+    if (whole) continue;
+    for (const d of decided) {
+      if (d.decision.outcome !== "published") continue;
+      const bin = at(d.path).bin;
+      sizes.set(bin, (sizes.get(bin) ?? 0) + deltas.get(d)!);
+      changes.set(d.path, { file: d.decision.file, ...(d.decision.removal && { removal: d.decision.removal }) });
+    }
+  }
+  return { changes, decisions };
+}
