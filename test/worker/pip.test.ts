@@ -1,0 +1,75 @@
+// pip end to end against the simple API: the index page (PEP 691 JSON, what pip asks for first),
+// the PEP 503 HTML page, and a wheel downloaded through /targets, checked against the page's hash.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { fromUtf8 } from "../../shared/encoding.js";
+import { pipDownload, releaseWheel } from "../support/pip.js";
+import { bootstrap } from "../support/repo.js";
+import { TufClient } from "../support/tuf-client.js";
+import { type TestWorker, startWorker } from "../support/worker.js";
+
+describe("pip download from /simple/", () => {
+  let w: TestWorker;
+  let rootBytes: Uint8Array;
+  let demo: Awaited<ReturnType<typeof releaseWheel>>;
+
+  beforeAll(async () => {
+    w = await startWorker();
+    rootBytes = (await bootstrap(w, 4)).rootBytes;
+    demo = await releaseWheel(w, null, "demo", "1.0");
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  test("pip finds demo==1.0 through the JSON page and downloads the very wheel that was published", async () => {
+    const result = await pipDownload(w, "demo==1.0");
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+    expect(Object.keys(result.files)).toEqual([demo.wheel.filename]);
+    expect(new Uint8Array(result.files[demo.wheel.filename]!)).toEqual(demo.wheel.bytes);
+  });
+
+  test("pip reads the PEP 503 HTML page too (?format=text/html as find-links)", async () => {
+    const result = await pipDownload(w, "demo==1.0", { findLinks: `${w.url}/simple/demo/?format=text/html` });
+    expect(result.code).toBe(0);
+    expect(new Uint8Array(result.files[demo.wheel.filename]!)).toEqual(demo.wheel.bytes);
+  });
+
+  test("pip refuses a version no page lists, and a project that has no page", async () => {
+    const missingVersion = await pipDownload(w, "demo==2.0");
+    expect(missingVersion.code).not.toBe(0);
+    expect(missingVersion.stderr).toMatch(/from versions: 1\.0/);
+    const missingProject = await pipDownload(w, "nothing-here");
+    expect(missingProject.code).not.toBe(0);
+    expect(Object.keys(missingProject.files)).toEqual([]);
+  });
+
+  test("a second project is found by its own page, under any spelling of its name", async () => {
+    const other = await releaseWheel(w, null, "Other.Pkg", "0.1");
+    const result = await pipDownload(w, "other_pkg==0.1");
+    expect(result.code).toBe(0);
+    expect(new Uint8Array(result.files[other.wheel.filename]!)).toEqual(other.wheel.bytes);
+  });
+
+  test("tuf-js resolves both pages, downloads them by hash, and gets the bytes /simple/ serves", async () => {
+    const client = new TufClient(w.url, rootBytes);
+    try {
+      for (const [format, accept] of [["html", "text/html"], ["json", "application/vnd.pypi.simple.v1+json"]] as const) {
+        const page = demo.pages[format];
+        const info = await client.targetInfo(page.path);
+        expect(info?.hashes.sha256).toBe(page.sha256);
+        const verified = await client.download(page.path);
+        expect(new Uint8Array(verified)).toEqual(page.bytes);
+        const served = await fetch(`${w.url}/simple/demo/`, { headers: { accept } });
+        expect(served.status).toBe(200);
+        expect(new Uint8Array(await served.arrayBuffer())).toEqual(page.bytes);
+      }
+      // The wheel the page links to is the target TUF verifies.
+      const wheel = await client.download(demo.path);
+      expect(new Uint8Array(wheel)).toEqual(demo.wheel.bytes);
+      expect(fromUtf8(demo.pages.html.bytes)).toContain(`#sha256=${demo.page.files[0]!.hashes.sha256}`);
+    } finally {
+      client.close();
+    }
+  });
+});
