@@ -1,8 +1,8 @@
 import { TargetFile } from "../../shared/metadata/files.js";
 import type { UploadTarget } from "../../shared/upload.js";
 import type { TargetRejection } from "../storage/uploads.js";
-import { BIN_CONCURRENCY, type BinEdit, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
-import { type RepoState, readTargetsRole, roleVersion } from "./state.js";
+import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
+import { type RepoState, readBin, roleVersion } from "./state.js";
 
 export interface Upload {
   readonly id: string;
@@ -38,9 +38,9 @@ async function publishedEntries(ctx: PublishContext, state: RepoState, binOf: Re
   for (const [path, bin] of binOf) (pathsByBin.get(bin) ?? pathsByBin.set(bin, []).get(bin)!).push(path);
   const published = new Map<string, TargetFile>();
   await mapBounded([...pathsByBin], BIN_CONCURRENCY, async ([bin, paths]) => {
-    const role = await readTargetsRole(ctx.store, bin, roleVersion(state, bin));
+    const role = await readBin(ctx.store, bin, roleVersion(state, bin));
     for (const path of paths) {
-      const file = role.signed.targets.get(path);
+      const file = role.targets.file(path);
       if (file) published.set(path, file);
     }
   });
@@ -72,24 +72,14 @@ function decide(uploads: readonly Upload[], published: ReadonlyMap<string, Targe
   return { next, rejected };
 }
 
+/** The changes per bin: every path whose decided file differs from the published one. */
 function binEdits(binOf: ReadonlyMap<string, string>, next: ReadonlyMap<string, TargetFile | null>, published: ReadonlyMap<string, TargetFile>) {
-  const changes = new Map<string, [string, TargetFile | null][]>();
+  const edits = new Map<string, BinChange[]>();
   for (const [path, file] of next) {
     const before = published.get(path);
     if (file === null ? !before : before?.sameFileAs(file)) continue;
     const bin = binOf.get(path)!;
-    (changes.get(bin) ?? changes.set(bin, []).get(bin)!).push([path, file]);
-  }
-  const edits = new Map<string, BinEdit>();
-  for (const [bin, list] of changes) {
-    edits.set(bin, (current) => {
-      const targets = new Map(current);
-      for (const [path, file] of list) {
-        if (file === null) targets.delete(path);
-        else targets.set(path, file);
-      }
-      return targets;
-    });
+    (edits.get(bin) ?? edits.set(bin, []).get(bin)!).push({ path, file });
   }
   return edits;
 }
