@@ -1,4 +1,3 @@
-import { FieldError } from "./errors.js";
 import { type JsonObject, readInt, readObject, setField, jsonRecord } from "./json.js";
 import { TargetFile } from "./metadata/files.js";
 
@@ -105,8 +104,17 @@ export function withRemovals(extra: JsonObject, removals: ReadonlyMap<string, Re
   return out;
 }
 
-/** Throws unless `n` can be a serial (for callers that did not come through the upload schema). */
-export function checkSerial(n: number, field: string): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new FieldError(field, "must be a non-negative integer");
-  return n;
+/**
+ * A bin's extra fields after `changes`: every removed path is remembered (as an immutable one unless
+ * the change says its serial), and a path published again is forgotten. Unchanged when no change
+ * touches a removal.
+ */
+export function extraAfter(extra: JsonObject, changes: readonly { path: string; file: unknown; removal?: Removal }[]): JsonObject {
+  if (extra[REMOVED_FIELD] === undefined && changes.every((c) => c.file !== null)) return extra;
+  const removals = readRemovals(extra);
+  for (const c of changes) {
+    if (c.file !== null) removals.delete(c.path);
+    else removals.set(c.path, c.removal ?? {});
+  }
+  return withRemovals(extra, removals);
 }

@@ -12,6 +12,7 @@ import { benchReadPath, formatReadPath } from "../bench/read-path.js";
 import { formatReport } from "../bench/report.js";
 
 const usage = `Usage: tuf-edge bench [--quick] [--out DIR]   (npm run bench)
+       tuf-edge bench --core                  (npm run bench -- --core)
 
 Sets up local repositories in workerd (Miniflare, local R2 and Queues), seeds them, measures, and
 writes DIR/results.json and DIR/results.md (default DIR: bench/). Measures: publish throughput and
@@ -20,6 +21,8 @@ the bytes a new installer downloads, one cron run and a full re-sign, and the CP
 of the largest invocations. Medians over repeated runs; the machine is noisy.
 
 Options:
+  --core      only the publish core in Node over an in-memory bucket (scripts/bench/core.ts): under a
+              minute; prints targets/s, ms per bin rewrite and phase timings, then one JSON line
   --quick     small sizes, one run each: a smoke check in about two minutes
   --out DIR   where to write results (default bench/)
   -h, --help  show this help`;
@@ -40,7 +43,12 @@ function machine() {
 const command: Command = {
   usage,
   async run(args, io) {
-    const { values } = parseOptions(args, { quick: { type: "boolean" }, out: { type: "string" } }, usage);
+    const { values } = parseOptions(args, { quick: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" } }, usage);
+    if (values.core) {
+      const { benchCore } = await import("../bench/core.js");
+      io.out(JSON.stringify(await benchCore({ log: (line) => io.err(line) })));
+      return;
+    }
     const quick = values.quick === true;
     const out = values.out ?? join(ROOT, "bench");
     const log = (line: string) => io.err(line);

@@ -1,17 +1,15 @@
-import { canonicalJson } from "../../shared/canonical.js";
-import { utf8, sha256Hex, sha256HexNative, toHex } from "../../shared/encoding.js";
+import { sha256Hex } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
-import { MetaFile, type TargetFile } from "../../shared/metadata/files.js";
-import type { Signed } from "../../shared/metadata/metadata.js";
-import { Snapshot } from "../../shared/metadata/snapshot.js";
-import { Targets } from "../../shared/metadata/targets.js";
-import { Timestamp } from "../../shared/metadata/timestamp.js";
-import type { JsonObject } from "../../shared/json.js";
+import type { MetaFile } from "../../shared/metadata/files.js";
 import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
+import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, snapshotMetaOf } from "./plan.js";
 import { recordCommit } from "./retention.js";
-import { type RepoState, type TimestampNotes, loadState, notesToCustom, readTargetsRole, roleVersion } from "./state.js";
+import { type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, roleVersion } from "./state.js";
+
+export { signFile };
+export type { BinChange };
 
 export interface PublishContext {
   readonly store: MetadataStore;
@@ -22,14 +20,11 @@ export interface PublishContext {
   readonly waitForSlot?: (lastWrite: Date) => Promise<void>;
 }
 
-/** A bin's new targets and extra fields, given its current content. */
-export type BinEdit = (current: Targets) => { targets: Map<string, TargetFile>; extra: JsonObject };
-
-/** Re-signs a bin as it is (renewal, re-sign). */
-export const renewBin: BinEdit = (current) => ({ targets: new Map(current.targets), extra: current.extra });
+/** The changes to one bin, applied in order; an empty list renews the bin (new version, same targets). */
+export type BinEdit = readonly BinChange[];
 
 export interface CommitPlan {
-  /** Bins that get a new version (an identity edit renews a bin). */
+  /** Bins that get a new version, with their changes (an empty list renews a bin). */
   readonly bins: ReadonlyMap<string, BinEdit>;
   /** An offline-signed targets role that this commit publishes. */
   readonly targets?: { readonly version: number; readonly bytes: Uint8Array };
@@ -51,15 +46,6 @@ export interface Committed {
   readonly bins: ReadonlyMap<string, number>;
   /** Files the previous timestamp reached and this one no longer does (for retention). */
   readonly superseded: readonly string[];
-}
-
-/** Signs `signed` and returns the served bytes, encoding the canonical JSON once. */
-export async function signFile(signed: Signed, signers: readonly Signer[]): Promise<Uint8Array> {
-  const body = canonicalJson(signed.toJSON());
-  const bytes = utf8(body);
-  const sigs = await Promise.all(signers.map(async (s) => ({ keyid: s.key.keyid, sig: toHex(await s.sign(bytes)) })));
-  // Canonical order of the envelope's keys: "signatures" < "signed".
-  return utf8(`{"signatures":${canonicalJson(sigs)},"signed":${body}}`);
 }
 
 /**
@@ -96,13 +82,16 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
 }
 
 async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan, now: number) {
-  const written = await mapBounded([...plan.bins], BIN_CONCURRENCY, async ([name, edit]) => {
+  const expires = now + ctx.config.binsExpiry;
+  const written = await mapBounded([...plan.bins], BIN_CONCURRENCY, async ([name, changes]) => {
     const current = roleVersion(state, name);
-    const old = (await readTargetsRole(ctx.store, name, current)).signed;
-    const { targets, extra } = edit(old);
-    const { version } = await createVersioned(ctx.store, name, current + 1, (v) =>
-      signFile(new Targets({ version: v, expires: now + ctx.config.binsExpiry, specVersion: old.specVersion, extra, targets }), ctx.signers),
-    );
+    const role = await readBin(ctx.store, name, current);
+    let planned: Awaited<ReturnType<typeof planBin>> | undefined;
+    const { version, bytes } = await createVersioned(ctx.store, name, current + 1, async (v) => {
+      planned = await planBin(role, changes, v, expires, ctx.signers);
+      return planned.bytes;
+    });
+    rememberBin(name, version, planned!.role, bytes.length);
     return [name, version] as const;
   });
   return new Map(written);
@@ -127,25 +116,19 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
   if (plan.targets) await publishTargets(ctx.store, plan.targets);
 
   const ts = state.timestamp.signed;
-  let snapshotMeta = ts.snapshotMeta;
+  let snapshotMeta: MetaFile = ts.snapshotMeta;
   if (bins.size > 0 || plan.targets || plan.renewSnapshot) {
-    const meta = new Map(state.snapshot.signed.meta);
-    for (const [name, version] of bins) meta.set(`${name}.json`, new MetaFile(version));
-    if (plan.targets) meta.set("targets.json", new MetaFile(plan.targets.version));
+    const roles: [string, number][] = [...bins];
+    if (plan.targets) roles.push(["targets", plan.targets.version]);
     const old = state.snapshot.signed;
+    const expires = now + ctx.config.snapshotExpiry;
     const snapshot = await createVersioned(ctx.store, "snapshot", old.version + 1, (v) =>
-      signFile(new Snapshot({ version: v, expires: now + ctx.config.snapshotExpiry, specVersion: old.specVersion, extra: old.extra, meta }), ctx.signers),
+      signFile(buildSnapshot(old, { version: v, expires, roles }), ctx.signers),
     );
-    snapshotMeta = new MetaFile(snapshot.version, snapshot.bytes.length, { sha256: await sha256HexNative(snapshot.bytes) });
+    snapshotMeta = await snapshotMetaOf(snapshot.version, snapshot.bytes);
   }
 
-  const timestamp = new Timestamp({
-    version: ts.version + 1,
-    expires: now + ctx.config.timestampExpiry,
-    specVersion: ts.specVersion,
-    extra: ts.extra,
-    snapshotMeta,
-  });
+  const timestamp = buildTimestamp(ts, { version: ts.version + 1, expires: now + ctx.config.timestampExpiry, snapshotMeta });
   const bytes = await signFile(timestamp, ctx.signers);
   await ctx.waitForSlot?.(state.uploaded);
   const notes = notesToCustom({ ...state.notes, ...plan.notes });

@@ -1,12 +1,9 @@
 import { allBinNames } from "../../shared/bins.js";
-import { MetaFile } from "../../shared/metadata/files.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
-import { Snapshot } from "../../shared/metadata/snapshot.js";
 import { Targets } from "../../shared/metadata/targets.js";
-import { Timestamp } from "../../shared/metadata/timestamp.js";
-import { sha256Hex } from "../../shared/encoding.js";
 import type { Job, JobStore } from "../storage/jobs.js";
-import { type PublishContext, commit, renewBin, signFile } from "./commit.js";
+import { type PublishContext, commit, signFile } from "./commit.js";
+import { buildSnapshot, buildTimestamp, snapshotMetaOf } from "./plan.js";
 import type { JobMessage, QueueMessage } from "./messages.js";
 import { duePosition, renewalPeriod } from "./renew.js";
 import { notesToCustom } from "./state.js";
@@ -52,14 +49,14 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
   await ctx.store.create("1.root.json", root!.toBytes());
   await ctx.store.create(`${targets!.signed.version}.targets.json`, targets!.toBytes());
   const now = ctx.clock();
-  const meta = new Map([["targets.json", new MetaFile(targets!.signed.version)]]);
-  for (const name of allBinNames(bins.bitLength, bins.namePrefix)) meta.set(`${name}.json`, new MetaFile(1));
-  const snapshotBytes = await signFile(new Snapshot({ version: 1, expires: now + ctx.config.snapshotExpiry, meta }), ctx.signers);
+  const roles: [string, number][] = [["targets", targets!.signed.version]];
+  for (const name of allBinNames(bins.bitLength, bins.namePrefix)) roles.push([name, 1]);
+  const snapshotBytes = await signFile(buildSnapshot(null, { version: 1, expires: now + ctx.config.snapshotExpiry, roles }), ctx.signers);
   await ctx.store.create("1.snapshot.json", snapshotBytes);
-  const timestamp = new Timestamp({
+  const timestamp = buildTimestamp(null, {
     version: 1,
     expires: now + ctx.config.timestampExpiry,
-    snapshotMeta: new MetaFile(1, snapshotBytes.length, { sha256: sha256Hex(snapshotBytes) }),
+    snapshotMeta: await snapshotMetaOf(1, snapshotBytes),
   });
   const renewCursor = duePosition(now, renewalPeriod(ctx.config), bins.numberOfBins);
   await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor }));
@@ -69,7 +66,7 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
 async function resignBins(ctx: JobContext, step: number) {
   await commit(ctx, async (state) => {
     const names = binSlice(state.bins.bitLength, state.bins.namePrefix, step);
-    return { plan: { bins: new Map(names.map((n) => [n, renewBin])) }, decision: null };
+    return { plan: { bins: new Map(names.map((n) => [n, []])) }, decision: null };
   });
 }
 

@@ -1,6 +1,6 @@
 import { binName } from "../../shared/bins.js";
 import type { Config } from "../env.js";
-import { type BinEdit, type PublishContext, commit, renewBin } from "./commit.js";
+import { type BinEdit, type PublishContext, commit } from "./commit.js";
 
 /**
  * Renewal by the cron, through the single writer's commit() like any publish (invariant 4).
@@ -16,6 +16,8 @@ import { type BinEdit, type PublishContext, commit, renewBin } from "./commit.js
 /** Bins re-signed in one run at most: about two R2 operations each, well inside one invocation. */
 export const MAX_RENEW_PER_RUN = 2048;
 
+/** No changes: the bin is re-signed with the same targets. */
+const renewal: BinEdit = [];
 
 export const renewalPeriod = (config: Pick<Config, "binsExpiry">): number => config.binsExpiry / 2;
 
@@ -69,7 +71,7 @@ export async function renew(ctx: PublishContext, now: number): Promise<RenewalRe
     const window = renewalWindow(cursor, now, renewalPeriod(ctx.config), n);
     const bins = new Map<string, BinEdit>();
     for (let c = window.start; c < window.end; c++) {
-      bins.set(binName(((c % n) + n) % n, state.bins.bitLength, state.bins.namePrefix), renewBin);
+      bins.set(binName(((c % n) + n) % n, state.bins.bitLength, state.bins.namePrefix), renewal);
     }
     const renewTimestamp = state.timestamp.signed.expires - now < ctx.config.timestampRenewMargin;
     const renewSnapshot = state.snapshot.signed.expires - now < ctx.config.snapshotRenewMargin;

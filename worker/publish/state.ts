@@ -1,3 +1,5 @@
+import { type ScannedTargetsRole, scanTargetsRole } from "../../shared/canonical-targets.js";
+import { fromUtf8 } from "../../shared/encoding.js";
 import { VerificationError } from "../../shared/errors.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
@@ -64,10 +66,13 @@ class ParsedCache<T> {
 
 const MB = 1024 * 1024;
 const snapshots = new ParsedCache<Metadata<Snapshot>>(4 * MB);
-type SizedRole = { role: Metadata<Targets>; length: number };
-const targetsRoles = new ParsedCache<SizedRole>(4 * MB);
-/** Enough for every bin one commit touches at PyPI's size today (about 2,500 bins of ~13 KB). */
-const bins = new ParsedCache<SizedRole>(32 * MB);
+const targetsRoles = new ParsedCache<Metadata<Targets>>(4 * MB);
+/**
+ * Bins as canonical entries (shared/canonical-targets.ts), so a re-sign splices instead of
+ * re-encoding. Enough for every bin one commit touches at PyPI's size today (about 2,500 bins of
+ * ~13 KB); a bin this writer signed goes in at once, so the next change to it reads nothing.
+ */
+const bins = new ParsedCache<ScannedTargetsRole>(32 * MB);
 
 async function readVersioned<T>(store: MetadataStore, cache: ParsedCache<T>, name: string, parse: (b: Uint8Array) => T): Promise<T> {
   const hit = cache.get(name);
@@ -79,11 +84,16 @@ async function readVersioned<T>(store: MetadataStore, cache: ParsedCache<T>, nam
   return parsed;
 }
 
-export const readTargetsRole = async (store: MetadataStore, name: string, version: number) => (await readBin(store, name, version)).role;
+export const readTargetsRole = (store: MetadataStore, name: string, version: number) =>
+  readVersioned(store, targetsRoles, `${version}.${name}.json`, (b) => Metadata.parse(b, "targets"));
 
-/** A targets role (a bin, usually) with the length of its stored JSON (bins are bounded in size). */
-export const readBin = (store: MetadataStore, name: string, version: number) =>
-  readVersioned(store, name.startsWith("bins-") ? bins : targetsRoles, `${version}.${name}.json`, (b) => ({ role: Metadata.parse(b, "targets"), length: b.length }));
+/** A delegated targets role (a bin) as canonical entries: what planBin splices into. */
+export const readBin = (store: MetadataStore, name: string, version: number): Promise<ScannedTargetsRole> =>
+  readVersioned(store, bins, `${version}.${name}.json`, (b) => scanTargetsRole(fromUtf8(b)));
+
+/** Keeps a bin version this writer just stored, so the next commit that touches it splices without a read. */
+export const rememberBin = (name: string, version: number, role: ScannedTargetsRole, bytes: number): void =>
+  bins.set(`${version}.${name}.json`, role, bytes);
 
 /** Null when nothing is published yet. */
 export async function loadState(store: MetadataStore): Promise<RepoState | null> {

@@ -1,8 +1,7 @@
 import { toHex } from "../../shared/encoding.js";
-import type { TargetFile } from "../../shared/metadata/files.js";
-import { readRemovals, withRemovals } from "../../shared/mutable.js";
+import { readRemovals } from "../../shared/mutable.js";
 import type { ContentStore } from "../storage/content.js";
-import { BIN_CONCURRENCY, type BinEdit, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
+import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
 import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
 import { type PagesMode, companionPaths, modeRefusal, pageChanges } from "./pages.js";
 import { type RepoState, readBin, roleVersion } from "./state.js";
@@ -89,37 +88,21 @@ async function loadPaths(ctx: PublishContext, state: RepoState, paths: Iterable<
   const view = new Map<string, PathView>();
   const binBytes = new Map<string, number>();
   await mapBounded([...byBin], BIN_CONCURRENCY, async ([bin, list]) => {
-    const { role, length } = await readBin(ctx.store, bin, roleVersion(state, bin));
-    binBytes.set(bin, length);
-    const removals = readRemovals(role.signed.extra);
-    for (const path of list) view.set(path, { bin, current: role.signed.targets.get(path) ?? null, removed: removals.get(path) ?? null });
+    const { head, targets } = await readBin(ctx.store, bin, roleVersion(state, bin));
+    // The entries' size, plus the head and removal records (an estimate well inside the bound's margin).
+    binBytes.set(bin, targets.length + JSON.stringify(head.extra).length + 300);
+    const removals = readRemovals(head.extra);
+    for (const path of list) view.set(path, { bin, current: targets.file(path) ?? null, removed: removals.get(path) ?? null });
   });
   return { view, binBytes };
 }
 
-/** Each changed bin's edit: new entries set, removed ones dropped and remembered (shared/mutable.ts). */
+/** Each changed bin's list of changes (removals carry what the bin remembers of them). */
 function binEdits(view: ReadonlyMap<string, PathView>, changes: ReadonlyMap<string, Change>) {
-  const byBin = new Map<string, [string, Change][]>();
-  for (const [path, change] of changes) {
+  const edits = new Map<string, BinChange[]>();
+  for (const [path, { file, removal }] of changes) {
     const bin = view.get(path)!.bin;
-    (byBin.get(bin) ?? byBin.set(bin, []).get(bin)!).push([path, change]);
-  }
-  const edits = new Map<string, BinEdit>();
-  for (const [bin, list] of byBin) {
-    edits.set(bin, (current) => {
-      const targets = new Map<string, TargetFile>(current.targets);
-      const removals = readRemovals(current.extra);
-      for (const [path, { file, removal }] of list) {
-        if (file) {
-          targets.set(path, file);
-          removals.delete(path);
-        } else {
-          targets.delete(path);
-          removals.set(path, removal ?? {});
-        }
-      }
-      return { targets, extra: withRemovals(current.extra, removals) };
-    });
+    (edits.get(bin) ?? edits.set(bin, []).get(bin)!).push({ path, file, ...(removal && { removal }) });
   }
   return edits;
 }

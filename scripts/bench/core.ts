@@ -1,0 +1,147 @@
+import { canonicalTargetsRole, scanTargetsRole } from "../../shared/canonical-targets.js";
+import { fromUtf8 } from "../../shared/encoding.js";
+import type { Signer } from "../../shared/keys.js";
+import { TargetFile } from "../../shared/metadata/files.js";
+import { Targets } from "../../shared/metadata/targets.js";
+import type { Config } from "../../worker/env.js";
+import { type PublishContext, commit } from "../../worker/publish/commit.js";
+import { signBody } from "../../worker/publish/plan.js";
+import { loadState, roleVersion } from "../../worker/publish/state.js";
+import { type Upload, publishUploads } from "../../worker/publish/uploads.js";
+import { gunzip, gzip } from "../../worker/storage/gzip.js";
+import { MetadataStore, metadataKey } from "../../worker/storage/metadata-store.js";
+import { MemoryBucket } from "../../test/support/memory-bucket.js";
+import { seedRepository, syntheticTargets } from "./core-seed.js";
+
+/**
+ * The publish core at the CPU limit: the real publishUploads() in Node over an in-memory bucket, no
+ * R2 latency, no workerd. The same work as the python-tuf figure of issue 13: 1,000,000 targets in
+ * 16,384 bins, then 20,000 more in batches of 2,000 (one upload per target). Also a full re-sign of
+ * every bin the way the rotation job does it (commits of 2,048 bins), and a serial breakdown of
+ * one bin rewrite into its steps.
+ */
+export interface CoreBenchOptions {
+  bits?: number;
+  seed?: number;
+  batches?: number;
+  batchSize?: number;
+  resign?: boolean;
+  log?: (line: string) => void;
+}
+
+const DAY_MS = 86_400_000;
+const config: Config = {
+  binsBitLength: 14, timestampExpiry: DAY_MS, snapshotExpiry: DAY_MS, binsExpiry: DAY_MS, retention: 3_600_000,
+  timestampMaxAgeSeconds: 30, timestampRenewMargin: DAY_MS / 2, snapshotRenewMargin: DAY_MS / 2,
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Serial timing of each step of a bin rewrite, on `names` (µs per bin, medians over the sample). */
+async function binSteps(bucket: MemoryBucket, store: MetadataStore, signers: readonly Signer[], names: string[], version: (n: string) => number) {
+  const steps: Record<string, number[]> = { get: [], gunzip: [], scan: [], spliceAndEncode: [], sign: [], gzip: [], sha256: [] };
+  const now = Date.now();
+  for (const name of names) {
+    const target = syntheticTargets(1, `steps-${name}-`)[0]!;
+    const change = { path: target.path, file: new TargetFile(target.length, target.hashes) };
+    let t = performance.now();
+    const lap = (step: string) => {
+      const t2 = performance.now();
+      steps[step]!.push((t2 - t) * 1000);
+      t = t2;
+    };
+    const object = await bucket.get(metadataKey(`${version(name)}.${name}.json`));
+    const gz = new Uint8Array(await object!.arrayBuffer());
+    lap("get");
+    const stored = await gunzip(gz);
+    lap("gunzip");
+    const role = scanTargetsRole(fromUtf8(stored));
+    lap("scan");
+    const head = new Targets({ version: version(name) + 1, expires: now + DAY_MS, specVersion: role.head.specVersion, extra: role.head.extra });
+    const body = canonicalTargetsRole(head, role.targets.with([{ path: change.path, file: change.file }]));
+    lap("spliceAndEncode");
+    const bytes = await signBody(body, signers);
+    lap("sign");
+    await gzip(bytes);
+    lap("gzip");
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+    lap("sha256");
+  }
+  return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, round(median(v), 1)]));
+}
+
+export async function benchCore(o: CoreBenchOptions = {}) {
+  const bits = o.bits ?? 14;
+  const seedCount = o.seed ?? 1_000_000;
+  const batches = o.batches ?? 10;
+  const batchSize = o.batchSize ?? 2_000;
+  const log = o.log ?? (() => {});
+  const bucket = new MemoryBucket();
+  const store = new MetadataStore(bucket.asR2());
+
+  let t = performance.now();
+  const repo = await seedRepository(store, bits, seedCount, Date.now());
+  const seedSeconds = (performance.now() - t) / 1000;
+  log(`seeded ${seedCount} targets in ${2 ** bits} bins in ${seedSeconds.toFixed(1)} s`);
+
+  // Where a commit's time goes, from the store's side: bin files, then snapshot, then the timestamp swap.
+  const marks = { firstBinWrite: 0, lastBinWrite: 0, snapshotStart: 0, swapStart: 0 };
+  const create = store.create.bind(store);
+  store.create = async (name, bytes) => {
+    const start = performance.now();
+    if (name.includes(".snapshot.")) marks.snapshotStart = start;
+    else if (!marks.firstBinWrite) marks.firstBinWrite = start;
+    const ok = await create(name, bytes);
+    if (!name.includes(".snapshot.")) marks.lastBinWrite = performance.now();
+    return ok;
+  };
+  const swap = store.swapTimestamp.bind(store);
+  store.swapTimestamp = async (...args) => {
+    marks.swapStart = performance.now();
+    return swap(...args);
+  };
+
+  const ctx: PublishContext = { store, signers: [repo.online], config: { ...config, binsBitLength: bits }, clock: () => Date.now() };
+  const runs = [];
+  for (let b = 0; b < batches; b++) {
+    const uploads: Upload[] = syntheticTargets(batchSize, `b${b}-`).map((target, i) => ({ id: `b${b}-${i}`, targets: [target], remove: [] }));
+    Object.assign(marks, { firstBinWrite: 0, lastBinWrite: 0, snapshotStart: 0, swapStart: 0 });
+    t = performance.now();
+    const { results, committed } = await publishUploads(ctx, uploads);
+    const end = performance.now();
+    const ms = end - t;
+    if ([...results.values()].some((r) => r.state !== "published")) throw new Error("an upload was rejected");
+    const bins = committed!.bins.size;
+    runs.push({
+      targets: batchSize, bins, ms: round(ms, 1), targetsPerSecond: Math.round(batchSize / (ms / 1000)), msPerBin: round(ms / bins),
+      phasesMs: {
+        readAndDecide: round(marks.firstBinWrite - t, 1),
+        bins: round(marks.lastBinWrite - marks.firstBinWrite, 1),
+        snapshot: round(marks.swapStart - marks.snapshotStart, 1),
+        timestampAndRecord: round(end - marks.swapStart, 1),
+      },
+    });
+    log(`batch ${b + 1}/${batches}: ${bins} bins in ${ms.toFixed(0)} ms (${runs.at(-1)!.targetsPerSecond} targets/s, ${runs.at(-1)!.msPerBin} ms per bin)`);
+  }
+
+  const state = (await loadState(store))!;
+  const sample = Array.from({ length: 200 }, (_, i) => `bins-${(i * 79).toString(16).padStart(4, "0")}`).slice(0, 2 ** bits);
+  const perBinSteps = await binSteps(bucket, store, [repo.online], bits === 14 ? sample : [], (n) => roleVersion(state, n));
+
+  let resign;
+  if (o.resign !== false) {
+    t = performance.now();
+    const names = Array.from({ length: 2 ** bits }, (_, i) => `bins-${i.toString(16).padStart(Math.ceil(bits / 4), "0")}`);
+    for (let i = 0; i < names.length; i += 2048) {
+      await commit(ctx, async () => ({ plan: { bins: new Map(names.slice(i, i + 2048).map((n) => [n, []])) }, decision: null }));
+    }
+    const seconds = (performance.now() - t) / 1000;
+    resign = { bins: names.length, seconds: round(seconds, 2), msPerBin: round((seconds * 1000) / names.length) };
+    log(`re-signed all ${names.length} bins in ${seconds.toFixed(1)} s (${resign.msPerBin} ms per bin)`);
+  }
+
+  const targetsPerSecond = median(runs.map((r) => r.targetsPerSecond));
+  const msPerBin = median(runs.map((r) => r.msPerBin));
+  return { bits, seed: seedCount, batchSize, batches, seedSeconds: round(seedSeconds, 1), targetsPerSecond, msPerBin, runs, perBinStepsMicros: perBinSteps, resign, r2Calls: bucket.calls };
+}

@@ -1,0 +1,126 @@
+/**
+ * An in-memory stand-in for the R2Bucket methods the publish core uses (get, put with onlyIf
+ * etagMatches / etagDoesNotMatch, head, delete, list), so the core runs in plain Node: in the core
+ * benchmark and in the commit-protocol tests. `beforePut` lets a test fail or race any write.
+ */
+
+interface Stored {
+  readonly key: string;
+  readonly bytes: Uint8Array;
+  readonly etag: string;
+  readonly uploaded: Date;
+  readonly httpMetadata: R2HTTPMetadata;
+  readonly customMetadata: Record<string, string>;
+}
+
+export type PutHook = (key: string, bucket: MemoryBucket) => void | Promise<void>;
+
+function objectOf(s: Stored, withBody: boolean): R2Object | R2ObjectBody {
+  const base = {
+    key: s.key,
+    version: s.etag,
+    size: s.bytes.length,
+    etag: s.etag,
+    httpEtag: `"${s.etag}"`,
+    uploaded: s.uploaded,
+    httpMetadata: s.httpMetadata,
+    customMetadata: s.customMetadata,
+    checksums: {} as R2Checksums,
+    storageClass: "Standard",
+    writeHttpMetadata: () => {},
+  };
+  if (!withBody) return base as unknown as R2Object;
+  const bytes = s.bytes;
+  return {
+    ...base,
+    get body() {
+      return new Response(bytes).body!;
+    },
+    bodyUsed: false,
+    arrayBuffer: async () => bytes.slice().buffer,
+    bytes: async () => bytes.slice(),
+    text: async () => new TextDecoder().decode(bytes),
+    json: async () => JSON.parse(new TextDecoder().decode(bytes)),
+    blob: async () => new Blob([bytes]),
+  } as unknown as R2ObjectBody;
+}
+
+async function toBytes(value: unknown): Promise<Uint8Array> {
+  if (value === null || value === undefined) return new Uint8Array();
+  if (typeof value === "string") return new TextEncoder().encode(value);
+  if (value instanceof Uint8Array) return value.slice();
+  if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  return new Uint8Array(await new Response(value as BodyInit).arrayBuffer());
+}
+
+export class MemoryBucket {
+  readonly objects = new Map<string, Stored>();
+  /** Counts of calls by method, like the Worker's own R2 counters. */
+  readonly calls: Record<string, number> = {};
+  /** Runs before every put is applied; throw from it to make the put fail. */
+  beforePut?: PutHook;
+  private etags = 0;
+
+  private count(method: string) {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+  }
+
+  async get(key: string): Promise<R2ObjectBody | null> {
+    this.count("get");
+    const s = this.objects.get(key);
+    return s ? (objectOf(s, true) as R2ObjectBody) : null;
+  }
+
+  async head(key: string): Promise<R2Object | null> {
+    this.count("head");
+    const s = this.objects.get(key);
+    return s ? objectOf(s, false) : null;
+  }
+
+  async put(key: string, value: unknown, options: R2PutOptions = {}): Promise<R2Object | null> {
+    this.count("put");
+    await this.beforePut?.(key, this);
+    const bytes = await toBytes(value);
+    const current = this.objects.get(key);
+    const onlyIf = options.onlyIf as R2Conditional | undefined;
+    if (onlyIf?.etagDoesNotMatch !== undefined) {
+      if (current && (onlyIf.etagDoesNotMatch === "*" || onlyIf.etagDoesNotMatch === current.etag)) return null;
+    }
+    if (onlyIf?.etagMatches !== undefined) {
+      if (!current || (onlyIf.etagMatches !== "*" && onlyIf.etagMatches !== current.etag)) return null;
+    }
+    const stored: Stored = {
+      key,
+      bytes,
+      etag: `m${++this.etags}`,
+      uploaded: new Date(),
+      httpMetadata: (options.httpMetadata as R2HTTPMetadata | undefined) ?? {},
+      customMetadata: options.customMetadata ?? {},
+    };
+    this.objects.set(key, stored);
+    return objectOf(stored, false);
+  }
+
+  async delete(keys: string | string[]): Promise<void> {
+    this.count("delete");
+    for (const key of Array.isArray(keys) ? keys : [keys]) this.objects.delete(key);
+  }
+
+  async list(options: R2ListOptions = {}): Promise<R2Objects> {
+    this.count("list");
+    const prefix = options.prefix ?? "";
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (!options.startAfter || k > options.startAfter)).sort();
+    const limit = options.limit ?? 1000;
+    const page = keys.slice(0, limit);
+    const objects = page.map((k) => objectOf(this.objects.get(k)!, false));
+    return page.length < keys.length
+      ? { objects, truncated: true, cursor: page[page.length - 1]!, delimitedPrefixes: [] }
+      : { objects, truncated: false, delimitedPrefixes: [] };
+  }
+
+  /** As the Worker binding's type, for MetadataStore and friends. */
+  asR2(): R2Bucket {
+    return this as unknown as R2Bucket;
+  }
+}
