@@ -7,7 +7,8 @@ import type { Config } from "../../worker/env.js";
 import { type PublishContext, commit } from "../../worker/publish/commit.js";
 import { signBody } from "../../worker/publish/plan.js";
 import { loadState, roleVersion } from "../../worker/publish/state.js";
-import { type Upload, publishUploads } from "../../worker/publish/uploads.js";
+import { type SourcedUpload, type UploadContext, publishUploads } from "../../worker/publish/uploads.js";
+import { ContentStore } from "../../worker/storage/content.js";
 import { gunzip, gzip } from "../../worker/storage/gzip.js";
 import { MetadataStore, metadataKey } from "../../worker/storage/metadata-store.js";
 import { MemoryBucket } from "../../test/support/memory-bucket.js";
@@ -32,7 +33,7 @@ export interface CoreBenchOptions {
 const DAY_MS = 86_400_000;
 const config: Config = {
   binsBitLength: 14, timestampExpiry: DAY_MS, snapshotExpiry: DAY_MS, binsExpiry: DAY_MS, retention: 3_600_000,
-  timestampMaxAgeSeconds: 30, timestampRenewMargin: DAY_MS / 2, snapshotRenewMargin: DAY_MS / 2,
+  timestampMaxAgeSeconds: 30, timestampRenewMargin: DAY_MS / 2, snapshotRenewMargin: DAY_MS / 2, pagesMode: "index",
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -102,10 +103,14 @@ export async function benchCore(o: CoreBenchOptions = {}) {
     return swap(...args);
   };
 
-  const ctx: PublishContext = { store, signers: [repo.online], config: { ...config, binsBitLength: bits }, clock: () => Date.now() };
+  // Index mode: plain dist uploads, as the python-tuf figure publishes (no pages rendered).
+  const ctx: UploadContext = {
+    store, signers: [repo.online], config: { ...config, binsBitLength: bits }, clock: () => Date.now(),
+    packages: new MemoryBucket() as unknown as R2Bucket, content: new ContentStore(bucket as unknown as R2Bucket), pagesMode: "index",
+  };
   const runs = [];
   for (let b = 0; b < batches; b++) {
-    const uploads: Upload[] = syntheticTargets(batchSize, `b${b}-`).map((target, i) => ({ id: `b${b}-${i}`, targets: [target], remove: [] }));
+    const uploads: SourcedUpload[] = syntheticTargets(batchSize, `b${b}-`).map((target, i) => ({ id: `b${b}-${i}`, targets: [target], remove: [], source: "webhook" }));
     Object.assign(marks, { firstBinWrite: 0, lastBinWrite: 0, snapshotStart: 0, swapStart: 0 });
     t = performance.now();
     const { results, committed } = await publishUploads(ctx, uploads);
