@@ -12,6 +12,7 @@ import { upload } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { bucketSnapshot, timestampBytes } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
+import { realNow, runCron, setClock } from "./cron-support.js";
 
 const BITS = 3;
 const PAGE = "simple/demo/vnd.pypi.simple.v1.html";
@@ -237,5 +238,59 @@ describe("bounded input (security review, findings 2 and 4)", () => {
     const p = await published();
     expect(p.target(paths[0]!)).toBeDefined();
     expect(p.target(paths[249]!)).toBeUndefined();
+  });
+});
+
+describe("retention of page bytes (issue 11, §2)", () => {
+  let r: TestWorker;
+  beforeAll(async () => {
+    r = await startWorker({ entry: "faulty", queueConsumer: false, vars: { SIMPLE_PAGES: "index", RETENTION_SECONDS: "1" } });
+    await bootstrapByHand(r, BITS);
+  });
+  afterAll(() => r.close());
+
+  test("superseded versions stay downloadable while retained, then go; bytes a path holds again are kept", async () => {
+    const path = "simple/kept/vnd.pypi.simple.v1.html";
+    const version = async (serial: number, text: string) => {
+      const bytes = bytesOf(text);
+      expect((await putContent(r, bytes)).status).toBeLessThan(300);
+      const res = await upload(r, { targets: [{ path, length: bytes.length, hashes: { sha256: sha256(bytes) }, serial }] });
+      await deliver(r, [{ kind: "upload", id: ((await res.json()) as { id: string }).id }]);
+      return sha256(bytes);
+    };
+    const byHash = async (sha: string) => (await fetch(`${r.url}/targets/simple/kept/${sha}.vnd.pypi.simple.v1.html`)).status;
+    const a = await version(1, "page A");
+    const b = await version(2, "page B");
+    await version(3, "page A"); // back to A's bytes (an undone yank, say)
+    const c = await version(4, "page C");
+    // Before the cron: every version is downloadable by hash.
+    for (const sha of [a, b, c]) expect(await byHash(sha)).toBe(200);
+    await setClock(r, realNow() + 60_000);
+    expect(await runCron(r)).toBe("ok");
+    // B went; A is what the previous timestamp reaches (serial 3), so it stays with C until the next commit.
+    expect(await byHash(b)).toBe(404);
+    expect(await byHash(a)).toBe(200);
+    expect(await byHash(c)).toBe(200);
+    await version(5, "page D");
+    await setClock(r, realNow() + 120_000);
+    expect(await runCron(r)).toBe("ok");
+    expect(await byHash(a)).toBe(404);
+    expect(await byHash(c)).toBe(200);
+  });
+
+  test("bytes a path holds again after being superseded are kept", async () => {
+    const path = "simple/again/vnd.pypi.simple.v1.html";
+    const bytes = [bytesOf("again X"), bytesOf("again Y")];
+    for (const b of bytes) expect((await putContent(r, b)).status).toBeLessThan(300);
+    for (const [serial, b] of [[1, bytes[0]!], [2, bytes[1]!], [3, bytes[0]!]] as const) {
+      const res = await upload(r, { targets: [{ path, length: b.length, hashes: { sha256: sha256(b) }, serial }] });
+      await deliver(r, [{ kind: "upload", id: ((await res.json()) as { id: string }).id }]);
+    }
+    await setClock(r, realNow() + 180_000);
+    expect(await runCron(r)).toBe("ok");
+    const status = async (b: Uint8Array) => (await fetch(`${r.url}/targets/simple/again/${sha256(b)}.vnd.pypi.simple.v1.html`)).status;
+    // X is current again; Y is what the previous timestamp reaches: both stay.
+    expect(await status(bytes[0]!)).toBe(200);
+    expect(await status(bytes[1]!)).toBe(200);
   });
 });

@@ -5,7 +5,7 @@ import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
 import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, snapshotMetaOf } from "./plan.js";
-import { recordCommit } from "./retention.js";
+import { type SupersededContent, recordCommit } from "./retention.js";
 import { type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, roleVersion } from "./state.js";
 
 export { signFile };
@@ -33,6 +33,8 @@ export interface CommitPlan {
   readonly renewSnapshot?: boolean;
   /** Sign a new timestamp even if nothing else changed (renewal). */
   readonly renewTimestamp?: boolean;
+  /** Bytes of mutable targets (pages) this commit replaces or removes: retention deletes them later. */
+  readonly supersededContent?: readonly SupersededContent[];
   /** Why, for the commit record (retention.ts): "renewal"; "publish" by default. */
   readonly reason?: string;
 }
@@ -164,7 +166,8 @@ export async function commit<T>(
     if (committed) {
       const { timestampVersion, snapshotVersion, bins, superseded } = committed;
       const committedAt = new Date(ctx.clock()).toISOString();
-      await recordCommit(ctx.store, { timestampVersion, snapshotVersion, committedAt, reason: plan.reason ?? "publish", bins: bins.size, files: superseded });
+      const content = plan.supersededContent?.length ? { content: plan.supersededContent } : {};
+      await recordCommit(ctx.store, { timestampVersion, snapshotVersion, committedAt, reason: plan.reason ?? "publish", bins: bins.size, files: superseded, ...content });
       return { committed, decision, state };
     }
   }

@@ -1,6 +1,7 @@
 import type { Config } from "../env.js";
 import { type MetadataStore, metadataKey } from "../storage/metadata-store.js";
-import { type RepoState, loadState } from "./state.js";
+import { contentKey } from "../storage/content.js";
+import { type RepoState, loadState, readBin, roleVersion } from "./state.js";
 
 /**
  * Retention (tuf-interop.md, "Consistent snapshots and retention"): superseded versions of snapshot,
@@ -31,9 +32,16 @@ export interface CommitRecord {
   readonly bins: number;
   /** Files this commit superseded. */
   readonly files: readonly string[];
+  /** Bytes of mutable targets (simple pages) this commit superseded, by the path that held them. */
+  readonly content?: readonly SupersededContent[];
 }
 
-export type CommitSummary = Omit<CommitRecord, "files"> & { readonly superseded: number };
+export interface SupersededContent {
+  readonly path: string;
+  readonly sha256: string;
+}
+
+export type CommitSummary = Omit<CommitRecord, "files" | "content"> & { readonly superseded: number };
 
 const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
 
@@ -121,6 +129,23 @@ export interface SweepReport {
   readonly orphans: { readonly scanned: number; readonly deleted: number; readonly cursor: string; readonly skipped?: string };
 }
 
+/**
+ * The superseded bytes that may go: those that their path holds neither in the current state nor in
+ * the previous timestamp's (a page can come back to earlier bytes: a yank undone, say). `previous`
+ * names the files the current commit superseded, so the bin versions the previous timestamp reached.
+ */
+async function supersededContent(store: MetadataStore, state: RepoState, items: readonly SupersededContent[], previous: readonly string[]) {
+  const out: string[] = [];
+  for (const { path, sha256 } of items) {
+    const bin = state.bins.binFor(path);
+    const versions = [roleVersion(state, bin), ...previous.filter((f) => f.endsWith(`.${bin}.json`)).map((f) => Number(f.split(".")[0]))];
+    let held = false;
+    for (const v of versions) if ((await readBin(store, bin, v)).targets.file(path)?.hashes.sha256 === sha256) held = true;
+    if (!held) out.push(sha256);
+  }
+  return out;
+}
+
 /** Deletes keys in calls of at most 1,000 (R2's bound per delete call). */
 async function deleteKeys(bucket: R2Bucket, keys: readonly string[]) {
   for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
@@ -135,6 +160,7 @@ export async function sweep(store: MetadataStore, config: Pick<Config, "retentio
   const current = state.timestamp.signed.version;
 
   // 1. Records of commits older than the retention and older than the current one.
+  const previous = (await readRecord(bucket, recordKey(current)))?.files ?? [];
   let records = 0, deleted = 0, kept = 0, backlog = false, read = 0;
   const done: string[] = [];
   let startAfter: string | undefined;
@@ -149,8 +175,9 @@ export async function sweep(store: MetadataStore, config: Pick<Config, "retentio
       // Double check against the current state: never a root, never anything current.
       const files = (record?.files ?? []).filter((name) => superseded(state, name));
       if (deleted > 0 && deleted + files.length > limits.deletes) { backlog = true; break scan; }
-      await deleteKeys(bucket, files.map(metadataKey));
-      deleted += files.length;
+      const content = await supersededContent(store, state, record?.content ?? [], previous);
+      await deleteKeys(bucket, [...files.map(metadataKey), ...content.map(contentKey)]);
+      deleted += files.length + content.length;
       kept += (record?.files.length ?? 0) - files.length;
       records++;
       done.push(object.key);

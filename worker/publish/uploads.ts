@@ -1,5 +1,5 @@
 import { toHex } from "../../shared/encoding.js";
-import { readRemovals } from "../../shared/mutable.js";
+import { readRemovals, serialOf } from "../../shared/mutable.js";
 import type { ContentStore } from "../storage/content.js";
 import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
 import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
@@ -107,6 +107,18 @@ function binEdits(view: ReadonlyMap<string, PathView>, changes: ReadonlyMap<stri
   return edits;
 }
 
+/** The bytes of serial-numbered targets that the changes replace or remove (retention deletes them later). */
+function supersededContent(view: ReadonlyMap<string, PathView>, changes: ReadonlyMap<string, Change>) {
+  const out: { path: string; sha256: string }[] = [];
+  for (const [path, change] of changes) {
+    const current = view.get(path)!.current;
+    if (current && serialOf(current) !== undefined && current.hashes.sha256 !== change.file?.hashes.sha256) {
+      out.push({ path, sha256: current.hashes.sha256! });
+    }
+  }
+  return out;
+}
+
 /**
  * Publishes a batch of uploads in one commit: every accepted upload lands in the same snapshot,
  * with the pages of the projects it touches (render mode). Load, decide (pure), write.
@@ -121,7 +133,7 @@ export async function publishUploads(ctx: UploadContext, uploads: readonly Sourc
     if (ctx.pagesMode === "render") {
       for (const [path, change] of await pageChanges(ctx.content, view, changes, ctx.clock())) changes.set(path, change);
     }
-    return { plan: { bins: binEdits(view, changes) }, decision: decisions };
+    return { plan: { bins: binEdits(view, changes), supersededContent: supersededContent(view, changes) }, decision: decisions };
   });
   const snapshotVersion = outcome.committed?.snapshotVersion ?? outcome.state.timestamp.signed.snapshotMeta.version;
   const results = new Map<string, UploadOutcome>();
