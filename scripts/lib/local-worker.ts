@@ -39,6 +39,11 @@ export interface StartOptions {
   /** Bundle to run (`${BUNDLE_DIR}/<entry>.js`): the Worker, or a test entry that wraps it. */
   entry?: string;
   vars?: Record<string, string>;
+  /**
+   * "development" (default, what `npm start` runs): DEV_MODE=true, /files serves the packages bucket.
+   * "production": as deployed from wrangler.toml, no DEV_MODE.
+   */
+  mode?: "development" | "production";
   /** Let the queue deliver batches on its own (default). Off: the caller runs the consumer itself. */
   queueConsumer?: boolean;
   port?: number;
@@ -59,7 +64,13 @@ export async function startLocalWorker(options: StartOptions = {}): Promise<Loca
       name: "tuf-edge",
       modules: true,
       scriptPath: `${BUNDLE_DIR}/${options.entry ?? "index"}.js`,
-      bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...secrets, FILES_BASE_URL: "", ...vars },
+      bindings: {
+        ...(workerOptions.bindings as Record<string, unknown>),
+        ...secrets,
+        FILES_BASE_URL: "",
+        ...(options.mode === "production" ? {} : { DEV_MODE: "true" }),
+        ...vars,
+      },
       queueConsumers: options.queueConsumer === false ? {} : workerOptions.queueConsumers,
       host: "127.0.0.1",
       port,

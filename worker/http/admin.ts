@@ -8,7 +8,7 @@ import type { Targets } from "../../shared/metadata/targets.js";
 import { checkTargetPath, parseUploadRequest } from "../../shared/upload.js";
 import { MAX_BINS_PER_COMMIT } from "../publish/consumer.js";
 import { binsOf } from "../publish/uploads.js";
-import type { AppEnv } from "../env.js";
+import { type AppEnv, isDevelopment } from "../env.js";
 import { binSteps } from "../publish/jobs.js";
 import { verifyBootstrap, verifyNextRoot, verifyTargets } from "../publish/offline.js";
 import { onlineSigners } from "../publish/signers.js";
@@ -192,9 +192,11 @@ adminRoutes.post("/v1/admin/import", async (c) => {
 
 /**
  * Local development: store a package file and send the notification R2 sends in production, so
- * the consumer publishes it with the length and hash of the stored bytes.
+ * the consumer publishes it with the length and hash of the stored bytes. Outside DEV_MODE the route
+ * does not exist: in production files reach the packages bucket on their own way.
  */
 adminRoutes.put("/v1/admin/files/*", async (c) => {
+  if (!isDevelopment(c.env)) return errorResponse(c, 404, "not found");
   let key: string;
   try {
     key = checkTargetPath(decodeURIComponent(new URL(c.req.url).pathname.slice("/v1/admin/files/".length)), "path");

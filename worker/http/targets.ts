@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { type AppEnv, readConfig } from "../env.js";
+import { type AppEnv, filesBaseUrl, readConfig } from "../env.js";
 import { errorResponse, rejectInput } from "./errors.js";
 import { NO_STORE } from "./metadata.js";
 import { type PublishedTarget, findTarget } from "./published.js";
@@ -30,14 +30,15 @@ async function resolveTarget(bucket: R2Bucket, path: string): Promise<PublishedT
   return findTarget(bucket, path);
 }
 
-/** FILES_BASE_URL, or this Worker's own /files in local development. */
-function filesBase(c: Context<AppEnv>): string {
-  const base = c.env.FILES_BASE_URL || `${new URL(c.req.url).origin}/files`;
-  return base.replace(/\/+$/, "");
-}
-
 /** GET and HEAD /targets/{path}: a 302 to the file host while the target is published, else 404. */
 export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
+  const base = filesBaseUrl(c.env);
+  if (base instanceof Error) {
+    // A misconfigured deployment redirects nowhere rather than somewhere a request chose.
+    console.error(JSON.stringify({ event: "files-base-url", error: base.message }));
+    c.header("Cache-Control", NO_STORE);
+    return errorResponse(c, 503, base.message, { field: "FILES_BASE_URL" });
+  }
   const path = targetPathOf(c, "/targets/");
   if (path instanceof Response) return path;
   const found = await resolveTarget(c.env.METADATA, path);
@@ -47,5 +48,5 @@ export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
   }
   // Published now; the next timestamp may revoke it, so keep the redirect as long as a timestamp.
   c.header("Cache-Control", `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`);
-  return c.redirect(`${filesBase(c)}/${encodeTargetPath(found.path)}`, 302);
+  return c.redirect(`${base}/${encodeTargetPath(found.path)}`, 302);
 });
