@@ -47,6 +47,8 @@ export interface StartOptions {
   /** Let the queue deliver batches on its own (default). Off: the caller runs the consumer itself. */
   queueConsumer?: boolean;
   port?: number;
+  /** Receives what the Worker writes to stdout and stderr (its structured log lines), instead of the console. */
+  onOutput?: (text: string) => void;
 }
 
 /** Starts the bundled Worker in workerd with the bindings of wrangler.toml (in-memory R2 and queues). */
@@ -76,6 +78,11 @@ export async function startLocalWorker(options: StartOptions = {}): Promise<Loca
       port,
       // Offline: no download of the request.cf placeholder data.
       cf: false,
+      ...(options.onOutput
+        ? { handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+            for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => options.onOutput!(chunk.toString("utf8")));
+          } }
+        : {}),
       ...((options as { verbose?: boolean }).verbose ? { log: new Log(LogLevel.DEBUG) } : {}),
     }) as ConstructorParameters<typeof Miniflare>[0];
   let vars = { ...options.vars };

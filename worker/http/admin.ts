@@ -37,7 +37,10 @@ function sameSecret(a: string, b: string): boolean {
 
 adminRoutes.use("/v1/admin/*", async (c, next) => {
   const token = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-  if (!token || !sameSecret(token, c.env.ADMIN_TOKEN ?? "")) {
+  // ADMIN_TOKEN_NEXT: a second token during a rotation. Both are compared, whichever matches.
+  const primary = !!token && sameSecret(token, c.env.ADMIN_TOKEN ?? "");
+  const rotated = !!token && sameSecret(token, c.env.ADMIN_TOKEN_NEXT ?? "");
+  if (!primary && !rotated) {
     return errorResponse(c, 401, "missing or wrong bearer token (ADMIN_TOKEN)");
   }
   await next();
