@@ -41,12 +41,36 @@ export class Key {
 
   verify(signatureHex: string, message: Uint8Array): boolean {
     if (!isHex(signatureHex, 128)) return false;
-    try {
-      return ed.verify(fromHex(signatureHex), message, fromHex(this.publicHex));
-    } catch {
-      return false;
-    }
+    return verifyStrict(fromHex(signatureHex), message, fromHex(this.publicHex));
   }
+}
+
+/** The order of the Ed25519 base point. */
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const littleEndian = (bytes: Uint8Array) => bytes.reduceRight((n, b) => (n << 8n) | BigInt(b), 0n);
+
+/**
+ * Ed25519 verification as the strictest client does it (RFC 8032 §5.1.7, cofactorless, as Go's
+ * crypto/ed25519 and OpenSSL behind python-tuf): canonical S < L and a canonical, not small-order A;
+ * then [S]B − [k]A must encode to exactly the R bytes sent (so R is canonical and has no small-order
+ * part). noble's default is ZIP-215, and even its `zip215: false` checks the cofactored equation:
+ * both accept signatures those clients refuse, and what the Worker accepts every client must accept.
+ */
+export function verifyStrict(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== 64 || publicKey.length !== 32) return false;
+  const s = littleEndian(signature.subarray(32));
+  if (s >= L) return false;
+  let A: ed.Point;
+  try {
+    A = ed.Point.fromBytes(publicKey, false);
+  } catch {
+    return false;
+  }
+  if (A.isSmallOrder()) return false;
+  const r = signature.subarray(0, 32);
+  const k = littleEndian(sha512(ed.etc.concatBytes(r, publicKey, message))) % L;
+  const expected = ed.Point.BASE.multiply(s, false).subtract(A.multiply(k, false)).toBytes();
+  return expected.every((b, i) => b === r[i]);
 }
 
 /** Signs for one key. Implementations: a seed in memory (below); a KMS could be another. */

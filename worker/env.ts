@@ -10,7 +10,17 @@ export interface Env {
   ONLINE_KEY_NEXT?: string;
   WEBHOOK_SECRET: string;
   ADMIN_TOKEN: string;
+  /** During a rotation: a second bearer token accepted beside ADMIN_TOKEN. */
+  ADMIN_TOKEN_NEXT?: string;
+  /** During a rotation: a second webhook secret, chosen by `X-Webhook-Key-Id` (see shared/webhook.ts). */
+  WEBHOOK_SECRET_NEXT?: string;
+  /** Where /targets redirects: the file host, an absolute http(s) URL. Required outside development. */
   FILES_BASE_URL?: string;
+  /**
+   * "true" turns on local development (what `npm start` sets): /files serves the packages bucket,
+   * /targets redirects there, and PUT /v1/admin/files stores files. Anything else is production.
+   */
+  DEV_MODE?: string;
   BINS_BIT_LENGTH?: string;
   TIMESTAMP_EXPIRY?: string;
   SNAPSHOT_EXPIRY?: string;
@@ -21,6 +31,30 @@ export interface Env {
   SNAPSHOT_RENEW_MARGIN?: string;
   /** Who renders the simple pages: "render" (tuf-edge, from the packages bucket; default) or "index". */
   SIMPLE_PAGES?: string;
+}
+
+/** Development behaviour only when switched on explicitly: production is the default. */
+export const isDevelopment = (env: Pick<Env, "DEV_MODE">): boolean => env.DEV_MODE === "true";
+
+/**
+ * The base that /targets redirects to, without a trailing slash: FILES_BASE_URL, or in development
+ * without one, this Worker's own /files as a relative URL (never built from the Host header). An
+ * Error that says what to set when neither applies: production fails closed.
+ */
+export function filesBaseUrl(env: Pick<Env, "DEV_MODE" | "FILES_BASE_URL">): string | Error {
+  const base = env.FILES_BASE_URL ?? "";
+  if (base === "") {
+    return isDevelopment(env) ? "/files" : new Error("FILES_BASE_URL is not configured: set it to the file host (wrangler.toml [vars])");
+  }
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    return new Error("FILES_BASE_URL is not an absolute URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return new Error("FILES_BASE_URL must be an http(s) URL");
+  if (url.search || url.hash) return new Error("FILES_BASE_URL must not have a query or fragment");
+  return base.replace(/\/+$/, "");
 }
 
 export interface AppEnv {

@@ -67,7 +67,7 @@ const command: Command = {
     const url = `http://127.0.0.1:${port}`;
     const wrangler = spawn(
       process.execPath,
-      [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--show-interactive-dev-session=false", "--inspector-port", String(port + 10000)],
+      [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--show-interactive-dev-session=false", "--inspector-port", String(port + 10000), "--var", "DEV_MODE:true"],
       { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
     );
     const exited = new Promise<number>((resolve) => wrangler.on("exit", (code) => resolve(code ?? 1)));

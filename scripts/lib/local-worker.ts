@@ -39,9 +39,16 @@ export interface StartOptions {
   /** Bundle to run (`${BUNDLE_DIR}/<entry>.js`): the Worker, or a test entry that wraps it. */
   entry?: string;
   vars?: Record<string, string>;
+  /**
+   * "development" (default, what `npm start` runs): DEV_MODE=true, /files serves the packages bucket.
+   * "production": as deployed from wrangler.toml, no DEV_MODE.
+   */
+  mode?: "development" | "production";
   /** Let the queue deliver batches on its own (default). Off: the caller runs the consumer itself. */
   queueConsumer?: boolean;
   port?: number;
+  /** Receives what the Worker writes to stdout and stderr (its structured log lines), instead of the console. */
+  onOutput?: (text: string) => void;
 }
 
 /** Starts the bundled Worker in workerd with the bindings of wrangler.toml (in-memory R2 and queues). */
@@ -59,12 +66,23 @@ export async function startLocalWorker(options: StartOptions = {}): Promise<Loca
       name: "tuf-edge",
       modules: true,
       scriptPath: `${BUNDLE_DIR}/${options.entry ?? "index"}.js`,
-      bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...secrets, FILES_BASE_URL: "", ...vars },
+      bindings: {
+        ...(workerOptions.bindings as Record<string, unknown>),
+        ...secrets,
+        FILES_BASE_URL: "",
+        ...(options.mode === "production" ? {} : { DEV_MODE: "true" }),
+        ...vars,
+      },
       queueConsumers: options.queueConsumer === false ? {} : workerOptions.queueConsumers,
       host: "127.0.0.1",
       port,
       // Offline: no download of the request.cf placeholder data.
       cf: false,
+      ...(options.onOutput
+        ? { handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+            for (const stream of [stdout, stderr]) stream.on("data", (chunk: Buffer) => options.onOutput!(chunk.toString("utf8")));
+          } }
+        : {}),
       ...((options as { verbose?: boolean }).verbose ? { log: new Log(LogLevel.DEBUG) } : {}),
     }) as ConstructorParameters<typeof Miniflare>[0];
   let vars = { ...options.vars };

@@ -79,7 +79,7 @@ export class TargetFile {
   /** Same file: equal length and every hash algorithm both sides list agrees. */
   sameFileAs(other: TargetFile): boolean {
     if (this.length !== other.length) return false;
-    const common = Object.keys(this.hashes).filter((alg) => alg in other.hashes);
+    const common = Object.keys(this.hashes).filter((alg) => Object.hasOwn(other.hashes, alg));
     return common.length > 0 && common.every((alg) => this.hashes[alg] === other.hashes[alg]);
   }
 }

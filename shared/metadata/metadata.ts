@@ -3,7 +3,7 @@ import { FieldError, VerificationError } from "../errors.js";
 import { fromUtf8, toHex } from "../encoding.js";
 import { type JsonObject, readObject, readString } from "../json.js";
 import type { Key, Signer } from "../keys.js";
-import { Root } from "./root.js";
+import { Root, keyFor } from "./root.js";
 import { Snapshot } from "./snapshot.js";
 import { Targets } from "./targets.js";
 import { Timestamp } from "./timestamp.js";
@@ -85,7 +85,7 @@ export class Metadata<T extends Signed = Signed> {
   validSigners(delegate: Delegate, keys: Readonly<Record<string, Key>>): string[] {
     const bytes = this.signedBytes();
     const valid = this.signatures
-      .filter((s) => delegate.keyids.includes(s.keyid) && keys[s.keyid]?.verify(s.sig, bytes))
+      .filter((s) => delegate.keyids.includes(s.keyid) && keyFor(keys, s.keyid)?.verify(s.sig, bytes))
       .map((s) => s.keyid);
     return [...new Set(valid)];
   }

@@ -29,18 +29,26 @@ export class Role {
   }
 }
 
+/**
+ * The key `keyid` names in `keys`, if it is there. Keyids are untrusted strings: "constructor" or
+ * "toString" must not find what every object inherits.
+ */
+export const keyFor = (keys: Readonly<Record<string, Key>>, keyid: string): Key | undefined =>
+  Object.hasOwn(keys, keyid) ? keys[keyid] : undefined;
+
 /** Checks that every keyid a role lists is in `keys` (go-tuf refuses metadata otherwise). */
-export function checkKeysListed(roles: Iterable<[string, { keyids: readonly string[] }]>, keys: Record<string, Key>, field: string) {
+export function checkKeysListed(roles: Iterable<[string, { keyids: readonly string[] }]>, keys: Readonly<Record<string, Key>>, field: string) {
   for (const [name, role] of roles) {
     for (const keyid of role.keyids) {
-      if (!keys[keyid]) throw new FieldError(`${field}.${name}.keyids`, `keyid ${keyid} is not in keys`);
+      if (!keyFor(keys, keyid)) throw new FieldError(`${field}.${name}.keyids`, `keyid ${keyid} is not in keys`);
     }
   }
 }
 
 export function readKeys(value: unknown, field: string): Record<string, Key> {
   const o = readObject(value, field);
-  const keys: Record<string, Key> = {};
+  // No prototype: nothing but the keys read here is ever found in it.
+  const keys = Object.create(null) as Record<string, Key>;
   for (const [keyid, v] of Object.entries(o)) {
     const key = Key.fromJSON(v, `${field}.${keyid}`);
     if (key.keyid !== keyid) throw new FieldError(`${field}.${keyid}`, `keyid does not match the key (expected ${key.keyid})`);

@@ -49,6 +49,32 @@ export function postChunked(w: TestWorker, body: Uint8Array, headers: Record<str
   });
 }
 
+/**
+ * Sends the headers and the first 64 KiB of `body`, never the rest, and resolves with the answer: it
+ * can only come from a Worker that answers without reading the body to its end. With a Content-Length
+ * of the whole body unless `chunked`. (Sending all of a large body to a Worker that answered early can
+ * end in a reset connection before the answer is read; this never does.)
+ */
+export function postUnfinished(w: TestWorker, body: Uint8Array, headers: Record<string, string>, chunked = false): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(w.url);
+  const framing = chunked ? { "transfer-encoding": "chunked" } : { "content-length": String(body.length) };
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { hostname, port, path: "/v1/uploads", method: "POST", agent: false, headers: { "content-type": "application/json", ...framing, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString("utf8") });
+          req.destroy();
+        });
+      },
+    );
+    req.on("error", (e) => (req.destroyed ? undefined : reject(e)));
+    req.write(body.subarray(0, 64 * 1024));
+  });
+}
+
 /** Every object in a bucket with its etag: equal snapshots mean nothing was written or deleted. */
 export async function bucketSnapshot(bucket: R2Bucket, prefix?: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

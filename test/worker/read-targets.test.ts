@@ -31,7 +31,8 @@ function prefixed(path: string, digest: string): string {
   return `${path.slice(0, slash + 1)}${digest}.${path.slice(slash + 1)}`;
 }
 const encode = (path: string) => path.split("/").map(encodeURIComponent).join("/");
-const filesUrl = (path: string) => `${w.url}/files/${encode(path)}`;
+/** In development the redirect is relative: never built from the request's Host header. */
+const filesUrl = (path: string) => `/files/${encode(path)}`;
 
 describe("/targets redirects", () => {
   test("the hash-prefixed form redirects to the file host, for GET and HEAD", async () => {
@@ -61,7 +62,7 @@ describe("/targets redirects", () => {
 
   test("each segment is percent-encoded in Location, and the redirect leads to the bytes", async () => {
     const res = await rawRequest(w.url, `/targets/${encode(prefixed(SPACES.path, sha(SPACES)))}`);
-    expect(res.headers.location).toBe(`${w.url}/files/packages/ab/cd/ef02/my%20pkg%2B1.0%20%C3%BC~'(x).tar.gz`);
+    expect(res.headers.location).toBe(`/files/packages/ab/cd/ef02/my%20pkg%2B1.0%20%C3%BC~'(x).tar.gz`);
     const followed = await fetch(`${w.url}/targets/${encode(SPACES.path)}`);
     expect(followed.status).toBe(200);
     expect(new Uint8Array(await followed.arrayBuffer())).toEqual(SPACES.bytes);
@@ -253,7 +254,7 @@ describe("a new publish", () => {
 describe("with FILES_BASE_URL set", () => {
   let prod: TestWorker;
   beforeAll(async () => {
-    prod = await startWorker({ vars: { FILES_BASE_URL: "https://files.example.org/base/" } });
+    prod = await startWorker({ mode: "production", vars: { FILES_BASE_URL: "https://files.example.org/base/" } });
     await buildRepository({ metadata: await prod.metadata(), packages: await prod.packages(), bits: 4, targets: [EXAMPLE, SPACES] });
   });
   afterAll(() => prod.close());

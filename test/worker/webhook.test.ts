@@ -3,7 +3,7 @@
 // published), and what an accepted request becomes for a tuf-js client.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { binFor } from "../../shared/bins.js";
-import { signWebhook } from "../../shared/webhook.js";
+import { signWebhook, webhookKeyId } from "../../shared/webhook.js";
 import { bootstrap } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import {
@@ -12,6 +12,7 @@ import {
   metadataJson,
   postChunked,
   postRaw,
+  postUnfinished,
   sha256Hex,
   timestampBytes,
   waitForOutcome,
@@ -27,6 +28,8 @@ const target = (over: Record<string, unknown> = {}) => ({ path: PATH, length: 3,
 const withTarget = (over: Record<string, unknown>) => JSON.stringify({ targets: [target(over)] });
 const VALID = withTarget({});
 const nowSeconds = () => Date.now() / 1000;
+/** The hostile table's Worker is mid-rotation: WEBHOOK_SECRET_NEXT is set. */
+const NEXT_SECRET = "cd".repeat(32);
 
 /** `body` padded with JSON whitespace to exactly `size` bytes. */
 function padded(body: string, size: number): Uint8Array {
@@ -48,6 +51,9 @@ interface Signing {
   signature?: (valid: string) => string | null;
   /** Leave X-Webhook-Timestamp out. */
   noTimestamp?: boolean;
+  /** The X-Webhook-Key-Id sent; `keyIdOf: "primary"` sends the primary secret's. */
+  keyId?: string;
+  keyIdOf?: "primary";
 }
 
 async function headersFor(w: TestWorker, body: string | Uint8Array, s: Signing = {}): Promise<Record<string, string>> {
@@ -57,6 +63,8 @@ async function headersFor(w: TestWorker, body: string | Uint8Array, s: Signing =
   const headers: Record<string, string> = {};
   if (!s.noTimestamp) headers["x-webhook-timestamp"] = ts;
   if (signature !== null) headers["x-webhook-signature"] = signature;
+  if (s.keyId !== undefined) headers["x-webhook-key-id"] = s.keyId;
+  if (s.keyIdOf === "primary") headers["x-webhook-key-id"] = webhookKeyId(w.secrets.WEBHOOK_SECRET);
   return headers;
 }
 
@@ -67,6 +75,8 @@ interface Case {
   readonly body: string | Uint8Array;
   readonly signing?: Signing | (() => Signing);
   readonly chunked?: boolean;
+  /** Send the first 64 KiB only, and expect the answer anyway. */
+  readonly unfinished?: boolean;
   readonly status: 400 | 401 | 413;
   /** For 400: the field the answer must name ("" for the body as a whole). */
   readonly field?: string;
@@ -191,18 +201,35 @@ const CASES: Case[] = [
     "targets[1234].length",
   ),
 
-  // Size (413): over 1 MiB, declared or streamed; the limit comes before the signature check.
+  // Size (413): over 1 MiB, declared or streamed, with well-formed fresh signature headers.
   { name: "1 MiB + 1 byte with Content-Length", body: overLimit, status: 413 },
   { name: "1 MiB + 1 byte chunked (no Content-Length)", body: overLimit, chunked: true, status: 413 },
   { name: "4 MiB chunked (no Content-Length)", body: padded(VALID, 4 * MiB), chunked: true, status: 413 },
-  { name: "1 MiB + 1 byte, unsigned", body: overLimit, signing: { signature: () => null, noTimestamp: true }, status: 413 },
+  // Unauthenticated: refused on its headers, whatever its size. `unfinished`: only the first 64 KiB is
+  // ever sent, so the answer proves the body was not read (issue 12, finding 10).
+  { name: "1 MiB + 1 byte, unsigned", body: overLimit, unfinished: true, signing: { signature: () => null, noTimestamp: true }, status: 401 },
+  { name: "4 MiB chunked, unsigned", body: padded(VALID, 4 * MiB), chunked: true, unfinished: true, signing: { signature: () => null, noTimestamp: true }, status: 401 },
+  { name: "4 MiB, stale timestamp", body: padded(VALID, 4 * MiB), unfinished: true, signing: () => ({ ts: String(Math.floor(nowSeconds()) - 301) }), status: 401 },
+  { name: "4 MiB, malformed signature", body: padded(VALID, 4 * MiB), unfinished: true, signing: { signature: () => "sha256=zz" }, status: 401 },
+  { name: "4 MiB chunked, well-formed wrong signature: bounded at 1 MiB", body: padded(VALID, 4 * MiB), chunked: true, signing: { secret: "ab".repeat(32) }, status: 413 },
+
+  // Key ids (rotation, issue 12 finding 5): the primary secret unless X-Webhook-Key-Id names another.
+  unauthorized("X-Webhook-Key-Id naming no configured secret", { keyId: "0123456789abcdef" }),
+  unauthorized("X-Webhook-Key-Id not 16 hex digits", { keyId: "primary" }),
+  unauthorized("X-Webhook-Key-Id empty", { keyId: "" }),
+  unauthorized("signed with WEBHOOK_SECRET_NEXT without its key id", { secret: NEXT_SECRET }),
+  unauthorized("signed with WEBHOOK_SECRET_NEXT under the primary's key id", () => ({ secret: NEXT_SECRET, keyIdOf: "primary" })),
+  unauthorized("signed with the primary under WEBHOOK_SECRET_NEXT's key id", { keyId: webhookKeyId(NEXT_SECRET) }),
+
+  // Mass removal is logged, not refused; but an unauthenticated one never gets that far.
+  unauthorized("2,000 removals, unsigned", { signature: () => null }, JSON.stringify({ remove: removals(2000) })),
 ];
 
 describe("webhook: hostile input", () => {
   let w: TestWorker;
   let before: { metadata: Record<string, string>; packages: Record<string, string>; timestamp: Buffer };
   beforeAll(async () => {
-    w = await startWorker({ vars: { SIMPLE_PAGES: "index" } }); // plain targets: no pages rendered
+    w = await startWorker({ vars: { SIMPLE_PAGES: "index", WEBHOOK_SECRET_NEXT: NEXT_SECRET } }); // plain targets: no pages rendered
     await bootstrap(w, BITS);
     before = {
       metadata: await bucketSnapshot(await w.metadata()),
@@ -220,7 +247,9 @@ describe("webhook: hostile input", () => {
   test.each(CASES)("$name → $status", async (c) => {
     const signing = typeof c.signing === "function" ? c.signing() : c.signing;
     const headers = await headersFor(w, c.body, signing);
-    const res = c.chunked ? await postChunked(w, c.body as Uint8Array, headers) : await postRaw(w, c.body, headers);
+    const res = c.unfinished
+      ? await postUnfinished(w, c.body as Uint8Array, headers, c.chunked)
+      : c.chunked ? await postChunked(w, c.body as Uint8Array, headers) : await postRaw(w, c.body, headers);
     expect(res.status, res.text).toBe(c.status);
     const answer = JSON.parse(res.text);
     expect(typeof answer.error).toBe("string");

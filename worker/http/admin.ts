@@ -8,7 +8,7 @@ import type { Targets } from "../../shared/metadata/targets.js";
 import { checkTargetPath, parseUploadRequest } from "../../shared/upload.js";
 import { MAX_BINS_PER_COMMIT } from "../publish/consumer.js";
 import { binsOf } from "../publish/uploads.js";
-import { type AppEnv, readConfig } from "../env.js";
+import { type AppEnv, isDevelopment, readConfig } from "../env.js";
 import { binSteps } from "../publish/jobs.js";
 import { verifyBootstrap, verifyNextRoot, verifyTargets } from "../publish/offline.js";
 import { onlineSigners } from "../publish/signers.js";
@@ -37,7 +37,10 @@ function sameSecret(a: string, b: string): boolean {
 
 adminRoutes.use("/v1/admin/*", async (c, next) => {
   const token = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-  if (!token || !sameSecret(token, c.env.ADMIN_TOKEN ?? "")) {
+  // ADMIN_TOKEN_NEXT: a second token during a rotation. Both are compared, whichever matches.
+  const primary = !!token && sameSecret(token, c.env.ADMIN_TOKEN ?? "");
+  const rotated = !!token && sameSecret(token, c.env.ADMIN_TOKEN_NEXT ?? "");
+  if (!primary && !rotated) {
     return errorResponse(c, 401, "missing or wrong bearer token (ADMIN_TOKEN)");
   }
   await next();
@@ -192,9 +195,11 @@ adminRoutes.post("/v1/admin/import", async (c) => {
 
 /**
  * Local development: store a package file and send the notification R2 sends in production, so
- * the consumer publishes it with the length and hash of the stored bytes.
+ * the consumer publishes it with the length and hash of the stored bytes. Outside DEV_MODE the route
+ * does not exist: in production files reach the packages bucket on their own way.
  */
 adminRoutes.put("/v1/admin/files/*", async (c) => {
+  if (!isDevelopment(c.env)) return errorResponse(c, 404, "not found");
   let key: string;
   try {
     key = checkTargetPath(decodeURIComponent(new URL(c.req.url).pathname.slice("/v1/admin/files/".length)), "path");

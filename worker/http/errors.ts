@@ -15,8 +15,11 @@ export function rejectInput(c: Context, e: unknown) {
   throw e;
 }
 
-/** Reads a request body of at most `limit` bytes; null when it is larger. */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
+/**
+ * Reads a request body of at most `limit` bytes; null when it is larger (reading stops there).
+ * `onChunk` sees each chunk as it arrives (the webhook feeds its HMAC this way).
+ */
+export async function readBody(req: Request, limit: number, onChunk?: (chunk: Uint8Array) => void): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > limit) return null;
   if (!req.body) return new Uint8Array();
@@ -25,6 +28,7 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array 
   for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.length;
     if (size > limit) return null;
+    onChunk?.(chunk);
     chunks.push(chunk);
   }
   const out = new Uint8Array(size);

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { type AppEnv, readConfig } from "../env.js";
+import { type AppEnv, filesBaseUrl, readConfig } from "../env.js";
 import { errorResponse, rejectInput } from "./errors.js";
 import { parsePageTargetPath } from "../../shared/simple/names.js";
 import { ContentStore, type StoredContent } from "../storage/content.js";
@@ -63,12 +63,6 @@ async function resolveTarget(bucket: R2Bucket, path: string, head: boolean): Pro
   return content ? { kind: "content", path, content, byHash: false } : { kind: "redirect", target: found };
 }
 
-/** FILES_BASE_URL, or this Worker's own /files in local development. */
-function filesBase(c: Context<AppEnv>): string {
-  const base = c.env.FILES_BASE_URL || `${new URL(c.req.url).origin}/files`;
-  return base.replace(/\/+$/, "");
-}
-
 /** GET and HEAD /targets/{path}: a 302 to the file host while the target is published, else 404. */
 export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
   const path = targetPathOf(c, "/targets/");
@@ -85,8 +79,15 @@ export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
     const headers = new Headers({ "Content-Type": mutableContentType(resolved.path), "Cache-Control": resolved.byHash ? IMMUTABLE : maxAge });
     return contentResponse(resolved.content, c.req.raw, headers);
   }
+  const base = filesBaseUrl(c.env);
+  if (base instanceof Error) {
+    // A misconfigured deployment redirects nowhere rather than somewhere a request chose.
+    console.error(JSON.stringify({ event: "files-base-url", error: base.message }));
+    c.header("Cache-Control", NO_STORE);
+    return errorResponse(c, 503, base.message, { field: "FILES_BASE_URL" });
+  }
   c.header("Cache-Control", maxAge);
-  return c.redirect(`${filesBase(c)}/${encodeTargetPath(resolved.target.path)}`, 302);
+  return c.redirect(`${base}/${encodeTargetPath(resolved.target.path)}`, 302);
 });
 
 /** A safe Content-Type for uploader-chosen bytes: a page's own type, else opaque bytes. */

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { FieldError } from "../../shared/errors.js";
 import { parseUploadRequest } from "../../shared/upload.js";
-import { verifyWebhook } from "../../shared/webhook.js";
+import { startWebhookCheck, webhookKeyId } from "../../shared/webhook.js";
 import type { AppEnv } from "../env.js";
 import { clearPending, markPending } from "../storage/pending.js";
 import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
@@ -10,21 +10,26 @@ import { errorResponse, parseJsonBody, readBody, rejectInput } from "./errors.js
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Targets plus removals in one request: each may touch a bin, and one commit is bounded. */
 export const MAX_ENTRIES = 2000;
+/** A request that removes more paths than this is logged as a `mass-removal` event, worth an alert. */
+export const MASS_REMOVAL_THRESHOLD = 100;
 
 /** The upload webhook (contract.md, "Webhook") and upload status. Validates and queues; never signs. */
 export const uploadRoutes = new Hono<AppEnv>();
 
+const UNAUTHORIZED = "missing, wrong or stale signature (X-Webhook-Timestamp within 300 s, X-Webhook-Signature sha256=<hmac>, X-Webhook-Key-Id if not the primary secret)";
+
 uploadRoutes.post("/v1/uploads", async (c) => {
-  const body = await readBody(c.req.raw, MAX_BODY_BYTES);
-  if (!body) return errorResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`);
-  const ok = await verifyWebhook(
-    c.env.WEBHOOK_SECRET,
-    c.req.header("x-webhook-timestamp"),
-    body,
-    c.req.header("x-webhook-signature"),
+  // The headers first: a request that cannot be authentic is refused before a byte of its body is read.
+  const keyId = c.req.header("x-webhook-key-id");
+  const check = startWebhookCheck(
+    [c.env.WEBHOOK_SECRET, c.env.WEBHOOK_SECRET_NEXT],
+    { timestamp: c.req.header("x-webhook-timestamp"), signature: c.req.header("x-webhook-signature"), keyId },
     c.get("now"),
   );
-  if (!ok) return errorResponse(c, 401, "missing, wrong or stale signature (X-Webhook-Timestamp within 300 s, X-Webhook-Signature sha256=<hmac>)");
+  if (typeof check === "string") return errorResponse(c, 401, UNAUTHORIZED, { reason: check });
+  const body = await readBody(c.req.raw, MAX_BODY_BYTES, (chunk) => check.update(chunk));
+  if (!body) return errorResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (!check.verify()) return errorResponse(c, 401, UNAUTHORIZED, { reason: "X-Webhook-Signature does not match the body" });
   let request;
   try {
     request = parseUploadRequest(parseJsonBody(body));
@@ -49,6 +54,10 @@ uploadRoutes.post("/v1/uploads", async (c) => {
     await clearPending(c.env.METADATA, [{ id, received }]);
     console.error(JSON.stringify({ event: "upload-not-queued", id, error: (e as Error).message }));
     return errorResponse(c, 503, "the upload could not be queued; nothing was accepted, send it again");
+  }
+  if (request.remove.length > MASS_REMOVAL_THRESHOLD) {
+    // Many revocations at once are legitimate rarely: say so where an alert can see it.
+    console.log(JSON.stringify({ event: "mass-removal", id, removals: request.remove.length, keyId: keyId ?? webhookKeyId(c.env.WEBHOOK_SECRET), received }));
   }
   return c.json({ id, accepted: request.targets.length + request.remove.length }, 202);
 });
