@@ -153,7 +153,7 @@ describe("the simple API and mutable targets", () => {
     });
 
     test("ETag and 304, one ETag per representation and per encoding", async () => {
-      const variants = [
+      const variants: Record<string, string>[] = [
         { accept: "text/html" },
         { accept: "application/vnd.pypi.simple.v1+html" },
         { accept: V1_JSON },
@@ -176,7 +176,7 @@ describe("the simple API and mutable targets", () => {
     });
 
     test("HEAD repeats GET's headers without a body", async () => {
-      for (const headers of [{ accept: V1_JSON }, { accept: "text/html", "accept-encoding": "gzip" }]) {
+      for (const headers of [{ accept: V1_JSON }, { accept: "text/html", "accept-encoding": "gzip" }] as Record<string, string>[]) {
         const got = await get("/simple/demo/", headers);
         const head = await get("/simple/demo/", headers, "HEAD");
         expect(head.status).toBe(200);
