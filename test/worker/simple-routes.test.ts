@@ -3,7 +3,8 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fromUtf8, utf8 } from "../../shared/encoding.js";
 import { withFiles } from "../../shared/simple/index.js";
-import { type PublishedPage, pageFileOf, publishPage, putContent } from "../support/pip.js";
+import { signWebhook } from "../../shared/webhook.js";
+import { type PublishedPage, pageFileOf, publishPage, putContent, putOversize } from "../support/pip.js";
 import { bootstrap, upload } from "../support/repo.js";
 import { sha256Hex, waitForOutcome } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
@@ -80,9 +81,13 @@ describe("the simple API and mutable targets", () => {
       expect(await (await w.metadata()).head(`content/${sha256Hex(bytes)}`)).toBeNull();
     });
 
-    test("413 over 16 MiB", async () => {
-      const res = await putContent(w, new Uint8Array(16 * 1024 * 1024 + 1));
-      expect(res.status).toBe(413);
+    test("413 over 16 MiB, whether declared or not", async () => {
+      const body = new Uint8Array(16 * 1024 * 1024 + 1);
+      const ts = String(Math.floor(Date.now() / 1000));
+      const headers = { "x-webhook-timestamp": ts, "x-webhook-signature": await signWebhook(w.secrets.WEBHOOK_SECRET, ts, body) };
+      expect(await putOversize(w, `/v1/content/${sha256Hex(body)}`, body, headers, true)).toBe(413);
+      expect(await putOversize(w, `/v1/content/${sha256Hex(body)}`, body, headers, false)).toBe(413);
+      expect(await (await w.metadata()).head(`content/${sha256Hex(body)}`)).toBeNull();
     });
   });
 
@@ -225,14 +230,18 @@ describe("the simple API and mutable targets", () => {
     });
 
     test("any stored version of a page stays downloadable by its hash, until its content is deleted", async () => {
+      const pathOf = (bytes: Uint8Array) => `/targets/simple/demo/${sha256Hex(bytes)}.vnd.pypi.simple.v1.html`;
       const older = utf8("<html>an older page of demo</html>");
-      expect((await putContent(w, older)).status).toBe(201);
-      const path = `/targets/simple/demo/${sha256Hex(older)}.vnd.pypi.simple.v1.html`;
-      const res = await get(path);
+      const oldest = utf8("<html>the oldest page of demo</html>");
+      for (const bytes of [older, oldest]) expect((await putContent(w, bytes)).status).toBe(201);
+      const res = await get(pathOf(older));
       expect(res.status).toBe(200);
       expect(fromUtf8(res.body)).toBe(fromUtf8(older));
-      await (await w.metadata()).delete(`content/${sha256Hex(older)}`);
-      expect((await get(path)).status).toBe(404);
+      expect((await get(pathOf(oldest), {}, "HEAD")).status).toBe(200);
+      for (const bytes of [older, oldest]) await (await w.metadata()).delete(`content/${sha256Hex(bytes)}`);
+      // HEAD asks R2; a GET may still be answered by this location's cache (same bytes: named by hash).
+      expect((await get(pathOf(older), {}, "HEAD")).status).toBe(404);
+      expect((await get(pathOf(oldest))).status).toBe(404);
     });
 
     test("a target published with a serial is served from the content store as opaque bytes", async () => {
