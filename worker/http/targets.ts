@@ -72,7 +72,10 @@ function filesBase(c: Context<AppEnv>): string {
   return base.replace(/\/+$/, "");
 }
 
-/** GET and HEAD /targets/{path}: a 302 to the file host while the target is published, else 404. */
+/**
+ * GET and HEAD /targets/{path}: a 302 to the file host while the target is published, the bytes
+ * themselves for a mutable target, else 404.
+ */
 export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
   const path = targetPathOf(c, "/targets/");
   if (path instanceof Response) return path;
