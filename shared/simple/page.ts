@@ -2,7 +2,7 @@ import { FieldError } from "../errors.js";
 import { fromUtf8, isHex } from "../encoding.js";
 import { type JsonObject, readInt, readObject, readString, readStringArray } from "../json.js";
 import { isProjectName, normalizeProject, parseDistFilename } from "./names.js";
-import { compareVersions } from "./version.js";
+import { sortVersions } from "./version.js";
 
 /** One file of a project page (PEP 691 JSON v1.1 with PEP 700, PEP 658/714). */
 export interface PageFile {
@@ -81,9 +81,6 @@ export function checkPageFile(file: PageFile, field: string): PageFile {
 }
 
 const byFilename = (a: PageFile, b: PageFile) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0);
-
-/** Distinct versions in version order (PEP 700 `versions`). */
-export const sortVersions = (versions: Iterable<string>): string[] => [...new Set(versions)].sort(compareVersions);
 
 /**
  * The page of `project` after adding `add` and removing `removeFilenames` (removals first, so a

@@ -1,13 +1,13 @@
 import { utf8 } from "../encoding.js";
 import type { PageFile, ProjectPage } from "./page.js";
-import { sortVersions } from "./page.js";
+import { sortVersions } from "./version.js";
 
 /** The PEP 691 API version our pages state: 1.1 (PEP 700: size, upload-time, versions). */
 export const API_VERSION = "1.1";
 
 /** HTML-escapes text and attribute values: filenames, URLs and reasons are chosen by uploaders. */
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const escapeHtml = (s: string) => (/[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => ENTITIES[c]!) : s);
 
 const sortedFiles = (page: ProjectPage) => [...page.files].sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
 

@@ -120,3 +120,13 @@ export function compareVersions(a: string, b: string): number {
   if (!va || !vb) return va === vb ? lexical(a, b) : va ? 1 : -1;
   return comparePep440(va, vb) || lexical(a, b);
 }
+
+/** Distinct versions in compareVersions order; each is parsed once (pages list thousands). */
+export function sortVersions(versions: Iterable<string>): string[] {
+  const keyed = [...new Set(versions)].map((text) => ({ text, parsed: parseVersion(text) }));
+  keyed.sort((a, b) => {
+    if (!a.parsed || !b.parsed) return a.parsed === b.parsed ? lexical(a.text, b.text) : a.parsed ? 1 : -1;
+    return comparePep440(a.parsed, b.parsed) || lexical(a.text, b.text);
+  });
+  return keyed.map((k) => k.text);
+}

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,27 @@ export async function putContent(w: TestWorker, bytes: Uint8Array, opts: { sha25
       "x-webhook-signature": await signWebhook(opts.secret ?? w.secrets.WEBHOOK_SECRET, ts, bytes),
     },
     body: bytes,
+  });
+}
+
+/**
+ * A PUT over `limit` bytes that is never finished: with `declared`, only the headers (the Worker
+ * refuses the Content-Length before reading), else all of `body` chunked but not ended (the Worker
+ * must count the bytes). Either way the client waits for the answer instead of racing the
+ * connection reset that a finished oversize upload would meet. Resolves with the status.
+ */
+export function putOversize(w: TestWorker, path: string, body: Uint8Array, headers: Record<string, string>, declared: boolean): Promise<number> {
+  const { hostname, port } = new URL(w.url);
+  return new Promise((resolve, reject) => {
+    const sizing = declared ? { "content-length": String(body.length) } : { "transfer-encoding": "chunked" };
+    const req = http.request({ hostname, port, path, method: "PUT", agent: false, headers: { ...sizing, ...headers } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+      req.destroy();
+    });
+    req.on("error", reject);
+    if (declared) req.flushHeaders();
+    else req.write(body);
   });
 }
 

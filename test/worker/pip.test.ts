@@ -2,7 +2,10 @@
 // the PEP 503 HTML page, and a wheel downloaded through /targets, checked against the page's hash.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fromUtf8 } from "../../shared/encoding.js";
-import { pipDownload, releaseWheel } from "../support/pip.js";
+import { withFiles } from "../../shared/simple/index.js";
+import { pageFileOf, pipDownload, publishDist, publishPage, releaseWheel } from "../support/pip.js";
+import { sha256Hex } from "../support/uploads.js";
+import { buildWheel } from "../support/wheel.js";
 import { bootstrap } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
@@ -49,6 +52,38 @@ describe("pip download from /simple/", () => {
     const result = await pipDownload(w, "other_pkg==0.1");
     expect(result.code).toBe(0);
     expect(new Uint8Array(result.files[other.wheel.filename]!)).toEqual(other.wheel.bytes);
+  });
+
+  test("pip checks the page's hash: a page that states another hash gets no download", async () => {
+    const wheel = buildWheel("tampered", "1.0");
+    const path = `packages/tampered/${wheel.filename}`;
+    await publishDist(w, path, wheel.bytes);
+    await publishPage(w, withFiles(null, "tampered", [pageFileOf(path, wheel.bytes, { hashes: { sha256: sha256Hex("other bytes") } })], [])!);
+    const result = await pipDownload(w, "tampered==1.0");
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/HASHES/);
+    expect(Object.keys(result.files)).toEqual([]);
+  });
+
+  test("PEP 658: pip takes the metadata from the .metadata target the page announces, and checks its hash", async () => {
+    for (const [project, honest] of [["with-metadata", true], ["bad-metadata", false]] as const) {
+      const wheel = buildWheel(project, "1.0");
+      const path = `packages/${project}/${wheel.filename}`;
+      await publishDist(w, path, wheel.bytes);
+      await publishDist(w, `${path}.metadata`, wheel.metadata);
+      const coreMetadata = { sha256: honest ? sha256Hex(wheel.metadata) : sha256Hex("not the metadata") };
+      await publishPage(w, withFiles(null, project, [pageFileOf(path, wheel.bytes, { coreMetadata })], [])!);
+      const result = await pipDownload(w, `${project}==1.0`);
+      if (honest) {
+        expect(result.code).toBe(0);
+        expect(new Uint8Array(result.files[wheel.filename]!)).toEqual(wheel.bytes);
+      } else {
+        // pip fetched the .metadata file (it could only fail on its hash by reading it) and refused it.
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toMatch(new RegExp(`Expected sha256 ${coreMetadata.sha256}\\s+Got\\s+${sha256Hex(wheel.metadata)}`));
+        expect(Object.keys(result.files)).toEqual([]);
+      }
+    }
   });
 
   test("tuf-js resolves both pages, downloads them by hash, and gets the bytes /simple/ serves", async () => {

@@ -1,4 +1,6 @@
-import type { StoredContent } from "../storage/content.js";
+import type { Context } from "hono";
+import type { AppEnv } from "../env.js";
+import { ContentStore, type StoredContent } from "../storage/content.js";
 import { acceptsGzip, clientAcceptEncoding, ifNoneMatchHits } from "./negotiate.js";
 
 /**
@@ -40,4 +42,32 @@ export function contentResponse(
   if (content.body === null) return new Response(null, { headers });
   const plain = content.body.pipeThrough(new DecompressionStream("gzip")).pipeThrough(new FixedLengthStream(content.length));
   return new Response(plain, { headers });
+}
+
+// Content is named by its hash, so a cached entry can never be stale: this location's cache holds
+// the stored gzip bytes as opaque bytes, under a path of our own that no client URL reaches.
+const cacheKey = (requestUrl: string, sha256: string) => new URL(`/.cache/content/${sha256}`, requestUrl).toString();
+const LENGTH_HEADER = "X-Content-Length";
+
+/**
+ * Stored content from this location's cache, else from R2 (then cached for the next reader). HEAD
+ * asks R2 only: it transfers nothing, and says whether the content is still stored.
+ */
+export async function readContent(c: Context<AppEnv>, sha256: string, head: boolean): Promise<StoredContent | null> {
+  const store = new ContentStore(c.env.METADATA);
+  if (head) return store.stored(sha256, true);
+  const key = cacheKey(c.req.url, sha256);
+  const hit = await caches.default.match(key);
+  if (hit) {
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    return { sha256, length: Number(hit.headers.get(LENGTH_HEADER)), gzipLength: bytes.length, body: new Response(bytes).body };
+  }
+  const stored = await store.stored(sha256, false);
+  if (!stored) return null;
+  const bytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
+  const entry = new Response(bytes, {
+    headers: { "Content-Type": "application/octet-stream", "Cache-Control": "public, max-age=31536000, immutable", [LENGTH_HEADER]: String(stored.length) },
+  });
+  c.executionCtx.waitUntil(caches.default.put(key, entry));
+  return { ...stored, body: new Response(bytes).body };
 }

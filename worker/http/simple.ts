@@ -1,8 +1,7 @@
 import { type Context, Hono } from "hono";
 import { isProjectName, normalizeProject, pageTargetPaths } from "../../shared/simple/index.js";
 import { type AppEnv, readConfig } from "../env.js";
-import { ContentStore } from "../storage/content.js";
-import { contentResponse } from "./content-response.js";
+import { contentResponse, readContent } from "./content-response.js";
 import { errorResponse } from "./errors.js";
 import { NO_STORE } from "./metadata.js";
 import { findTarget } from "./published.js";
@@ -47,7 +46,7 @@ export const simpleRoutes = new Hono<AppEnv>().get("/simple/*", async (c) => {
   const published = await findTarget(c.env.METADATA, path);
   const sha256 = published?.file.hashes.sha256;
   if (!published || !sha256) return notFound(c, project);
-  const content = await new ContentStore(c.env.METADATA).stored(sha256, c.req.method === "HEAD");
+  const content = await readContent(c, sha256, c.req.method === "HEAD");
   if (!content || content.length !== published.file.length) {
     // Published without its bytes: the publisher checks they are stored, so this is a broken repository.
     console.error(JSON.stringify({ event: "page-content-missing", path, sha256 }));

@@ -2,8 +2,8 @@ import { type Context, Hono } from "hono";
 import { type AppEnv, filesBaseUrl, readConfig } from "../env.js";
 import { errorResponse, rejectInput } from "./errors.js";
 import { parsePageTargetPath } from "../../shared/simple/names.js";
-import { ContentStore, type StoredContent } from "../storage/content.js";
-import { contentResponse } from "./content-response.js";
+import type { StoredContent } from "../storage/content.js";
+import { contentResponse, readContent } from "./content-response.js";
 import { IMMUTABLE, NO_STORE } from "./metadata.js";
 import { type PublishedTarget, findTarget } from "./published.js";
 import { decodeTargetPath, encodeTargetPath, hashPrefixed, rawPathAfter } from "./target-path.js";
@@ -36,12 +36,15 @@ const isMutable = (found: PublishedTarget) => parsePageTargetPath(found.path) !=
  * version still stored (a client may hold an older bin). Otherwise a published `{dir}/{name}` with
  * that hash wins, and else the path is taken as it is (a file may itself be called `<64 hex>.whl`).
  */
-async function resolveTarget(bucket: R2Bucket, path: string, head: boolean): Promise<Resolved | null> {
-  const contents = new ContentStore(bucket);
+async function resolveTarget(
+  bucket: R2Bucket,
+  path: string,
+  readContent: (sha256: string) => Promise<StoredContent | null>,
+): Promise<Resolved | null> {
   const prefixed = hashPrefixed(path);
   if (prefixed) {
     const byHash = async (sha256: string | undefined) => {
-      const content = sha256 ? await contents.stored(sha256, head) : null;
+      const content = sha256 ? await readContent(sha256) : null;
       return content ? ({ kind: "content", path: prefixed.path, content, byHash: true } as const) : null;
     };
     const sha256 = prefixed.algorithm === "sha256" ? prefixed.digest : undefined;
@@ -59,15 +62,19 @@ async function resolveTarget(bucket: R2Bucket, path: string, head: boolean): Pro
   const found = await findTarget(bucket, path);
   if (!found) return null;
   const sha256 = found.file.hashes.sha256;
-  const content = isMutable(found) && sha256 ? await contents.stored(sha256, head) : null;
+  const content = isMutable(found) && sha256 ? await readContent(sha256) : null;
   return content ? { kind: "content", path, content, byHash: false } : { kind: "redirect", target: found };
 }
 
-/** GET and HEAD /targets/{path}: a 302 to the file host while the target is published, else 404. */
+/**
+ * GET and HEAD /targets/{path}: a 302 to the file host while the target is published, the bytes
+ * themselves for a mutable target, else 404.
+ */
 export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
   const path = targetPathOf(c, "/targets/");
   if (path instanceof Response) return path;
-  const resolved = await resolveTarget(c.env.METADATA, path, c.req.method === "HEAD");
+  const head = c.req.method === "HEAD";
+  const resolved = await resolveTarget(c.env.METADATA, path, (sha256) => readContent(c, sha256, head));
   if (!resolved) {
     c.header("Cache-Control", NO_STORE);
     return errorResponse(c, 404, "target not published", { path });

@@ -1,0 +1,273 @@
+// PUT /v1/content, GET/HEAD /simple/{project}/ and mutable targets at /targets, in workerd.
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { fromUtf8, utf8 } from "../../shared/encoding.js";
+import { withFiles } from "../../shared/simple/index.js";
+import { signWebhook } from "../../shared/webhook.js";
+import { type PublishedPage, pageFileOf, publishPage, putContent, putOversize } from "../support/pip.js";
+import { bootstrap, upload } from "../support/repo.js";
+import { sha256Hex, waitForOutcome } from "../support/uploads.js";
+import { type TestWorker, startWorker } from "../support/worker.js";
+import { entityHeaders, rawRequest } from "./read-support.js";
+
+const V1_JSON = "application/vnd.pypi.simple.v1+json";
+const HTML = "text/html; charset=utf-8";
+const CSP = "default-src 'none'; sandbox";
+
+describe("the simple API and mutable targets", () => {
+  let w: TestWorker;
+  let pages: Record<"html" | "json", PublishedPage>;
+  const get = (path: string, headers: Record<string, string> = {}, method = "GET") => rawRequest(w.url, path, { method, headers });
+
+  /** Publishes targets through the webhook and waits until they are. */
+  async function publishTargets(targets: unknown[]) {
+    const res = await upload(w, { targets });
+    expect(res.status).toBe(202);
+    const outcome = await waitForOutcome(w, ((await res.json()) as { id: string }).id);
+    expect(outcome.state).toBe("published");
+  }
+
+  beforeAll(async () => {
+    w = await startWorker();
+    await bootstrap(w, 4);
+    const wheel = utf8("wheel bytes");
+    const page = withFiles(null, "demo", [
+      pageFileOf("packages/demo/demo-1.0-py3-none-any.whl", wheel, { requiresPython: ">=3.8" }),
+      pageFileOf("packages/demo/demo-0.9.tar.gz", utf8("sdist"), { yanked: "<broken>" }),
+    ], [])!;
+    pages = await publishPage(w, page);
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  describe("PUT /v1/content/{sha256}", () => {
+    test("201 stores the bytes under their SHA-256, 200 when they are there already", async () => {
+      const bytes = utf8(`content ${Math.random()}`);
+      const sha256 = sha256Hex(bytes);
+      const first = await putContent(w, bytes);
+      expect(first.status).toBe(201);
+      expect(await first.json()).toEqual({ sha256, length: bytes.length, created: true });
+      const again = await putContent(w, bytes);
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual({ sha256, length: bytes.length, created: false });
+      const stored = await (await w.metadata()).head(`content/${sha256}`);
+      expect(stored?.customMetadata).toEqual({ sha256, length: String(bytes.length) });
+    });
+
+    test("400 when the body is not what the URL names, and nothing is stored", async () => {
+      const bytes = utf8(`mismatch ${Math.random()}`);
+      const res = await putContent(w, bytes, { sha256: "0".repeat(64) });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ field: "sha256", sha256: sha256Hex(bytes) });
+      expect(await (await w.metadata()).head(`content/${sha256Hex(bytes)}`)).toBeNull();
+    });
+
+    test.each([["upper case", "A".repeat(64)], ["too short", "a".repeat(63)], ["not hex", "g".repeat(64)]])(
+      "400 when the URL is not 64 lowercase hex (%s)",
+      async (_, sha256) => {
+        const res = await putContent(w, utf8("x"), { sha256 });
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ field: "sha256" });
+      },
+    );
+
+    test("401 without a valid, fresh signature", async () => {
+      const bytes = utf8("unsigned");
+      const url = `${w.url}/v1/content/${sha256Hex(bytes)}`;
+      expect((await fetch(url, { method: "PUT", body: bytes })).status).toBe(401);
+      expect((await putContent(w, bytes, { secret: "wrong" })).status).toBe(401);
+      expect((await putContent(w, bytes, { timestamp: Math.floor(Date.now() / 1000) - 3600 })).status).toBe(401);
+      expect(await (await w.metadata()).head(`content/${sha256Hex(bytes)}`)).toBeNull();
+    });
+
+    test("413 over 16 MiB, whether declared or not", async () => {
+      const body = new Uint8Array(16 * 1024 * 1024 + 1);
+      const ts = String(Math.floor(Date.now() / 1000));
+      const headers = { "x-webhook-timestamp": ts, "x-webhook-signature": await signWebhook(w.secrets.WEBHOOK_SECRET, ts, body) };
+      expect(await putOversize(w, `/v1/content/${sha256Hex(body)}`, body, headers, true)).toBe(413);
+      expect(await putOversize(w, `/v1/content/${sha256Hex(body)}`, body, headers, false)).toBe(413);
+      expect(await (await w.metadata()).head(`content/${sha256Hex(body)}`)).toBeNull();
+    });
+  });
+
+  describe("GET /simple/{project}/", () => {
+    test.each([
+      ["no Accept", {}, HTML, "html"],
+      ["text/html", { accept: "text/html" }, HTML, "html"],
+      ["v1+html", { accept: "application/vnd.pypi.simple.v1+html" }, "application/vnd.pypi.simple.v1+html", "html"],
+      ["pip's Accept", { accept: `${V1_JSON}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01` }, V1_JSON, "json"],
+      ["latest+json", { accept: "application/vnd.pypi.simple.latest+json" }, V1_JSON, "json"],
+    ] as const)("%s → %s, the signed page's exact bytes", async (_, headers, contentType, format) => {
+      const res = await get("/simple/demo/", headers);
+      expect(res.status).toBe(200);
+      expect(res.headers["content-type"]).toBe(contentType);
+      expect(res.headers.vary).toBe("Accept, Accept-Encoding");
+      expect(res.headers["cache-control"]).toBe("public, max-age=30");
+      expect(res.headers["content-security-policy"]).toBe(CSP);
+      expect(new Uint8Array(res.body)).toEqual(pages[format].bytes);
+    });
+
+    test("?format= overrides Accept (PyPI)", async () => {
+      const res = await get(`/simple/demo/?format=${encodeURIComponent(V1_JSON)}`, { accept: "text/html" });
+      expect(res.headers["content-type"]).toBe(V1_JSON);
+      expect(new Uint8Array(res.body)).toEqual(pages.json.bytes);
+    });
+
+    test("406 naming what is offered when nothing is acceptable", async () => {
+      for (const path of ["/simple/demo/?format=application/json", "/simple/demo/"]) {
+        const res = await get(path, { accept: "application/json" });
+        expect(res.status).toBe(406);
+        expect(res.headers.vary).toContain("Accept");
+        expect(JSON.parse(res.body.toString()).available).toContain(V1_JSON);
+      }
+    });
+
+    test.each([
+      ["/simple/demo", "/simple/demo/"],
+      ["/simple/Demo/", "/simple/demo/"],
+      ["/simple/DEMO", "/simple/demo/"],
+      ["/simple/Other_Pkg.x/?format=text/html", "/simple/other-pkg-x/?format=text/html"],
+    ])("301 %s → %s", async (path, location) => {
+      const res = await get(path);
+      expect(res.status).toBe(301);
+      expect(new URL(res.headers.location!).pathname + new URL(res.headers.location!).search).toBe(location);
+    });
+
+    test.each(["/simple/unknown/", "/simple/%3Cscript%3E/", "/simple/demo/extra", "/simple/demo/vnd.pypi.simple.v1.html", "/simple/-x/"])(
+      "404 for %s",
+      async (path) => {
+        const res = await get(path);
+        expect(res.status).toBe(404);
+        expect(res.headers["cache-control"]).toBe("no-store");
+      },
+    );
+
+    test("gzip when accepted: the stored gzip, compressed once; identity otherwise", async () => {
+      for (const format of ["html", "json"] as const) {
+        const accept = format === "json" ? V1_JSON : "text/html";
+        const gz = await get("/simple/demo/", { accept, "accept-encoding": "gzip" });
+        expect(gz.headers["content-encoding"]).toBe("gzip");
+        expect(Number(gz.headers["content-length"])).toBe(gz.body.length);
+        expect(new Uint8Array(gunzipSync(gz.body))).toEqual(pages[format].bytes);
+        const plain = await get("/simple/demo/", { accept, "accept-encoding": "identity" });
+        expect(plain.headers["content-encoding"]).toBeUndefined();
+        expect(Number(plain.headers["content-length"])).toBe(pages[format].bytes.length);
+        expect(new Uint8Array(plain.body)).toEqual(pages[format].bytes);
+      }
+    });
+
+    test("ETag and 304, one ETag per representation and per encoding", async () => {
+      const variants: Record<string, string>[] = [
+        { accept: "text/html" },
+        { accept: "application/vnd.pypi.simple.v1+html" },
+        { accept: V1_JSON },
+        { accept: "text/html", "accept-encoding": "gzip" },
+        { accept: V1_JSON, "accept-encoding": "gzip" },
+      ];
+      const etags: string[] = [];
+      for (const headers of variants) {
+        const res = await get("/simple/demo/", headers);
+        const etag = res.headers.etag!;
+        expect(etag).toMatch(/^"[0-9a-f]{64}\.[a-z0-9]+(\.gz)?"$/);
+        etags.push(etag);
+        const again = await get("/simple/demo/", { ...headers, "if-none-match": etag });
+        expect(again.status).toBe(304);
+        expect(again.body.length).toBe(0);
+      }
+      expect(new Set(etags).size).toBe(variants.length);
+      // An ETag of the JSON page does not validate the HTML page.
+      expect((await get("/simple/demo/", { accept: "text/html", "if-none-match": etags[2]! })).status).toBe(200);
+    });
+
+    test("HEAD repeats GET's headers without a body", async () => {
+      for (const headers of [{ accept: V1_JSON }, { accept: "text/html", "accept-encoding": "gzip" }] as Record<string, string>[]) {
+        const got = await get("/simple/demo/", headers);
+        const head = await get("/simple/demo/", headers, "HEAD");
+        expect(head.status).toBe(200);
+        expect(head.body.length).toBe(0);
+        expect(entityHeaders(head.headers)).toEqual(entityHeaders(got.headers));
+      }
+    });
+
+    test("503 when a page is published but its bytes are not stored", async () => {
+      const bytes = utf8("never stored");
+      await publishTargets([{ path: "simple/ghost/vnd.pypi.simple.v1.html", length: bytes.length, hashes: { sha256: sha256Hex(bytes) } }]);
+      const res = await get("/simple/ghost/");
+      expect(res.status).toBe(503);
+      // Only the HTML page is published: the JSON one is not found.
+      expect((await get("/simple/ghost/", { accept: V1_JSON })).status).toBe(404);
+    });
+  });
+
+  describe("mutable targets at /targets", () => {
+    const byHash = (page: PublishedPage) => {
+      const slash = page.path.lastIndexOf("/");
+      return `/targets/${page.path.slice(0, slash)}/${page.sha256}.${page.path.slice(slash + 1)}`;
+    };
+
+    test("a page by hash: its bytes from the content store, immutable, with a safe type and CSP", async () => {
+      for (const [format, contentType] of [["html", HTML], ["json", V1_JSON]] as const) {
+        const res = await get(byHash(pages[format]));
+        expect(res.status).toBe(200);
+        expect(res.headers["content-type"]).toBe(contentType);
+        expect(res.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+        expect(res.headers["content-security-policy"]).toBe(CSP);
+        expect(res.headers["x-content-type-options"]).toBe("nosniff");
+        expect(new Uint8Array(res.body)).toEqual(pages[format].bytes);
+        const gz = await get(byHash(pages[format]), { "accept-encoding": "gzip" });
+        expect(gz.headers["content-encoding"]).toBe("gzip");
+        expect(new Uint8Array(gunzipSync(gz.body))).toEqual(pages[format].bytes);
+        expect((await get(byHash(pages[format]), { "if-none-match": res.headers.etag! })).status).toBe(304);
+      }
+    });
+
+    test("the current page at its plain path, cached like a timestamp", async () => {
+      const res = await get(`/targets/${pages.json.path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers["cache-control"]).toBe("public, max-age=30");
+      expect(new Uint8Array(res.body)).toEqual(pages.json.bytes);
+    });
+
+    test("any stored version of a page stays downloadable by its hash, until its content is deleted", async () => {
+      const pathOf = (bytes: Uint8Array) => `/targets/simple/demo/${sha256Hex(bytes)}.vnd.pypi.simple.v1.html`;
+      const older = utf8("<html>an older page of demo</html>");
+      const oldest = utf8("<html>the oldest page of demo</html>");
+      for (const bytes of [older, oldest]) expect((await putContent(w, bytes)).status).toBe(201);
+      const res = await get(pathOf(older));
+      expect(res.status).toBe(200);
+      expect(fromUtf8(res.body)).toBe(fromUtf8(older));
+      expect((await get(pathOf(oldest), {}, "HEAD")).status).toBe(200);
+      for (const bytes of [older, oldest]) await (await w.metadata()).delete(`content/${sha256Hex(bytes)}`);
+      // HEAD asks R2; a GET may still be answered by this location's cache (same bytes: named by hash).
+      expect((await get(pathOf(older), {}, "HEAD")).status).toBe(404);
+      expect((await get(pathOf(oldest))).status).toBe(404);
+    });
+
+    test("a target published with a serial is served from the content store as opaque bytes", async () => {
+      const bytes = utf8('{"a mutable": "config"}');
+      const sha256 = sha256Hex(bytes);
+      expect((await putContent(w, bytes)).status).toBe(201);
+      await publishTargets([{ path: "config/settings.json", length: bytes.length, hashes: { sha256 }, custom: { serial: 3 } }]);
+      const res = await get(`/targets/config/${sha256}.settings.json`);
+      expect(res.status).toBe(200);
+      expect(res.headers["content-type"]).toBe("application/octet-stream");
+      expect(res.headers["content-security-policy"]).toBe(CSP);
+      expect(fromUtf8(res.body)).toBe(fromUtf8(bytes));
+    });
+
+    test("an immutable target is still a redirect to the file host, even when the content store holds its bytes", async () => {
+      const bytes = utf8("an immutable file");
+      const sha256 = sha256Hex(bytes);
+      expect((await putContent(w, bytes)).status).toBe(201);
+      await publishTargets([{ path: "packages/x/file.bin", length: bytes.length, hashes: { sha256 } }]);
+      const res = await get(`/targets/packages/x/${sha256}.file.bin`);
+      expect(res.status).toBe(302);
+      expect(res.headers.location).toMatch(/\/files\/packages\/x\/file\.bin$/);
+    });
+
+    test("a page path with an unknown hash is 404", async () => {
+      expect((await get(`/targets/simple/demo/${"0".repeat(64)}.vnd.pypi.simple.v1.html`)).status).toBe(404);
+    });
+  });
+});
