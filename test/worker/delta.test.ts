@@ -132,7 +132,7 @@ describe("no dictionary we can use: exactly the answer without one", () => {
     ["a malformed Available-Dictionary", { "Available-Dictionary": "sha-256=abc" }],
   ])("%s", async (_, change: Record<string, string>) => {
     const headers = Object.fromEntries(Object.entries({ ...offering("1.snapshot.json"), ...change }).filter(([, v]) => v !== ""));
-    const accepted = headers["Accept-Encoding"]!.includes("gzip") ? { "Accept-Encoding": "gzip" } : {};
+    const accepted: Record<string, string> = headers["Accept-Encoding"]!.includes("gzip") ? { "Accept-Encoding": "gzip" } : {};
     expect(strip(await get(next, headers))).toEqual(strip(await get(next, accepted)));
     // A client that accepts dcz but not gzip gets plain JSON.
     const plain = await get(next, { ...headers, "Accept-Encoding": "dcz" });
