@@ -1,4 +1,6 @@
-import { build } from "esbuild";
+import { type Plugin, build } from "esbuild";
+import { copyFile, mkdir } from "node:fs/promises";
+import { basename, resolve as resolvePath } from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
@@ -7,6 +9,22 @@ import { randomSeed } from "../../shared/keys.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BUNDLE_DIR = `${ROOT}.test-dist`;
+
+/**
+ * `.wasm` imports stay separate modules, copied beside the bundle, as wrangler's CompiledWasm rule
+ * does: workerd compiles WebAssembly only from a module, never from bytes at run time.
+ */
+const wasmModules: Plugin = {
+  name: "wasm-modules",
+  setup(build) {
+    build.onResolve({ filter: /\.wasm$/ }, async (args) => {
+      const source = resolvePath(args.resolveDir, args.path);
+      await mkdir(BUNDLE_DIR, { recursive: true });
+      await copyFile(source, `${BUNDLE_DIR}/${basename(source)}`);
+      return { path: `./${basename(source)}`, external: true };
+    });
+  },
+};
 
 /** Bundles the Worker (and test-only entries that wrap it) the way wrangler does, for Miniflare. */
 export async function bundleWorker(entries: Record<string, string> = { index: `${ROOT}worker/index.ts` }) {
@@ -19,6 +37,7 @@ export async function bundleWorker(entries: Record<string, string> = { index: `$
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
     logLevel: "warning",
+    plugins: [wasmModules],
   });
 }
 
@@ -65,6 +84,7 @@ export async function startLocalWorker(options: StartOptions = {}): Promise<Loca
       ...(workerOptions as object),
       name: "tuf-edge",
       modules: true,
+      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
       scriptPath: `${BUNDLE_DIR}/${options.entry ?? "index"}.js`,
       bindings: {
         ...(workerOptions.bindings as Record<string, unknown>),

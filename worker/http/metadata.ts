@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { type AppEnv, readConfig } from "../env.js";
 import { type FileInfo, fileInfo, metadataKey } from "../storage/metadata-store.js";
+import { type DeltaRequest, dczBody, dczEtag, deltaRequest, dictionaryOffer } from "./dcz.js";
 import { errorResponse } from "./errors.js";
 import { type MetadataName, parseMetadataName } from "./metadata-name.js";
 import { acceptsGzip, clientAcceptEncoding, ifNoneMatchHits } from "./negotiate.js";
@@ -63,19 +64,40 @@ async function immutableFile(c: Context<AppEnv>, name: string, head: boolean): P
 }
 
 /**
+ * The ETag of each representation (RFC 9110 §8.8.3: a strong tag names one representation, and
+ * gzip and identity are two): the SHA-256 of the uncompressed JSON, with `-gzip` for the gzip bytes.
+ */
+export const identityEtag = (info: FileInfo) => `"${info.sha256}"`;
+export const gzipEtag = (info: FileInfo) => `"${info.sha256}-gzip"`;
+
+/** How a response varies (RFC 9842 §2.3: the dictionary a client names selects the representation). */
+export interface Negotiation {
+  readonly cacheControl: string;
+  readonly vary: string;
+  /** `Use-As-Dictionary` for a file that serves as a dictionary for the next versions of its role. */
+  readonly offer?: string;
+}
+
+function baseHeaders(etag: string, how: Negotiation): Headers {
+  const headers = new Headers({ ETag: etag, "Cache-Control": how.cacheControl, Vary: how.vary });
+  if (how.offer) headers.set("Use-As-Dictionary", how.offer);
+  return headers;
+}
+
+/**
  * The response for a stored file (contract.md, "Metadata responses"): the stored gzip bytes with
  * `encodeBody: "manual"` for a client that accepts gzip (so workerd does not compress them again),
- * else the decompressed JSON. ETag and lengths are always those of the uncompressed JSON.
+ * else the decompressed JSON. Lengths are always those of the uncompressed JSON.
  */
-function metadataResponse(file: GzipFile, request: Request, cacheControl: string): Response {
-  const etag = `"${file.info.sha256}"`;
-  const headers = new Headers({ ETag: etag, "Cache-Control": cacheControl, Vary: "Accept-Encoding" });
-  if (ifNoneMatchHits(request.headers.get("If-None-Match"), etag)) {
+function metadataResponse(file: GzipFile, request: Request, how: Negotiation): Response {
+  const gzip = acceptsGzip(clientAcceptEncoding(request));
+  const headers = baseHeaders(gzip ? gzipEtag(file.info) : identityEtag(file.info), how);
+  if (ifNoneMatchHits(request.headers.get("If-None-Match"), headers.get("ETag")!)) {
     if (file.body instanceof ReadableStream) void file.body.cancel();
     return new Response(null, { status: 304, headers });
   }
   headers.set("Content-Type", "application/json");
-  if (acceptsGzip(clientAcceptEncoding(request))) {
+  if (gzip) {
     headers.set("Content-Encoding", "gzip");
     headers.set("Content-Length", String(file.gzipLength));
     return new Response(file.body, { headers, encodeBody: "manual" });
@@ -88,10 +110,35 @@ function metadataResponse(file: GzipFile, request: Request, cacheControl: string
   return new Response(plain, { headers });
 }
 
+const NO_DELTA = "X-Tuf-No-Delta";
+
+/**
+ * The dcz body of `name` against the dictionary the client names, from this location's cache or
+ * computed once and cached: every client one version behind asks for the same pair. Null when the
+ * dictionary is not ours (unknown, deleted, other bytes) or the delta is not smaller than gzip.
+ */
+async function cachedDelta(c: Context<AppEnv>, name: string, file: GzipFile, delta: DeltaRequest): Promise<Uint8Array | null> {
+  const key = new URL(`/.cache/dcz/${name}/${delta.dictionarySha256}`, c.req.url).toString();
+  const hit = await caches.default.match(key);
+  if (hit) return hit.headers.has(NO_DELTA) ? null : new Uint8Array(await hit.arrayBuffer());
+  const dictionary = await immutableFile(c, delta.dictionary.name, false);
+  if (!dictionary || dictionary.info.sha256 !== delta.dictionarySha256) return null;
+  const body = await dczBody(
+    { gzip: file.body as Uint8Array, sha256: file.info.sha256 },
+    { gzip: dictionary.body as Uint8Array, sha256: dictionary.info.sha256 },
+  );
+  const headers = { "Content-Type": "application/octet-stream", "Cache-Control": IMMUTABLE };
+  const entry = body ? new Response(body, { headers }) : new Response(null, { headers: { ...headers, [NO_DELTA]: "1" } });
+  c.executionCtx.waitUntil(caches.default.put(key, entry));
+  return body;
+}
+
 const notFound = (c: Context<AppEnv>, name: string) => {
   c.header("Cache-Control", NO_STORE);
   return errorResponse(c, 404, "no such metadata file", { name });
 };
+
+const VARY_DELTA = "Accept-Encoding, Available-Dictionary";
 
 /** GET and HEAD (Hono answers HEAD with the GET route and drops the body) of /metadata/{name}. */
 export const metadataRoutes = new Hono<AppEnv>().get("/metadata/*", async (c) => {
@@ -102,9 +149,26 @@ export const metadataRoutes = new Hono<AppEnv>().get("/metadata/*", async (c) =>
   if (name.kind === "timestamp") {
     const file = await fromR2(c.env.METADATA, name.name, head);
     if (!file) return notFound(c, name.name);
-    return metadataResponse(file, c.req.raw, `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`);
+    const cacheControl = `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`;
+    return metadataResponse(file, c.req.raw, { cacheControl, vary: "Accept-Encoding" });
   }
   const file = await immutableFile(c, name.name, head);
   if (!file) return notFound(c, name.name);
-  return metadataResponse(file, c.req.raw, IMMUTABLE);
+  const how = { cacheControl: IMMUTABLE, vary: VARY_DELTA, offer: dictionaryOffer(c.req.url, name) };
+  // HEAD never computes a delta: it answers what a client without a dictionary would get.
+  const delta = head ? null : deltaRequest(c.req.raw, clientAcceptEncoding(c.req.raw), name);
+  if (delta) {
+    const headers = baseHeaders(dczEtag(file.info.sha256, delta), how);
+    if (ifNoneMatchHits(c.req.header("If-None-Match") ?? null, headers.get("ETag")!)) {
+      return new Response(null, { status: 304, headers });
+    }
+    const body = await cachedDelta(c, name.name, file, delta);
+    if (body) {
+      headers.set("Content-Type", "application/json");
+      headers.set("Content-Encoding", "dcz");
+      headers.set("Content-Length", String(body.length));
+      return new Response(body, { headers, encodeBody: "manual" });
+    }
+  }
+  return metadataResponse(file, c.req.raw, how);
 });

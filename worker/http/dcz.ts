@@ -1,0 +1,60 @@
+import { encodeDcz } from "../../shared/delta/dcz.js";
+import { formatUseAsDictionary, parseAvailableDictionary, parseSfString } from "../../shared/delta/headers.js";
+import { fromHex, toHex } from "../../shared/encoding.js";
+import { gunzip } from "../storage/gzip.js";
+import { type MetadataName, parseMetadataName } from "./metadata-name.js";
+import { acceptsCoding } from "./negotiate.js";
+import { zstd } from "./zstd.js";
+
+/**
+ * Delta updates by Compression Dictionary Transport (RFC 9842, docs/delta.md). Every versioned file
+ * offers itself as a dictionary for the later versions of its role, under its own file name as `id`.
+ * A client that holds `41.snapshot.json` and asks for `42.snapshot.json` names it in `Dictionary-ID`
+ * and its SHA-256 in `Available-Dictionary`; the Worker reads that one file (R2 custom metadata has its
+ * hash: no index, nothing new at write time), compresses 42 against 41 and caches the result.
+ */
+type Versioned = Extract<MetadataName, { kind: "versioned" }>;
+
+/** `match` covers every version of the same role, next to this file (whatever the path prefix). */
+export function dictionaryOffer(requestUrl: string, name: Versioned): string {
+  const path = new URL(requestUrl).pathname;
+  return formatUseAsDictionary({ match: `${path.slice(0, path.lastIndexOf("/") + 1)}*.${name.role}.json`, id: name.name });
+}
+
+export interface DeltaRequest {
+  /** An older version of the same role, named by the client. */
+  readonly dictionary: Versioned;
+  readonly dictionarySha256: string;
+}
+
+/**
+ * The dictionary a request offers for `name`, or null when it cannot have a delta: `dcz` not accepted,
+ * no or malformed `Available-Dictionary`, or a `Dictionary-ID` that is not an older version of the role.
+ */
+export function deltaRequest(request: Request, acceptEncoding: string, name: Versioned): DeltaRequest | null {
+  if (!acceptsCoding(acceptEncoding, "dcz")) return null;
+  const sha = parseAvailableDictionary(request.headers.get("Available-Dictionary"));
+  const id = parseMetadataName(parseSfString(request.headers.get("Dictionary-ID")) ?? "");
+  if (!sha || id?.kind !== "versioned" || id.role !== name.role || id.version >= name.version) return null;
+  return { dictionary: id, dictionarySha256: toHex(sha) };
+}
+
+/** `"<sha256>-dcz-<first 16 hex of the dictionary's sha256>"`: one tag per representation. */
+export const dczEtag = (contentSha256: string, delta: DeltaRequest) =>
+  `"${contentSha256}-dcz-${delta.dictionarySha256.slice(0, 16)}"`;
+
+export interface StoredBytes {
+  /** The stored gzip bytes. */
+  readonly gzip: Uint8Array;
+  readonly sha256: string;
+}
+
+/**
+ * The dcz body of `file` against `dictionary`, or null when the delta would not be smaller than the
+ * stored gzip (a client far behind: every entry differs), so the caller answers gzip as usual.
+ */
+export async function dczBody(file: StoredBytes, dictionary: StoredBytes): Promise<Uint8Array | null> {
+  const [content, base] = await Promise.all([gunzip(file.gzip), gunzip(dictionary.gzip)]);
+  const body = encodeDcz(await zstd(), content, base, { dictionary: fromHex(dictionary.sha256), content: fromHex(file.sha256) });
+  return body.length < file.gzip.length ? body : null;
+}
