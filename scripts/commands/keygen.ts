@@ -3,8 +3,8 @@ import { ed25519Signer, randomSeed, toHex } from "../../shared/index.js";
 import type { Command } from "../cli.js";
 import { parseOptions, required } from "../lib/args.js";
 import { CliError, UsageError } from "../lib/errors.js";
-import { encryptSeed, publicKeyJSON, publicKeyPath, writeNewFile } from "../lib/keyfile.js";
-import { readPassphrase } from "../lib/passphrase.js";
+import { DEFAULT_SCRYPT, TEST_SCRYPT, encryptSeed, publicKeyJSON, publicKeyPath, writeNewFile } from "../lib/keyfile.js";
+import { MIN_PASSPHRASE_LENGTH, insecureTestKeys, readPassphrase } from "../lib/passphrase.js";
 
 const usage = `Usage: tuf-edge keygen --out FILE [--passphrase-env VAR]
        tuf-edge keygen --online --out FILE
@@ -12,8 +12,9 @@ const usage = `Usage: tuf-edge keygen --out FILE [--passphrase-env VAR]
 Creates an Ed25519 key pair. Neither file is ever overwritten, and no secret is printed.
 
 Offline key (a root or targets key holder):
-  FILE           the private seed, encrypted with your passphrase (scrypt N=2^15 r=8 p=1,
+  FILE           the private seed, encrypted with your passphrase (scrypt N=2^17 r=8 p=1,
                  AES-256-GCM; JSON, mode 0600). Keep it offline.
+                 The passphrase must have ${MIN_PASSPHRASE_LENGTH} characters or more.
   FILE.pub.json  the public key in TUF form; hand it to whoever runs \`ceremony init\`.
   The passphrase comes from the environment variable VAR, or is asked twice on the terminal.
 
@@ -55,7 +56,9 @@ const command: Command = {
       await writeNewFile(out, `${toHex(seed)}\n`, 0o600);
     } else {
       const passphrase = await readPassphrase(io, values["passphrase-env"], "Passphrase for the new key", true);
-      await writeNewFile(out, `${JSON.stringify(await encryptSeed(seed, passphrase), null, 2)}\n`, 0o600);
+      const test = insecureTestKeys(io);
+      if (test) io.err("WARNING: TUF_EDGE_INSECURE_TEST_KEYS=1: a cheap key for tests, not for a real repository");
+      await writeNewFile(out, `${JSON.stringify(await encryptSeed(seed, passphrase, test ? TEST_SCRYPT : DEFAULT_SCRYPT), null, 2)}\n`, 0o600);
     }
     seed.fill(0);
     await writeNewFile(publicKeyPath(out), publicKeyJSON(key), 0o644);

@@ -28,7 +28,13 @@ export interface KeyFile {
   ciphertext: string;
 }
 
-export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 };
+/** OWASP's scrypt recommendation (N=2^17, r=8, p=1): 128 MiB and about half a second per try. */
+export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 };
+/** For tests and throw-away dev keys only (TUF_EDGE_INSECURE_TEST_KEYS=1): fast to make and to crack. */
+export const TEST_SCRYPT = { N: 2 ** 12, r: 8, p: 1 };
+/** What a key file may ask of scrypt: at most 256 MiB (128·N·r bytes) and 4 times the default work. */
+const MAX_SCRYPT_MEMORY = 256 * 2 ** 20;
+const MAX_SCRYPT_WORK = 4 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r * DEFAULT_SCRYPT.p;
 const WRONG_PASSPHRASE = "wrong passphrase or corrupted key file";
 
 const deriveKey = (passphrase: string, kdf: KeyFile["kdf"]) =>
@@ -59,10 +65,14 @@ export function readKeyFileJSON(json: unknown, file: string): KeyFile {
   if (k?.format !== KEY_FILE_FORMAT) throw new CliError(`${file} is not a tuf-edge key file (expected format ${KEY_FILE_FORMAT})`);
   const ok =
     hex(k.keyid, 32) &&
-    k.kdf?.name === "scrypt" && int(k.kdf.N, 2 ** 20) && (k.kdf.N & (k.kdf.N - 1)) === 0 && int(k.kdf.r, 32) && int(k.kdf.p, 16) &&
+    k.kdf?.name === "scrypt" && int(k.kdf.N, 2 ** 20) && k.kdf.N >= 2 && (k.kdf.N & (k.kdf.N - 1)) === 0 && int(k.kdf.r, 32) && int(k.kdf.p, 16) &&
     hex(k.kdf.salt, 16) &&
     k.cipher?.name === "aes-256-gcm" && hex(k.cipher.iv, 12) && hex(k.cipher.tag, 16) && hex(k.ciphertext, 32);
   if (!ok) throw new CliError(`${file} is a corrupted key file (a field is missing or malformed)`);
+  const { N, r, p } = k.kdf!;
+  if (128 * N * r > MAX_SCRYPT_MEMORY || N * r * p > MAX_SCRYPT_WORK) {
+    throw new CliError(`${file} asks scrypt for N=${N} r=${r} p=${p}: more memory or work than any tuf-edge key needs (at most 256 MiB, ${MAX_SCRYPT_WORK / DEFAULT_SCRYPT.N / DEFAULT_SCRYPT.r}× the default)`);
+  }
   return k as KeyFile;
 }
 
