@@ -6,7 +6,7 @@ import { CliError, UsageError } from "../lib/errors.js";
 import { DEFAULT_SCRYPT, TEST_SCRYPT, encryptSeed, publicKeyJSON, publicKeyPath, writeNewFile } from "../lib/keyfile.js";
 import { MIN_PASSPHRASE_LENGTH, insecureTestKeys, readPassphrase } from "../lib/passphrase.js";
 
-const usage = `Usage: tuf-edge keygen --out FILE [--passphrase-env VAR]
+const usage = `Usage: tuf-edge keygen --out FILE [--name NAME] [--passphrase-env VAR]
        tuf-edge keygen --online --out FILE
 
 Creates an Ed25519 key pair. Neither file is ever overwritten, and no secret is printed.
@@ -28,6 +28,8 @@ Options:
   --out FILE            where to write the key (required)
   --passphrase-env VAR  read the passphrase of an offline key from environment variable VAR
   --online              create the online key
+  --name NAME           the holder's name, shown by \`ceremony status\` (default: FILE's name)
+  --json                print what was written as JSON
   -h, --help            show this help`;
 
 async function assertAbsent(file: string) {
@@ -42,7 +44,11 @@ const command: Command = {
       out: { type: "string" },
       "passphrase-env": { type: "string" },
       online: { type: "boolean" },
+      name: { type: "string" },
+      json: { type: "boolean" },
     }, usage);
+    const name = values.name?.trim();
+    if (name !== undefined && (name === "" || name.length > 100)) throw new UsageError("--name must be 1 to 100 characters");
     const out = required(values.out, "--out");
     if (values.online && values["passphrase-env"] !== undefined) {
       throw new UsageError("--online keys are not encrypted (the Worker needs the raw seed); drop --passphrase-env");
@@ -58,10 +64,15 @@ const command: Command = {
       const passphrase = await readPassphrase(io, values["passphrase-env"], "Passphrase for the new key", true);
       const test = insecureTestKeys(io);
       if (test) io.err("WARNING: TUF_EDGE_INSECURE_TEST_KEYS=1: a cheap key for tests, not for a real repository");
-      await writeNewFile(out, `${JSON.stringify(await encryptSeed(seed, passphrase, test ? TEST_SCRYPT : DEFAULT_SCRYPT), null, 2)}\n`, 0o600);
+      const keyFile = await encryptSeed(seed, passphrase, test ? TEST_SCRYPT : DEFAULT_SCRYPT);
+      await writeNewFile(out, `${JSON.stringify(name ? { ...keyFile, name } : keyFile, null, 2)}\n`, 0o600);
     }
     seed.fill(0);
-    await writeNewFile(publicKeyPath(out), publicKeyJSON(key), 0o644);
+    await writeNewFile(publicKeyPath(out), publicKeyJSON(key, name), 0o644);
+    if (values.json) {
+      io.out(JSON.stringify({ file: out, publicKeyFile: publicKeyPath(out), keyid: key.keyid, online: values.online === true, ...(name ? { name } : {}) }));
+      return;
+    }
     const kind = values.online ? "online key seed (hex, for ONLINE_KEY)" : "encrypted private key";
     io.out(`wrote ${out} (${kind}, mode 0600) and ${publicKeyPath(out)} (public key)`);
     io.out(`keyid ${key.keyid}`);

@@ -21,6 +21,8 @@ export const KEY_FILE_FORMAT = "tuf-edge-key/1";
  */
 export interface KeyFile {
   format: typeof KEY_FILE_FORMAT;
+  /** The holder's name (keygen --name): shown by `ceremony status`. */
+  name?: string;
   keyid: string;
   key: ReturnType<Key["toJSON"]>;
   kdf: { name: "scrypt"; N: number; r: number; p: number; salt: string };
@@ -111,17 +113,31 @@ export async function loadKeyFile(file: string): Promise<KeyFile> {
   return readKeyFileJSON(await readJsonFile(file), file);
 }
 
+/** Where keygen records the holder's name in a `*.pub.json`; never copied into signed metadata. */
+export const NAME_FIELD = "x-tuf-edge-name";
+
+/** The name of a key file's holder: keygen's --name, else the file name without `.key…`. */
+const defaultName = (file: string) => (file.split(/[\\/]/).pop() ?? file).replace(/\.key(\.pub)?(\.json)?$|\.pub\.json$/, "");
+
 /**
  * A public key from a file: a TUF key object (`*.pub.json`) or a tuf-edge key file (only its public
- * half is read).
+ * half is read), with its holder's name.
  */
-export async function readPublicKey(file: string): Promise<Key> {
-  const json = (await readJsonFile(file)) as { format?: unknown; key?: unknown } | null;
+export async function readNamedPublicKey(file: string): Promise<{ key: Key; name: string }> {
+  const json = (await readJsonFile(file)) as { format?: unknown; key?: unknown; name?: unknown; [NAME_FIELD]?: unknown } | null;
+  const named = json?.format === KEY_FILE_FORMAT ? json.name : json?.[NAME_FIELD];
+  let key: Key;
   try {
-    return Key.fromJSON(json?.format === KEY_FILE_FORMAT ? json.key : json, file);
+    key = Key.fromJSON(json?.format === KEY_FILE_FORMAT ? json.key : json, file);
   } catch (e) {
     throw new CliError(e instanceof FieldError ? `${file} is not a TUF public key (${e.message})` : (e as Error).message);
   }
+  const { [NAME_FIELD]: _name, ...extra } = key.extra;
+  return { key: new Key(key.publicHex, extra), name: typeof named === "string" && named ? named.slice(0, 100) : defaultName(file) };
+}
+
+export async function readPublicKey(file: string): Promise<Key> {
+  return (await readNamedPublicKey(file)).key;
 }
 
 /** A keyid (64 hex) as given, or the keyid of the public key in that file. */
@@ -141,4 +157,4 @@ export async function writeNewFile(file: string, text: string, mode: number): Pr
 }
 
 export const publicKeyPath = (file: string) => `${file}.pub.json`;
-export const publicKeyJSON = (key: Key) => `${JSON.stringify(key.toJSON(), null, 2)}\n`;
+export const publicKeyJSON = (key: Key, name?: string) => `${JSON.stringify({ ...key.toJSON(), ...(name ? { [NAME_FIELD]: name } : {}) }, null, 2)}\n`;
