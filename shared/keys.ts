@@ -7,6 +7,19 @@ import { type JsonObject, readObject, readString, unrecognized } from "./json.js
 
 ed.hashes.sha512 = sha512;
 
+/** An Ed25519 signature check over raw bytes. */
+export type Ed25519Verify = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+let ed25519Verify: Ed25519Verify = (signature, message, publicKey) => verifyStrict(signature, message, publicKey);
+
+/**
+ * Replaces the pure-JS check (about 2.6 ms a signature) with a native one where the runtime has a
+ * synchronous Ed25519 (Node's OpenSSL: about 0.2 ms), so a client can check 16,384 bins in seconds.
+ * It must be as strict as verifyStrict (OpenSSL is: it is what python-tuf verifies with).
+ */
+export function useEd25519Verify(verify: Ed25519Verify): void {
+  ed25519Verify = verify;
+}
+
 /** A TUF public key. Only Ed25519: every client verifies it and it signs fastest. */
 export class Key {
   readonly keyid: string;
@@ -41,7 +54,11 @@ export class Key {
 
   verify(signatureHex: string, message: Uint8Array): boolean {
     if (!isHex(signatureHex, 128)) return false;
-    return verifyStrict(fromHex(signatureHex), message, fromHex(this.publicHex));
+    try {
+      return ed25519Verify(fromHex(signatureHex), message, fromHex(this.publicHex));
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -26,6 +26,7 @@ export interface Env {
   SNAPSHOT_EXPIRY?: string;
   BINS_EXPIRY?: string;
   RETENTION_SECONDS?: string;
+  UPLOAD_RETENTION_SECONDS?: string;
   TIMESTAMP_MAX_AGE?: string;
   TIMESTAMP_RENEW_MARGIN?: string;
   SNAPSHOT_RENEW_MARGIN?: string;
@@ -70,6 +71,8 @@ export interface Config {
   snapshotExpiry: number;
   binsExpiry: number;
   retention: number;
+  /** How long upload records (GET /v1/uploads/{id}) are kept after they were received, ms. */
+  uploadRetention: number;
   timestampMaxAgeSeconds: number;
   /** The cron re-signs timestamp (snapshot) when it has less than this left, ms. */
   timestampRenewMargin: number;
@@ -102,6 +105,7 @@ export function readConfig(env: Env): Config {
     snapshotExpiry: snapshotExpiry * 1000,
     binsExpiry: seconds(env.BINS_EXPIRY, 86400, "BINS_EXPIRY") * 1000,
     retention: seconds(env.RETENTION_SECONDS, 3600, "RETENTION_SECONDS") * 1000,
+    uploadRetention: seconds(env.UPLOAD_RETENTION_SECONDS, 7 * 86400, "UPLOAD_RETENTION_SECONDS") * 1000,
     timestampMaxAgeSeconds: seconds(env.TIMESTAMP_MAX_AGE, 30, "TIMESTAMP_MAX_AGE"),
     // Default: renew at half the lifetime, so a cron that misses runs for that long still keeps it valid.
     timestampRenewMargin: seconds(env.TIMESTAMP_RENEW_MARGIN, Math.floor(timestampExpiry / 2), "TIMESTAMP_RENEW_MARGIN") * 1000,

@@ -39,7 +39,7 @@ export async function consumerContext(env: Env, clock: Clock): Promise<ConsumerC
     clock,
     waitForSlot: (lastWrite) => waitForSlot(lastWrite, clock),
     jobs: new JobStore(env.METADATA),
-    uploads: new UploadStore(env.METADATA),
+    uploads: new UploadStore(env.METADATA, clock),
     packages: env.PACKAGES,
     content: new ContentStore(env.METADATA),
     pagesMode: config.pagesMode,

@@ -1,5 +1,7 @@
+import { assertSafeForSecrets } from "../lib/http.js";
 import type { Command } from "../cli.js";
-import { parseBaseUrl, parseOptions, parsePositiveInt, required, secretFromEnv } from "../lib/args.js";
+import { parseOptions, parsePositiveInt, required, secretFromEnv } from "../lib/args.js";
+import { repositoryUrl } from "../lib/repository-url.js";
 import { CliError, UsageError } from "../lib/errors.js";
 import { DEFAULT_CONCURRENCY, DEFAULT_LIMITS, runImport, summaryLines } from "../lib/import.js";
 
@@ -54,7 +56,8 @@ const command: Command = {
     }, usage, true);
     if (positionals.length > 1) throw new UsageError(`one listing at a time, got ${positionals.length}`);
     const listing = required(positionals[0], "LISTING");
-    const url = parseBaseUrl(values.url);
+    const url = repositoryUrl(values.url, io);
+    assertSafeForSecrets(url);
     const chunkBins = parsePositiveInt(values["chunk-bins"], "--chunk-bins");
     if (chunkBins !== undefined && chunkBins > SERVER_MAX_BINS) throw new UsageError(`--chunk-bins must be at most ${SERVER_MAX_BINS}`);
     const concurrency = parsePositiveInt(values.concurrency, "--concurrency");

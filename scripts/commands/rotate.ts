@@ -1,5 +1,6 @@
 import type { Command } from "../cli.js";
-import { SUBMIT_OPTIONS, parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { SUBMIT_OPTIONS, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { repositoryUrl } from "../lib/repository-url.js";
 import { assertComplete } from "../lib/signoff.js";
 import { readCeremonyFile } from "../lib/ceremony-file.js";
 import { CliError } from "../lib/errors.js";
@@ -24,7 +25,7 @@ const command: Command = {
     const { values } = parseOptions(args, {
       ...SUBMIT_OPTIONS,
     }, usage);
-    const url = parseBaseUrl(values.url);
+    const url = repositoryUrl(values.url, io);
     const file = required(values.file, "--file");
     const ceremony = await readCeremonyFile(file);
     if (ceremony.kind !== "rotate") throw new CliError(`${file} is a ${ceremony.kind} ceremony; rotate publishes a rotate ceremony`);

@@ -1,5 +1,6 @@
 import type { Command } from "../cli.js";
-import { parseBaseUrl, parseOptions } from "../lib/args.js";
+import { parseOptions } from "../lib/args.js";
+import { repositoryUrl } from "../lib/repository-url.js";
 import { request } from "../lib/http.js";
 import { printAnswer } from "../lib/http.js";
 import { prettyLines } from "../lib/pretty.js";
@@ -18,7 +19,7 @@ const command: Command = {
   usage,
   async run(args, io) {
     const { values } = parseOptions(args, { url: { type: "string" }, json: { type: "boolean" } }, usage);
-    const answer = await request(`${parseBaseUrl(values.url)}/v1/status`);
+    const answer = await request(`${repositoryUrl(values.url, io)}/v1/status`);
     if (values.json || !answer.ok || typeof answer.body !== "object") {
       printAnswer(io, answer);
       return;

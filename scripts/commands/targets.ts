@@ -1,5 +1,6 @@
 import type { Command } from "../cli.js";
-import { SUBMIT_OPTIONS, parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { SUBMIT_OPTIONS, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { repositoryUrl } from "../lib/repository-url.js";
 import { CEREMONY_FORMAT, parseCeremony } from "../lib/ceremony.js";
 import { assertComplete } from "../lib/signoff.js";
 import { CliError } from "../lib/errors.js";
@@ -41,7 +42,7 @@ const command: Command = {
     const { values } = parseOptions(args, {
       ...SUBMIT_OPTIONS,
     }, usage);
-    const url = parseBaseUrl(values.url);
+    const url = repositoryUrl(values.url, io);
     const targets = await readTargets(required(values.file, "--file"));
     const token = secretFromEnv(io.env, values["token-env"], "the Worker's admin token", "--token-env");
     printAnswer(io, await postAdmin(url, "/v1/admin/targets", { targets: targets.toJSON() }, token));

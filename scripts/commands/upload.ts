@@ -1,6 +1,7 @@
 import { FieldError, parseUploadRequest } from "../../shared/index.js";
 import type { Command } from "../cli.js";
-import { parseBaseUrl, parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { parseOptions, required, secretFromEnv } from "../lib/args.js";
+import { repositoryUrl } from "../lib/repository-url.js";
 import { CliError, UsageError } from "../lib/errors.js";
 import { postJson, printAnswer, request } from "../lib/http.js";
 import { pollUntil } from "../lib/poll.js";
@@ -31,7 +32,7 @@ const command: Command = {
       "secret-env": { type: "string", default: "WEBHOOK_SECRET" },
       wait: { type: "boolean" },
     }, usage);
-    const url = parseBaseUrl(values.url);
+    const url = repositoryUrl(values.url, io);
     const path = required(values.path, "--path");
     const { length, sha256 } = await hashFile(required(values.file, "--file"));
     const secret = secretFromEnv(io.env, values["secret-env"], "the webhook secret", "--secret-env");

@@ -1,30 +1,41 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "../cli.js";
-import { parseBaseUrl, parseOptions } from "../lib/args.js";
+import { parseOptions, parsePositiveInt } from "../lib/args.js";
 import { describeExpiry, formatDuration, parseDuration } from "../lib/duration.js";
-import { CliError } from "../lib/errors.js";
+import { CliError, UsageError } from "../lib/errors.js";
+import { fetchSchedule, healthyMargins } from "../lib/healthy-margin.js";
 import { fetchBytes } from "../lib/http.js";
 import type { Io } from "../lib/io.js";
+import { useNativeEd25519 } from "../lib/native-ed25519.js";
+import { repositoryUrl } from "../lib/repository-url.js";
 import { type RoleState, type VerifyReport, verifyRepository } from "../lib/verify.js";
 import { Metadata } from "../../shared/index.js";
 
-const SAMPLE_BINS = 32;
+const usage = `Usage: tuf-edge verify [--url URL] [--root FILE] [--min-valid auto|DUR] [--sample N]
+                      [--client tuf-edge|tuf-js] [--json]
 
-const usage = `Usage: tuf-edge verify --url URL [--root FILE] [--min-valid 12h] [--all-bins]
-
-Does what an installer's TUF client does, with tuf-js: starting from a trusted root, follows the
-root chain, then timestamp, snapshot, targets, and the hashed bins, checking every signature,
+Does what an installer's TUF client does (spec §5): starting from a trusted root, follows the
+root chain, then timestamp, snapshot, targets and every hashed bin, checking each signature,
 threshold, version, hash and expiry. Prints each role's version and how long it stays valid.
-Exits non-zero on any failure.
+Exits non-zero on any failure. 16,384 bins take a few seconds.
 
 Options:
-  --url URL          the repository's base URL (metadata under URL/metadata/)
-  --root FILE        the root to trust (e.g. 1.root.json from the key ceremony). Without it,
+  --url URL          the repository's base URL (default: $TUF_EDGE_URL)
+  --root FILE        the root to trust (1.root.json from the key ceremony). Without it,
                      URL/metadata/1.root.json is trusted as served (trust on first use: this
                      proves consistency, not authenticity)
-  --min-valid DUR    fail if any role checked expires sooner than DUR from now (e.g. 12h, 2d)
-  --all-bins         check every bin (default: a random sample of ${SAMPLE_BINS}, with the first and last)
-  -h, --help         show this help`;
+  --min-valid auto   fail if a role has less time left than a healthy repository always keeps
+                     (computed from the renewal schedule in URL/v1/status): for a monitor
+  --min-valid DUR    fail if any role checked expires sooner than DUR from now (e.g. 2h, 2d)
+  --all-bins         check every bin (the default)
+  --sample N         check only N bins, at random (with the first and the last)
+  --client NAME      tuf-edge (default): our spec §5 client, linear time.
+                     tuf-js: a second, independent opinion (slow: minutes at 16,384 bins)
+  --json             print the report as JSON
+  -h, --help         show this help
+
+Monitor (every few minutes; exit status 0 = healthy):
+  tuf-edge verify --url URL --root 1.root.json --min-valid auto`;
 
 async function trustedRoot(io: Io, url: string, file: string | undefined): Promise<Uint8Array> {
   if (file !== undefined) {
@@ -44,7 +55,7 @@ async function trustedRoot(io: Io, url: string, file: string | undefined): Promi
   return bytes;
 }
 
-function report(io: Io, r: VerifyReport, sampled: boolean, now: number) {
+function report(io: Io, r: VerifyReport, now: number) {
   const line = (s: RoleState) => `${s.name.padEnd(10)} v${String(s.version).padEnd(6)} expires ${describeExpiry(s.expires, now)}`;
   for (const s of r.roles) io.out(line(s));
   if (r.trustedRootVersion !== r.roles[0]!.version) io.out(`  (root chain verified from v${r.trustedRootVersion})`);
@@ -56,9 +67,14 @@ function report(io: Io, r: VerifyReport, sampled: boolean, now: number) {
   const high = Math.max(...r.bins.map((b) => b.version));
   const first = r.bins.reduce((a, b) => (b.expires < a.expires ? b : a));
   io.out(
-    `bins       ${r.bins.length} of ${r.binCount} checked${sampled ? " (sample)" : ""}, ${low === high ? `version ${low}` : `versions ${low}–${high}`}, ` +
+    `bins       ${r.bins.length} of ${r.binCount} checked${r.bins.length < r.binCount ? " (sample)" : ""}, ${low === high ? `version ${low}` : `versions ${low}–${high}`}, ` +
       `first to expire ${first.name}: ${describeExpiry(first.expires, now)}`,
   );
+}
+
+/** The roles that have less time left than their margin; a bin is judged by the "bins" margin. */
+function tooSoon(r: VerifyReport, margin: (role: string) => number, now: number) {
+  return [...r.roles, ...r.bins].filter((s) => s.expires - now < margin(r.roles.includes(s) ? s.name : "bins"));
 }
 
 const command: Command = {
@@ -69,26 +85,61 @@ const command: Command = {
       root: { type: "string" },
       "min-valid": { type: "string" },
       "all-bins": { type: "boolean" },
+      sample: { type: "string" },
+      client: { type: "string", default: "tuf-edge" },
+      json: { type: "boolean" },
     }, usage);
-    const url = parseBaseUrl(values.url);
-    const minValid = values["min-valid"] === undefined ? undefined : parseDuration(values["min-valid"], "--min-valid");
-    const now = Date.now();
-    const result = await verifyRepository({
+    const url = repositoryUrl(values.url, io);
+    const sample = parsePositiveInt(values.sample, "--sample");
+    if (sample !== undefined && values["all-bins"]) throw new UsageError("give --all-bins or --sample, not both");
+    if (values.client !== "tuf-edge" && values.client !== "tuf-js") throw new UsageError(`--client must be tuf-edge or tuf-js, got ${JSON.stringify(values.client)}`);
+    const minValid = values["min-valid"];
+    const fixed = minValid === undefined || minValid === "auto" ? undefined : parseDuration(minValid, "--min-valid");
+    const margins = minValid === "auto" ? healthyMargins(await fetchSchedule(url)) : undefined;
+
+    const started = Date.now();
+    const options = {
       url,
       trustedRoot: await trustedRoot(io, url, values.root),
-      bins: values["all-bins"] ? "all" : SAMPLE_BINS,
-      onProgress: (done, total) => io.progress(`bins ${done}/${total}`),
-    });
-    io.progress("");
-    report(io, result, !values["all-bins"] && result.bins.length < result.binCount, now);
-    if (minValid !== undefined) {
-      const soon = [...result.roles, ...result.bins].filter((s) => s.expires - now < minValid);
-      if (soon.length) {
-        const names = soon.slice(0, 5).map((s) => `${s.name} (in ${formatDuration(s.expires - now)})`).join(", ");
-        throw new CliError(`${soon.length} role(s) expire sooner than --min-valid ${values["min-valid"]}: ${names}${soon.length > 5 ? ", …" : ""}`);
-      }
+      bins: sample ?? ("all" as const),
+      onProgress: (done: number, total: number) => {
+        if (done % 256 === 0 || done === total) io.progress(`verifying bins: ${done} of ${total}`);
+      },
+    };
+    let result: VerifyReport;
+    if (values.client === "tuf-js") {
+      result = await (await import("../lib/verify-tufjs.js")).verifyWithTufJs(options);
+    } else {
+      useNativeEd25519();
+      result = await verifyRepository(options);
     }
-    io.out(`OK: ${url} passed a full tuf-js refresh${minValid === undefined ? "" : `; every role checked stays valid for ${values["min-valid"]} or more`}`);
+    io.progress("");
+    const now = Date.now();
+    const seconds = ((now - started) / 1000).toFixed(1);
+    const margin = (role: string) => margins?.[role] ?? fixed ?? -Infinity;
+    const soon = minValid === undefined ? [] : tooSoon(result, margin, now);
+    if (values.json) {
+      io.out(JSON.stringify({
+        ok: soon.length === 0, url, client: values.client, seconds: Number(seconds), trustedRootVersion: result.trustedRootVersion,
+        roles: result.roles.map(json), binsChecked: result.bins.length, binCount: result.binCount,
+        firstBinToExpire: result.bins.length ? json(result.bins.reduce((a, b) => (b.expires < a.expires ? b : a))) : null,
+        tooSoon: soon.map(json), ...(margins ? { minValidSeconds: Object.fromEntries(Object.entries(margins).map(([k, v]) => [k, v / 1000])) } : {}),
+      }));
+    } else {
+      report(io, result, now);
+    }
+    if (soon.length) {
+      const names = soon.slice(0, 5).map((s) => `${s.name} (in ${formatDuration(s.expires - now)})`).join(", ");
+      const limit = margins ? "a healthy repository keeps (--min-valid auto)" : `--min-valid ${minValid}`;
+      throw new CliError(`${soon.length} role(s) expire sooner than ${limit}: ${names}${soon.length > 5 ? ", …" : ""}`);
+    }
+    if (values.json) return;
+    const what = result.binCount === 0 ? "root chain, timestamp, snapshot and targets" :
+      `root chain, timestamp, snapshot, targets and ${result.bins.length === result.binCount ? "all" : "a sample of"} ${result.bins.length} of ${result.binCount} bins`;
+    const client = values.client === "tuf-js" ? "tuf-js" : "the tuf-edge spec §5 client";
+    const valid = margins ? "; every role keeps the margin of a healthy repository" : fixed !== undefined ? `; every role checked stays valid for ${minValid} or more` : "";
+    io.out(`OK: ${url}: ${what} verified by ${client} in ${seconds} s${valid}`);
   },
 };
+const json = (s: RoleState) => ({ name: s.name, version: s.version, expires: new Date(s.expires).toISOString().replace(".000Z", "Z"), expiresInSeconds: Math.floor((s.expires - Date.now()) / 1000) });
 export default command;

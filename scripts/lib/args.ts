@@ -41,7 +41,8 @@ export const requiredPositiveInt = (text: string | undefined, flag: string): num
 
 /** The repository's base URL without a trailing slash; only http(s). */
 export function parseBaseUrl(text: string | undefined): string {
-  const value = required(text, "--url");
+  if (text === undefined) throw new UsageError("--url is required (or set TUF_EDGE_URL)");
+  const value = text;
   let url: URL;
   try {
     url = new URL(value);

@@ -2,6 +2,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { FieldError, Metadata, type Root, type Targets } from "../../shared/index.js";
 import { type Ceremony, ceremonyJSON, parseCeremony } from "./ceremony.js";
 import { CliError } from "./errors.js";
+import { fetchBytes } from "./http.js";
 import { readJsonFile, writeNewFile } from "./keyfile.js";
 
 export async function readCeremonyFile(file: string): Promise<Ceremony> {
@@ -20,9 +21,21 @@ export async function replaceCeremonyFile(file: string, c: Ceremony): Promise<vo
   await rename(tmp, file);
 }
 
-/** A published metadata file (`N.root.json`, `M.targets.json`) as downloaded from the repository. */
+/** JSON from a file, or from a URL (`https://…/metadata/N.root.json`): what `--from-root` takes. */
+async function readJsonSource(source: string): Promise<unknown> {
+  if (!/^https?:\/\//.test(source)) return readJsonFile(source);
+  const bytes = await fetchBytes(source);
+  if (!bytes) throw new CliError(`${source} does not exist (HTTP 404)`);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new CliError(`${source} is not valid JSON`);
+  }
+}
+
+/** A published metadata file (`N.root.json`, `M.targets.json`): a local copy, or its URL in the repository. */
 async function readMetadataFile<K extends "root" | "targets">(file: string, type: K) {
-  const json = await readJsonFile(file);
+  const json = await readJsonSource(file);
   try {
     return Metadata.fromJSON(json, type);
   } catch (e) {

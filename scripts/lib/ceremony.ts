@@ -20,6 +20,8 @@ export interface Ceremony {
   readonly root?: Metadata<Root>;
   readonly trustedRoot?: Metadata<Root>;
   readonly targets?: Metadata<Targets>;
+  /** Who holds each key (keyid → name given at keygen): unsigned, only to tell holders apart. */
+  readonly names?: Readonly<Record<string, string>>;
 }
 
 export const BINS_PREFIX = "bins";
@@ -31,6 +33,7 @@ export function ceremonyJSON(c: Ceremony) {
     ...(c.root && { root: c.root.toJSON() }),
     ...(c.trustedRoot && { trusted_root: c.trustedRoot.toJSON() }),
     ...(c.targets && { targets: c.targets.toJSON() }),
+    ...(c.names && Object.keys(c.names).length ? { key_names: c.names } : {}),
   };
 }
 
@@ -47,11 +50,19 @@ export function parseCeremony(json: unknown, file: string): Ceremony {
       root: o.root === undefined ? undefined : Metadata.fromJSON(o.root, "root"),
       trustedRoot: o.trusted_root === undefined ? undefined : Metadata.fromJSON(o.trusted_root, "root"),
       targets: o.targets === undefined ? undefined : Metadata.fromJSON(o.targets, "targets"),
+      ...(o.key_names !== undefined ? { names: readNames(o.key_names, file) } : {}),
     };
   } catch (e) {
     if (e instanceof FieldError) throw new CliError(`${file}: ${e.message}`);
     throw e;
   }
+}
+
+function readNames(value: unknown, file: string): Record<string, string> {
+  const ok = typeof value === "object" && value !== null && !Array.isArray(value) &&
+    Object.entries(value).every(([k, v]) => /^[0-9a-f]{64}$/.test(k) && typeof v === "string" && v.length <= 100);
+  if (!ok) throw new CliError(`${file}: key_names must map keyids to names`);
+  return value as Record<string, string>;
 }
 
 const keyMap = (keys: Iterable<Key>): Record<string, Key> => Object.fromEntries([...keys].map((k) => [k.keyid, k]));

@@ -45,8 +45,19 @@ export function postJson(url: string, body: string, headers: Record<string, stri
   return request(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 }
 
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/** The admin token must not cross a network in the clear: http:// only to this machine. */
+export function assertSafeForSecrets(url: string): void {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === "http:" && !LOOPBACK.test(hostname)) {
+    throw new CliError(`refusing to send a secret over plain http:// to ${hostname}; use https:// (http:// is for 127.0.0.1 and localhost only)`);
+  }
+}
+
 /** POST to an admin endpoint (`/v1/admin/...`) with the bearer token. */
 export function postAdmin(baseUrl: string, path: string, body: unknown, token: string): Promise<Answer> {
+  assertSafeForSecrets(baseUrl);
   return postJson(`${baseUrl}${path}`, JSON.stringify(body), { authorization: `Bearer ${token}` });
 }
 

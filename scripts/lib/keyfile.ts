@@ -21,6 +21,8 @@ export const KEY_FILE_FORMAT = "tuf-edge-key/1";
  */
 export interface KeyFile {
   format: typeof KEY_FILE_FORMAT;
+  /** The holder's name (keygen --name): shown by `ceremony status`. */
+  name?: string;
   keyid: string;
   key: ReturnType<Key["toJSON"]>;
   kdf: { name: "scrypt"; N: number; r: number; p: number; salt: string };
@@ -28,7 +30,13 @@ export interface KeyFile {
   ciphertext: string;
 }
 
-export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 };
+/** OWASP's scrypt recommendation (N=2^17, r=8, p=1): 128 MiB and about half a second per try. */
+export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 };
+/** For tests and throw-away dev keys only (TUF_EDGE_INSECURE_TEST_KEYS=1): fast to make and to crack. */
+export const TEST_SCRYPT = { N: 2 ** 12, r: 8, p: 1 };
+/** What a key file may ask of scrypt: at most 256 MiB (128·N·r bytes) and 4 times the default work. */
+const MAX_SCRYPT_MEMORY = 256 * 2 ** 20;
+const MAX_SCRYPT_WORK = 4 * DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r * DEFAULT_SCRYPT.p;
 const WRONG_PASSPHRASE = "wrong passphrase or corrupted key file";
 
 const deriveKey = (passphrase: string, kdf: KeyFile["kdf"]) =>
@@ -59,10 +67,14 @@ export function readKeyFileJSON(json: unknown, file: string): KeyFile {
   if (k?.format !== KEY_FILE_FORMAT) throw new CliError(`${file} is not a tuf-edge key file (expected format ${KEY_FILE_FORMAT})`);
   const ok =
     hex(k.keyid, 32) &&
-    k.kdf?.name === "scrypt" && int(k.kdf.N, 2 ** 20) && (k.kdf.N & (k.kdf.N - 1)) === 0 && int(k.kdf.r, 32) && int(k.kdf.p, 16) &&
+    k.kdf?.name === "scrypt" && int(k.kdf.N, 2 ** 20) && k.kdf.N >= 2 && (k.kdf.N & (k.kdf.N - 1)) === 0 && int(k.kdf.r, 32) && int(k.kdf.p, 16) &&
     hex(k.kdf.salt, 16) &&
     k.cipher?.name === "aes-256-gcm" && hex(k.cipher.iv, 12) && hex(k.cipher.tag, 16) && hex(k.ciphertext, 32);
   if (!ok) throw new CliError(`${file} is a corrupted key file (a field is missing or malformed)`);
+  const { N, r, p } = k.kdf!;
+  if (128 * N * r > MAX_SCRYPT_MEMORY || N * r * p > MAX_SCRYPT_WORK) {
+    throw new CliError(`${file} asks scrypt for N=${N} r=${r} p=${p}: more memory or work than any tuf-edge key needs (at most 256 MiB, ${MAX_SCRYPT_WORK / DEFAULT_SCRYPT.N / DEFAULT_SCRYPT.r}× the default)`);
+  }
   return k as KeyFile;
 }
 
@@ -101,17 +113,31 @@ export async function loadKeyFile(file: string): Promise<KeyFile> {
   return readKeyFileJSON(await readJsonFile(file), file);
 }
 
+/** Where keygen records the holder's name in a `*.pub.json`; never copied into signed metadata. */
+export const NAME_FIELD = "x-tuf-edge-name";
+
+/** The name of a key file's holder: keygen's --name, else the file name without `.key…`. */
+const defaultName = (file: string) => (file.split(/[\\/]/).pop() ?? file).replace(/\.key(\.pub)?(\.json)?$|\.pub\.json$/, "");
+
 /**
  * A public key from a file: a TUF key object (`*.pub.json`) or a tuf-edge key file (only its public
- * half is read).
+ * half is read), with its holder's name.
  */
-export async function readPublicKey(file: string): Promise<Key> {
-  const json = (await readJsonFile(file)) as { format?: unknown; key?: unknown } | null;
+export async function readNamedPublicKey(file: string): Promise<{ key: Key; name: string }> {
+  const json = (await readJsonFile(file)) as { format?: unknown; key?: unknown; name?: unknown; [NAME_FIELD]?: unknown } | null;
+  const named = json?.format === KEY_FILE_FORMAT ? json.name : json?.[NAME_FIELD];
+  let key: Key;
   try {
-    return Key.fromJSON(json?.format === KEY_FILE_FORMAT ? json.key : json, file);
+    key = Key.fromJSON(json?.format === KEY_FILE_FORMAT ? json.key : json, file);
   } catch (e) {
     throw new CliError(e instanceof FieldError ? `${file} is not a TUF public key (${e.message})` : (e as Error).message);
   }
+  const { [NAME_FIELD]: _name, ...extra } = key.extra;
+  return { key: new Key(key.publicHex, extra), name: typeof named === "string" && named ? named.slice(0, 100) : defaultName(file) };
+}
+
+export async function readPublicKey(file: string): Promise<Key> {
+  return (await readNamedPublicKey(file)).key;
 }
 
 /** A keyid (64 hex) as given, or the keyid of the public key in that file. */
@@ -131,4 +157,4 @@ export async function writeNewFile(file: string, text: string, mode: number): Pr
 }
 
 export const publicKeyPath = (file: string) => `${file}.pub.json`;
-export const publicKeyJSON = (key: Key) => `${JSON.stringify(key.toJSON(), null, 2)}\n`;
+export const publicKeyJSON = (key: Key, name?: string) => `${JSON.stringify({ ...key.toJSON(), ...(name ? { [NAME_FIELD]: name } : {}) }, null, 2)}\n`;

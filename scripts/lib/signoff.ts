@@ -48,34 +48,49 @@ export interface ThresholdStatus {
   valid: number;
   threshold: number;
   missing: number;
+  /** Holders (by name where the ceremony knows it, else a short keyid) who signed, and who have not. */
+  signedBy: string[];
+  notYet: string[];
 }
+
+/** A key holder as people know them: the keygen name, else the first 8 hex of the keyid. */
+export const holderName = (c: Ceremony, keyid: string): string => c.names?.[keyid] ?? `key ${keyid.slice(0, 8)}`;
 
 export function signatureStatus(c: Ceremony): ThresholdStatus[] {
   return signoffs(c).flatMap((s) =>
     s.by.map((d) => {
-      const valid = s.metadata.validSigners(d.role, d.keys).length;
+      const signers = new Set(s.metadata.validSigners(d.role, d.keys));
+      const valid = signers.size;
       return {
         role: s.role, version: s.metadata.signed.version, label: d.label, valid, threshold: d.role.threshold,
         missing: Math.max(0, d.role.threshold - valid),
+        signedBy: d.role.keyids.filter((id) => signers.has(id)).map((id) => holderName(c, id)),
+        notYet: d.role.keyids.filter((id) => !signers.has(id)).map((id) => holderName(c, id)),
       };
     }),
   );
 }
 
-/** `root v2: 1 of 2 signatures of the root keys of v1 (1 missing); 2 of 2 of its own root keys (complete)`. */
+/**
+ * `root v2: the root keys of v1: 1 signature, 2 needed (1 missing: any of bob, carol); signed by alice`.
+ * More signatures than the threshold are fine: "3 signatures, 2 needed (complete)".
+ */
 export function formatStatus(status: ThresholdStatus[]): string[] {
   const byRole = new Map<string, ThresholdStatus[]>();
   for (const s of status) byRole.set(`${s.role} v${s.version}`, [...(byRole.get(`${s.role} v${s.version}`) ?? []), s]);
-  return [...byRole].map(([role, list]) =>
-    `${role}: ${list.map((s) => `${s.valid} of ${s.threshold} signatures of ${s.label} (${s.missing ? `${s.missing} missing` : "complete"})`).join("; ")}`,
-  );
+  const one = (s: ThresholdStatus) => {
+    const count = `${s.valid} signature${s.valid === 1 ? "" : "s"}, ${s.threshold} needed`;
+    const missing = s.missing ? `${s.missing} missing: ${s.missing === s.notYet.length ? "" : "any of "}${s.notYet.join(", ")}` : "complete";
+    return `${s.label}: ${count} (${missing})${s.signedBy.length ? `; signed by ${s.signedBy.join(", ")}` : ""}`;
+  };
+  return [...byRole].map(([role, list]) => `${role}: ${list.map(one).join("; ")}`);
 }
 
 /** Throws unless every threshold is met: checked before anything is sent to the Worker. */
 export function assertComplete(c: Ceremony): void {
   const incomplete = signatureStatus(c).filter((s) => s.missing > 0);
   if (incomplete.length) {
-    const what = incomplete.map((s) => `${s.role} v${s.version} lacks ${s.missing} of ${s.label}`).join("; ");
+    const what = incomplete.map((s) => `${s.role} v${s.version} lacks ${s.missing} of ${s.label} (${s.notYet.join(", ")})`).join("; ");
     throw new CliError(`not enough signatures: ${what}; collect them with \`tuf-edge ceremony sign\``);
   }
 }

@@ -1,9 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Updater } from "tuf-js";
-import { Metadata, type SuccinctRoles, binIndex, binName } from "../../shared/index.js";
+import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, refresh } from "../../shared/index.js";
 import { CliError } from "./errors.js";
+
+/**
+ * The transport: any fetch-compatible function (global fetch, or a delta-update fetch that
+ * answers with the same bytes). Only GETs of URL/metadata/<name> go through it.
+ */
+export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
 export interface RoleState {
   readonly name: string;
@@ -12,12 +14,14 @@ export interface RoleState {
 }
 
 export interface VerifyReport {
-  /** The root version the refresh started from, and the top-level roles as tuf-js accepted them. */
+  /** The root version the refresh started from, and the top-level roles as the client accepted them. */
   readonly trustedRootVersion: number;
   readonly roles: readonly RoleState[];
-  /** The bins tuf-js loaded and verified, and how many the targets role delegates to. */
+  /** The bins loaded and verified, and how many the targets role delegates to. */
   readonly bins: readonly RoleState[];
   readonly binCount: number;
+  /** Bytes of metadata the transport answered with (after any content decoding). */
+  readonly bytes: number;
 }
 
 export interface VerifyOptions {
@@ -25,78 +29,92 @@ export interface VerifyOptions {
   readonly trustedRoot: Uint8Array;
   /** Which bins to walk: all, or a random sample of this size (always with the first and last). */
   readonly bins: "all" | number;
+  readonly fetch?: Fetch;
   readonly concurrency?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  readonly now?: number;
 }
 
-/** A tuf-js failure: the update a real client would refuse. */
+/** A refresh a real client would refuse. */
 export class VerifyFailed extends CliError {}
 
+const TIMEOUT_MS = 60_000;
+
+/** GET URL/metadata/<name> through the transport; null on 404, a failure on anything else. */
+export function metadataFetcher(url: string, transport: Fetch = fetch) {
+  let bytes = 0;
+  const get = async (name: string): Promise<Uint8Array | null> => {
+    const target = `${url}/metadata/${name}`;
+    let response: Response;
+    try {
+      response = await transport(target, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      throw new CliError(`cannot reach ${target}: ${cause?.code ?? (e as Error).message}`);
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (!response.ok) throw new VerifyFailed(`${target} answered HTTP ${response.status}`);
+    const body = new Uint8Array(await response.arrayBuffer());
+    bytes += body.length;
+    return body;
+  };
+  return { get, bytes: () => bytes };
+}
+
+function refused(step: string, e: unknown): unknown {
+  if (e instanceof VerificationError || e instanceof FieldError) return new VerifyFailed(`${step}: ${e.message}`);
+  return e;
+}
+
 /**
- * A full client refresh with tuf-js (spec §5: root chain, timestamp, snapshot, targets), then every
- * chosen bin: tuf-js loads and verifies a bin when asked for a path in it, so we ask for a probe path
- * that hashes into each. The versions and expiries reported are read from the files tuf-js
- * verified and persisted in its metadata directory.
+ * A client refresh by the spec's rules (§5.3–§5.7, shared/client.ts): root chain from the trusted
+ * root, timestamp, snapshot, targets, then the chosen bins, each fetched by its consistent-snapshot
+ * name and checked for signatures, threshold, version and expiry. Linear in the number of bins.
  */
 export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> {
-  const dir = await mkdtemp(join(tmpdir(), "tuf-edge-verify-"));
+  const now = o.now ?? Date.now();
+  const fetcher = metadataFetcher(o.url, o.fetch);
+  const trustedRootVersion = Metadata.parse(o.trustedRoot, "root").signed.version;
+  let trusted: TrustedMetadata;
   try {
-    await writeFile(join(dir, "root.json"), o.trustedRoot);
-    const trustedRootVersion = Metadata.parse(o.trustedRoot, "root").signed.version;
-    const updater = await tufJs("loading the trusted root", () =>
-      new Updater({
-        metadataDir: dir,
-        metadataBaseUrl: `${o.url}/metadata`,
-        targetBaseUrl: `${o.url}/targets`,
-        config: { userAgent: "tuf-edge-verify" },
-      }),
-    );
-    await tufJs("refresh", () => updater.refresh());
-    const read = async (role: string) => readFile(join(dir, `${role}.json`));
-    const root = Metadata.parse(await read("root"), "root").signed;
-    const targets = Metadata.parse(await read("targets"), "targets").signed;
-    const roles = [
-      { name: "root", version: root.version, expires: root.expires },
-      stateOf("timestamp", Metadata.parse(await read("timestamp"), "timestamp").signed),
-      stateOf("snapshot", Metadata.parse(await read("snapshot"), "snapshot").signed),
-      stateOf("targets", targets),
-    ];
-    const succinct = targets.delegations?.succinctRoles;
-    if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0 };
-
-    const indices = chooseBins(succinct.numberOfBins, o.bins);
-    const probes = probePaths(succinct, indices);
-    const bins: RoleState[] = [];
-    let done = 0;
-    await forEachLimit([...probes], o.concurrency ?? 8, async ([index, path]) => {
-      const name = binName(index, succinct.bitLength, succinct.namePrefix);
-      await tufJs(name, () => updater.getTargetInfo(path));
-      const bytes = await read(name).catch(() => {
-        throw new VerifyFailed(`tuf-js did not load ${name} for ${path}`);
-      });
-      bins.push(stateOf(name, Metadata.parse(bytes, "targets").signed));
-      o.onProgress?.(++done, probes.size);
-    });
-    bins.sort((a, b) => a.name.localeCompare(b.name));
-    return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-const stateOf = (name: string, s: { version: number; expires: number }): RoleState => ({ name, version: s.version, expires: s.expires });
-
-async function tufJs<T>(step: string, run: () => T | Promise<T>): Promise<T> {
-  try {
-    return await run();
+    trusted = await refresh(o.trustedRoot, fetcher.get, now);
   } catch (e) {
-    if (e instanceof CliError) throw e;
-    const err = e as Error & { statusCode?: number };
-    const status = err.statusCode ? ` (HTTP ${err.statusCode})` : "";
-    // tuf-js's error classes do not set `name`; their constructor names say what failed.
-    throw new VerifyFailed(`tuf-js ${step} failed: ${err.constructor?.name ?? err.name}: ${err.message}${status}`);
+    throw refused("refresh", e);
   }
+  const targets = trusted.targets.get("targets")!.signed;
+  const roles = [
+    stateOf("root", trusted.root.signed),
+    stateOf("timestamp", trusted.timestamp!.signed),
+    stateOf("snapshot", trusted.snapshot!.signed),
+    stateOf("targets", targets),
+  ];
+  const succinct = targets.delegations?.succinctRoles;
+  if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: fetcher.bytes() };
+
+  const indices = chooseBins(succinct.numberOfBins, o.bins);
+  const bins: RoleState[] = [];
+  await forEachLimit(indices, o.concurrency ?? 16, async (index) => {
+    const name = binName(index, succinct.bitLength, succinct.namePrefix);
+    const version = trusted.snapshot!.signed.meta.get(`${name}.json`)?.version;
+    if (version === undefined) throw new VerifyFailed(`snapshot does not list ${name}.json`);
+    const bytes = await fetcher.get(`${version}.${name}.json`);
+    if (!bytes) throw new VerifyFailed(`${version}.${name}.json, listed in the snapshot, does not exist`);
+    try {
+      bins.push(stateOf(name, trusted.updateTargets(name, bytes).signed));
+    } catch (e) {
+      throw refused(name, e);
+    }
+    trusted.targets.delete(name); // checked; keep memory flat however many bins there are
+    o.onProgress?.(bins.length, indices.length);
+  });
+  bins.sort((a, b) => a.name.localeCompare(b.name));
+  return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins, bytes: fetcher.bytes() };
 }
+
+export const stateOf = (name: string, s: { version: number; expires: number }): RoleState => ({ name, version: s.version, expires: s.expires });
 
 /** Bin numbers to walk: all of them, or a sample that always holds the first and the last. */
 export function chooseBins(count: number, bins: "all" | number): number[] {
@@ -106,22 +124,8 @@ export function chooseBins(count: number, bins: "all" | number): number[] {
   return [...chosen].sort((a, b) => a - b);
 }
 
-/** For each wanted bin, a path that hashes into it (TAP 15: the first bit_length bits of sha256). */
-export function probePaths(bins: SuccinctRoles, wanted: readonly number[]): Map<number, string> {
-  const missing = new Set(wanted);
-  const found = new Map<number, string>();
-  const limit = 64 * bins.numberOfBins + 100_000;
-  for (let i = 0; missing.size > 0; i++) {
-    if (i > limit) throw new CliError(`could not find probe paths for ${missing.size} bins`);
-    const path = `tuf-edge-verify/probe-${i}`;
-    const index = binIndex(path, bins.bitLength);
-    if (missing.delete(index)) found.set(index, path);
-  }
-  return found;
-}
-
 /** Runs `run` over `items`, `limit` at a time; after a failure starts no more, lets the running ones settle, rethrows. */
-async function forEachLimit<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async () => {

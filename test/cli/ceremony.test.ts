@@ -20,19 +20,22 @@ describe("tuf-edge ceremony", () => {
 
   it("init + sign by 2 of 3 root holders: signatures verify with shared/ and @tufjs/models, missing counts printed", async () => {
     const { file, init } = await initCeremony(dir, keys, []);
-    expect(init.stdout).toContain("root v1: 0 of 2 signatures of its own root keys (2 missing)");
-    expect(init.stdout).toContain("targets v1: 0 of 1 signatures of the targets keys of root v1 (1 missing)");
+    expect(init.stdout).toContain("root v1: its own root keys: 0 signatures, 2 needed (2 missing: any of root1, root2, root3)");
+    expect(init.stdout).toContain("targets v1: the targets keys of root v1: 0 signatures, 1 needed (1 missing: targets1)");
 
     const first = await sign(file, keys.root1!);
     expect(first.stdout).toContain("signed root v1 with key");
-    expect(first.stdout).toContain("root v1: 1 of 2 signatures of its own root keys (1 missing)");
+    expect(first.stdout).toContain("root v1: its own root keys: 1 signature, 2 needed (1 missing: any of root2, root3); signed by root1");
     expect(first.stdout).toContain("more signatures are needed");
     const second = await sign(file, keys.root2!);
-    expect(second.stdout).toContain("root v1: 2 of 2 signatures of its own root keys (complete)");
-    expect(second.stdout).toContain("targets v1: 0 of 1 signatures of the targets keys of root v1 (1 missing)");
+    expect(second.stdout).toContain("root v1: its own root keys: 2 signatures, 2 needed (complete); signed by root1, root2");
+    expect(second.stdout).toContain("targets v1: the targets keys of root v1: 0 signatures, 1 needed (1 missing: targets1)");
     const third = await sign(file, keys.targets1!);
     expect(third.stdout).toContain("signed targets v1");
     expect(third.stdout).toContain("all thresholds are met");
+    // The trust anchor, written out once complete: what `verify --root` takes.
+    expect(third.stdout).toContain(`wrote ${join(dir, "1.root.json")}`);
+    expect(Metadata.parse(await readFile(join(dir, "1.root.json")), "root").signed.version).toBe(1);
 
     const json = await readJson(file);
     expect(json.format).toBe("tuf-edge-ceremony/1");
@@ -66,6 +69,8 @@ describe("tuf-edge ceremony", () => {
     const stranger = await runCli(["ceremony", "sign", file, "--key", keys.stranger!], {});
     expect(stranger.code).toBe(1);
     expect(stranger.stderr).toContain("is not one of the keys that sign");
+    // More than the threshold is fine, and counted as such.
+    expect((await sign(file, keys.root3!)).stdout).toContain("root v1: its own root keys: 3 signatures, 2 needed (complete); signed by root1, root2, root3");
   });
 
   it("rotate: root N+1 with new root and online keys, signed by old and new thresholds; targets follows the online key", async () => {
@@ -83,14 +88,14 @@ describe("tuf-edge ceremony", () => {
 
     const made = await runCli([...args, "--from-targets", targets1]);
     expect(made.code, made.stderr).toBe(0);
-    expect(made.stdout).toContain("root v2: 0 of 2 signatures of the root keys of v1 (2 missing); 0 of 2 signatures of its own root keys (2 missing)");
-    expect(made.stdout).toContain("targets v2: 0 of 1 signatures of the targets keys of root v2 (1 missing)");
+    expect(made.stdout).toMatch(/root v2: the root keys of v1: 0 signatures, 2 needed \(2 missing: any of key \w{8}, key \w{8}, key \w{8}\); its own root keys: 0 signatures, 2 needed \(2 missing: any of key \w{8}, key \w{8}, root4\)/);
+    expect(made.stdout).toMatch(/targets v2: the targets keys of root v2: 0 signatures, 1 needed \(1 missing: key \w{8}\)/);
 
     const afterRoot4 = await sign(file, keys.root4!); // only a new root key
-    expect(afterRoot4.stdout).toContain("0 of 2 signatures of the root keys of v1 (2 missing); 1 of 2 signatures of its own root keys (1 missing)");
+    expect(afterRoot4.stdout).toMatch(/the root keys of v1: 0 signatures, 2 needed \(2 missing: .*\); its own root keys: 1 signature, 2 needed \(1 missing: .*\); signed by root4/);
     await sign(file, keys.root1!); // in both
     const afterRoot3 = await sign(file, keys.root3!); // only an old root key
-    expect(afterRoot3.stdout).toContain("2 of 2 signatures of the root keys of v1 (complete); 2 of 2 signatures of its own root keys (complete)");
+    expect(afterRoot3.stdout).toMatch(/the root keys of v1: 2 signatures, 2 needed \(complete\); signed by .*; its own root keys: 2 signatures, 2 needed \(complete\)/);
     await sign(file, keys.targets1!);
 
     const json = await readJson(file);
@@ -134,7 +139,7 @@ describe("tuf-edge ceremony", () => {
     expect(t.delegations?.toJSON()).toEqual(Metadata.fromJSON(await readJson(targets1), "targets").signed.delegations?.toJSON());
     expect(Math.abs(t.expires - Date.now() - 30 * 86_400_000)).toBeLessThan(10_000);
     const status = await runCli(["ceremony", "status", file]);
-    expect(status.stdout).toContain("targets v2: 1 of 1 signatures of the targets keys of root v1 (complete)");
+    expect(status.stdout).toMatch(/targets v2: the targets keys of root v1: 1 signature, 1 needed \(complete\); signed by key \w{8}/);
   });
 
   it("refuses impossible thresholds, a shared online key, and unsigned input", () =>

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { runCli } from "./helpers.js";
 
-export const PASSPHRASES = { PASS: "passphrase of every test key" };
+// Cheap test keys (scrypt N=2^12): the suite makes and opens dozens. keygen.test.ts checks the real cost.
+export const PASSPHRASES = { PASS: "passphrase of every test key", TUF_EDGE_INSECURE_TEST_KEYS: "1" };
 
 /** Key files made with `tuf-edge keygen` in `dir`: `<name>.key` and `<name>.key.pub.json`. */
 export async function keygen(dir: string, ...names: string[]): Promise<Record<string, string>> {

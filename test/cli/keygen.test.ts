@@ -22,7 +22,7 @@ describe("tuf-edge keygen", () => {
 
       const keyFile = await loadKeyFile(file);
       expect(keyFile.keyid).toBe(key.keyid);
-      expect(keyFile.kdf).toMatchObject({ name: "scrypt", N: 2 ** 15, r: 8, p: 1 });
+      expect(keyFile.kdf).toMatchObject({ name: "scrypt", N: 2 ** 17, r: 8, p: 1 }); // OWASP
       expect(keyFile.cipher.name).toBe("aes-256-gcm");
 
       // The right passphrase gives a signer for exactly this public key.
@@ -55,6 +55,24 @@ describe("tuf-edge keygen", () => {
       const r = await runCli(["ceremony", "sign", ceremony, "--key", file, "--passphrase-env", "PASS"], { PASS: "nope" });
       expect(r.code).toBe(1);
       expect(r.stderr).toBe("tuf-edge ceremony sign: wrong passphrase or corrupted key file");
+    }));
+
+  it("refuses a short passphrase (unless TUF_EDGE_INSECURE_TEST_KEYS=1) and a key file that asks scrypt for too much", () =>
+    withTempDir(async (dir) => {
+      const short = await runCli(["keygen", "--out", join(dir, "short.key"), "--passphrase-env", "PASS"], { PASS: "hunter2" });
+      expect(short).toMatchObject({ code: 1, stderr: "tuf-edge keygen: the passphrase is shorter than 12 characters; choose a longer one (a few words)" });
+      const test = await runCli(["keygen", "--out", join(dir, "test.key"), "--passphrase-env", "PASS"], { PASS: "x", TUF_EDGE_INSECURE_TEST_KEYS: "1" });
+      expect(test.code, test.stderr).toBe(0);
+      expect(test.stderr).toContain("not for a real repository");
+      expect((await loadKeyFile(join(dir, "test.key"))).kdf.N).toBe(2 ** 12);
+
+      // A crafted file asking for 4 GiB (N=2^20, r=32) is refused before scrypt runs.
+      const greedy = join(dir, "greedy.key");
+      const keyFile = await loadKeyFile(join(dir, "test.key"));
+      await writeFile(greedy, JSON.stringify({ ...keyFile, kdf: { ...keyFile.kdf, N: 2 ** 20, r: 32 } }));
+      await expect(loadKeyFile(greedy)).rejects.toThrow(/asks scrypt for N=1048576 r=32 p=1: more memory or work than any tuf-edge key needs/);
+      await writeFile(greedy, JSON.stringify({ ...keyFile, kdf: { ...keyFile.kdf, N: 2 ** 17, r: 8, p: 16 } }));
+      await expect(loadKeyFile(greedy)).rejects.toThrow(/more memory or work/);
     }));
 
   it("never overwrites a key, and needs a passphrase source", () =>

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRepo } from "./repo.js";
-import { runCli, startServer } from "./helpers.js";
+import { json, runCli, startServer } from "./helpers.js";
 
 /** Serves `files` under /metadata/ (404 for anything else), like the Worker's read path. */
 async function serve(files: Map<string, Uint8Array>) {
@@ -18,7 +18,7 @@ async function serve(files: Map<string, Uint8Array>) {
   });
 }
 
-describe("tuf-edge verify (tuf-js against a static repository)", () => {
+describe("tuf-edge verify (against a static repository)", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tuf-edge-verify-test-"));
@@ -50,7 +50,7 @@ describe("tuf-edge verify (tuf-js against a static repository)", () => {
     expect(r.stdout).toMatch(/^snapshot +v1 /m);
     expect(r.stdout).toMatch(/^targets +v1 /m);
     expect(r.stdout).toContain("bins       16 of 16 checked, version 1, first to expire bins-");
-    expect(r.stdout).toContain("OK: ");
+    expect(r.stdout).toMatch(/^OK: http:\S+: root chain, timestamp, snapshot, targets and all 16 of 16 bins verified by the tuf-edge spec §5 client in [\d.]+ s$/m);
     // Every bin was fetched by its consistent-snapshot name.
     for (let i = 0; i < 16; i++) expect(r.requests).toContain(`/metadata/1.bins-${i.toString(16)}.json`);
     expect(r.stderr).toBe("");
@@ -78,7 +78,11 @@ describe("tuf-edge verify (tuf-js against a static repository)", () => {
     repo.files.set(name, Buffer.from(JSON.stringify(json)));
     const r = await verify(repo, ["--all-bins"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^tuf-edge verify: tuf-js bins-7 failed: RuntimeError: .*bins-7 was signed by 0\/1 keys/);
+    expect(r.stderr).toBe("tuf-edge verify: bins-7: bins-7 has 0 valid signatures of the 1 required");
+    // The independent second opinion agrees.
+    const second = await verify(repo, ["--client", "tuf-js"]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/^tuf-edge verify: tuf-js bins-7 failed: RuntimeError: .*bins-7 was signed by 0\/1 keys/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout).not.toContain("OK");
   });
@@ -86,14 +90,14 @@ describe("tuf-edge verify (tuf-js against a static repository)", () => {
   it("fails on an expired timestamp", async () => {
     const r = await verify(await buildRepo({ validFor: { timestamp: -60_000 } }));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/tuf-js refresh failed: ExpiredMetadataError: .*timestamp.* expired/i);
+    expect(r.stderr).toMatch(/^tuf-edge verify: refresh: timestamp expired at \S+Z$/);
   });
 
   it("fails on a root that the repository is not signed under", async () => {
     const other = await buildRepo();
     const r = await verify(await buildRepo(), [], other.root1);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("tuf-js refresh failed");
+    expect(r.stderr).toBe("tuf-edge verify: refresh: timestamp has 0 valid signatures of the 1 required");
   });
 
   it("--min-valid fails when a role expires sooner, passes otherwise", async () => {
@@ -109,16 +113,75 @@ describe("tuf-edge verify (tuf-js against a static repository)", () => {
     expect(bad.code).toBe(2);
   });
 
-  it("checks a sample of the bins by default, all of them with --all-bins", async () => {
+  it("checks every bin by default, a sample with --sample N", async () => {
     const repo = await buildRepo({ bits: 8 });
-    const sample = await verify(repo);
+    const sample = await verify(repo, ["--sample", "32"]);
     expect(sample.code, sample.stderr).toBe(0);
     expect(sample.stdout).toContain("bins       32 of 256 checked (sample)");
     expect(sample.requests).toContain("/metadata/1.bins-00.json");
     expect(sample.requests).toContain("/metadata/1.bins-ff.json");
-    const all = await verify(repo, ["--all-bins"]);
+    expect(sample.stdout).toContain("and a sample of 32 of 256 bins verified");
+    const all = await verify(repo);
     expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toContain("bins       256 of 256 checked,");
     expect(all.requests.filter((u) => u.includes(".bins-"))).toHaveLength(256);
+    const tufJs = await verify(repo, ["--client", "tuf-js", "--sample", "8"]);
+    expect(tufJs.code, tufJs.stderr).toBe(0);
+    expect(tufJs.stdout).toContain("and a sample of 8 of 256 bins verified by tuf-js");
+  });
+
+  it("--json reports what was checked; TUF_EDGE_URL stands in for --url", async () => {
+    const repo = await buildRepo();
+    const server = await serve(repo.files);
+    try {
+      const root = join(dir, "root-json.json");
+      await writeFile(root, repo.root1);
+      const r = await runCli(["verify", "--root", root, "--json"], { TUF_EDGE_URL: server.url });
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report).toMatchObject({ ok: true, url: server.url, client: "tuf-edge", binsChecked: 16, binCount: 16, tooSoon: [] });
+      expect(report.roles.map((x: { name: string }) => x.name)).toEqual(["root", "timestamp", "snapshot", "targets"]);
+      const missing = await runCli(["verify", "--root", root]);
+      expect(missing).toMatchObject({ code: 2, stderr: "tuf-edge verify: --url is required (or set TUF_EDGE_URL) (see tuf-edge verify --help)" });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--min-valid auto takes the healthy margins from /v1/status", async () => {
+    const repo = await buildRepo({ validFor: { bins: 6 * 3600_000 } });
+    // A schedule like wrangler.toml's: renew at 12 h of 24 h, bins every 12 h, cron every 5 min.
+    const status = { cronIntervalSeconds: 300, renewal: { timestampRenewMarginSeconds: 43200, snapshotRenewMarginSeconds: 43200, binsExpirySeconds: 86400, binsRenewalPeriodSeconds: 43200 } };
+    const server = await startServer((req, res) => {
+      if (req.url === "/v1/status") return json(res, 200, status);
+      const bytes = repo.files.get(req.url.slice("/metadata/".length));
+      if (!bytes) return json(res, 404, { error: "not found" });
+      res.writeHead(200).end(Buffer.from(bytes));
+    });
+    try {
+      const root = join(dir, "root-auto.json");
+      await writeFile(root, repo.root1);
+      // Bins with 6 h left are below the 11 h 50 min a healthy schedule keeps (24 h − 12 h − 2 runs).
+      const r = await runCli(["verify", "--url", server.url, "--root", root, "--min-valid", "auto"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^tuf-edge verify: 16 role\(s\) expire sooner than a healthy repository keeps \(--min-valid auto\): bins-0 \(in 5h 59m\)/);
+      const healthy = await buildRepo();
+      const server2 = await startServer((req, res) => {
+        if (req.url === "/v1/status") return json(res, 200, status);
+        const bytes = healthy.files.get(req.url.slice("/metadata/".length));
+        if (!bytes) return json(res, 404, { error: "not found" });
+        res.writeHead(200).end(Buffer.from(bytes));
+      });
+      try {
+        await writeFile(root + "2", healthy.root1);
+        const ok = await runCli(["verify", "--url", server2.url, "--root", root + "2", "--min-valid", "auto"]);
+        expect(ok.code, ok.stderr).toBe(0);
+        expect(ok.stdout).toContain("every role keeps the margin of a healthy repository");
+      } finally {
+        await server2.close();
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

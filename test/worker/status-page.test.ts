@@ -1,31 +1,42 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderStatusPage } from "../../worker/http/status-page.js";
 import type { Status } from "../../worker/http/status.js";
-import { status } from "../support/repo.js";
+import { admin, status } from "../support/repo.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { HOUR, bootstrapNow, captureLogs, deliver, realNow, runCron, sendUpload, setClock } from "./cron-support.js";
 
 /**
- * GET / in a real browser (Debian's chromium, driven by playwright-core; .ci/run installs it), and
- * GET /v1/status, the facts the page shows.
+ * GET / in a real browser (Debian's chromium, driven by playwright-core; `apt-get install chromium`,
+ * as .ci/run does), and GET /v1/status, the facts the page shows. Without chromium every browser
+ * test fails with that one line (none is skipped). The page's screenshot is written to
+ * test-output/status-page.png (git-ignored) for a person to look at.
  */
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const MINUTE = 60_000;
 
 let w: TestWorker;
-let browser: Browser;
+let launched: Browser | undefined;
 let pendingId: string;
+let rejectedId: string;
+const SCREENSHOTS = join(import.meta.dirname, "../../test-output");
+const MISSING = `${CHROMIUM} is missing: install it first (apt-get install chromium)`;
+
+/** The browser, or the one line that says what to install. */
+async function newPage() {
+  if (!launched) throw new Error(MISSING);
+  return launched.newPage({ viewport: { width: 1100, height: 900 } });
+}
 const logs = captureLogs();
 const t0 = realNow();
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
-  [w, browser] = await Promise.all([
+  [w, launched] = await Promise.all([
     startWorker({ entry: "faulty", queueConsumer: false }),
-    chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+    existsSync(CHROMIUM) ? chromium.launch({ executablePath: CHROMIUM, args: ARGS }) : undefined,
   ]);
   await bootstrapNow(w, 4);
   await setClock(w, t0 + HOUR);
@@ -35,7 +46,7 @@ beforeAll(async () => {
   pendingId = await sendUpload(w, "packages/page/b-1.0.tar.gz", "b", Math.floor((t0 + HOUR) / 1000));
 });
 afterAll(async () => {
-  await browser?.close();
+  await launched?.close();
   await w?.close();
   logs.restore();
 });
@@ -57,10 +68,36 @@ describe("GET /v1/status", () => {
     expect(s.warnings).toEqual([]);
   });
 
+  test("bins expire when their files say: a day after bootstrap, not the schedule's half-day bound", async () => {
+    // Bootstrapped at t0 with 24 h bins, now t0 + 1 h: the least recently signed bin has 23 h left.
+    const s = await status(w);
+    expect(s.roles.bins.expiresInSeconds).toBeGreaterThan(22.9 * 3600);
+    expect(s.roles.bins.expiresInSeconds).toBeLessThanOrEqual(23 * 3600 + 60);
+    expect(s.renewal).toEqual({ timestampRenewMarginSeconds: 43200, snapshotRenewMarginSeconds: 43200, binsExpirySeconds: 86400, binsRenewalPeriodSeconds: 43200 });
+  });
+
+  test("a rejected upload is listed with its reason and warned about until acknowledged", async () => {
+    rejectedId = await sendUpload(w, "packages/page/a-1.0.tar.gz", "other bytes", Math.floor((t0 + HOUR) / 1000));
+    await deliver(w, [rejectedId]);
+    const s = await status(w);
+    expect(s.rejections).toMatchObject({ unacknowledged: 1, recent: [{ id: rejectedId, path: "packages/page/a-1.0.tar.gz", count: 1, partial: false }] });
+    expect(s.rejections.recent[0].reason).toMatch(/already published with a different length or hashes/);
+    const warning = s.warnings.find((x: any) => x.kind === "rejected-uploads");
+    expect(warning.message).toContain(`an upload rejected; latest ${rejectedId}: packages/page/a-1.0.tar.gz: already published`);
+
+    const listed = await (await fetch(`${w.url}/v1/uploads?state=rejected&limit=1`)).json();
+    expect(listed).toMatchObject({ state: "rejected", uploads: [{ id: rejectedId, received: expect.stringMatching(/Z$/) }] });
+    const bad = await fetch(`${w.url}/v1/uploads?state=published`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ field: "state" });
+    expect((await fetch(`${w.url}/v1/uploads?state=rejected&limit=0`)).status).toBe(400);
+    expect((await admin(w, "/v1/admin/uploads/acknowledge", {}, "wrong")).status).toBe(401);
+  });
+
   test("warns about an upload waiting over five minutes and a cron not seen for two intervals", async () => {
     await setClock(w, t0 + HOUR + 11 * MINUTE);
     const s = await status(w);
-    expect(s.warnings.map((x: any) => x.kind).sort()).toEqual(["cron", "uploads"]);
+    expect(s.warnings.map((x: any) => x.kind).sort()).toEqual(["cron", "rejected-uploads", "uploads"]);
     await deliver(w, [pendingId]);
     expect((await status(w)).oldestPendingUpload).toBeNull();
     await setClock(w, t0 + HOUR);
@@ -68,9 +105,53 @@ describe("GET /v1/status", () => {
 });
 
 describe("GET / in headless Chromium", () => {
+  test(`Debian's chromium is installed (${CHROMIUM})`, () => {
+    expect(existsSync(CHROMIUM), MISSING).toBe(true);
+  });
+
+  test("charts, metadata links, the rejected upload, a target look-up; a screenshot for a person", async () => {
+    const page = await newPage();
+    await page.goto(`${w.url}/`);
+    expect(await page.locator('meta[http-equiv="refresh"]').getAttribute("content")).toBe("30");
+    expect(await page.locator("#chart-commits svg rect").count()).toBe(60);
+    expect(await page.locator("#chart-targets svg rect").count()).toBe(60);
+    expect(await page.locator("#chart-bin-expiry svg rect").count()).toBe(24);
+    expect(await page.locator("#chart-targets svg").getAttribute("aria-label")).toMatch(/total [1-9]/);
+    expect(await page.locator("#latency").textContent()).toMatch(/p50 .* p99 /);
+    expect(await page.locator("script").count()).toBe(1); // the countdown ticker; the charts need none
+    expect(await page.locator('#metadata-links a[href="/metadata/timestamp.json"]').count()).toBe(1);
+    const row = page.locator("#rejections tbody tr");
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toContain("already published with a different length or hashes");
+    expect(await page.locator('#warnings li[data-kind="rejected-uploads"]').count()).toBe(1);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, "status-page.png"), fullPage: true });
+
+    await page.fill('#lookup input[name="target"]', "packages/page/a-1.0.tar.gz");
+    await page.click("#lookup button");
+    await page.waitForURL(/\?target=/);
+    expect(await page.locator("#lookup-result").textContent()).toMatch(/^Published: packages\/page\/a-1\.0\.tar\.gz in bins-\w+ v\d+ .*, 1 bytes, sha256 /);
+    await page.goto(`${w.url}/?target=${encodeURIComponent("packages/page/none.whl")}`);
+    expect(await page.locator("#lookup-result").textContent()).toBe("Not published: packages/page/none.whl.");
+    await page.close();
+  });
+
+  test("acknowledging clears the rejection warning; the rejection stays listed", async () => {
+    const ack = await admin(w, "/v1/admin/uploads/acknowledge", {});
+    expect(ack.status).toBe(200);
+    const s = await status(w);
+    expect(s.warnings.map((x: any) => x.kind)).not.toContain("rejected-uploads");
+    expect(s.rejections).toMatchObject({ unacknowledged: 0, recent: [{ id: rejectedId }] });
+    const page = await newPage();
+    await page.goto(`${w.url}/`);
+    expect(await page.locator("#rejections tbody tr").count()).toBe(1);
+    expect(await page.locator("#rejections tbody tr.warn").count()).toBe(0);
+    await page.close();
+  });
+
   test("shows every role with its version, expiry and time left, and the recent commits", async () => {
     const s = await status(w);
-    const page = await browser.newPage();
+    const page = await newPage();
     const res = await page.goto(`${w.url}/`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()["content-type"]).toMatch(/^text\/html/);
@@ -92,7 +173,7 @@ describe("GET / in headless Chromium", () => {
 
   test("after two days without cron: expired roles are highlighted and counted since", async () => {
     await setClock(w, t0 + 50 * HOUR);
-    const page = await browser.newPage();
+    const page = await newPage();
     await page.goto(`${w.url}/`);
     const critical = page.locator("#warnings li.critical");
     expect(await critical.count()).toBeGreaterThanOrEqual(3);
@@ -112,7 +193,7 @@ describe("GET / in headless Chromium", () => {
     const hostile = `<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>`;
     const html = renderStatusPage({ ...s, warnings: [{ level: "warning", kind: hostile, message: hostile }] }, Date.parse(s.now));
     expect(html).not.toContain("<script>window.pwned");
-    const page = await browser.newPage();
+    const page = await newPage();
     await page.setContent(html);
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator("#warnings li").textContent()).toBe(hostile);

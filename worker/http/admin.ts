@@ -16,7 +16,7 @@ import { type RepoState, loadState } from "../publish/state.js";
 import type { Job } from "../storage/jobs.js";
 import { JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
-import { UploadStore, newUploadId } from "../storage/uploads.js";
+import { UploadStore, newUploadId, r2UploadId } from "../storage/uploads.js";
 import { errorResponse, parseJsonBody, readBody, rejectInput } from "./errors.js";
 
 type AdminContext = Context<AppEnv>;
@@ -209,13 +209,24 @@ adminRoutes.put("/v1/admin/files/*", async (c) => {
   // Package files are immutable, like the targets that describe them: never replace one.
   const object = await c.env.PACKAGES.put(key, c.req.raw.body ?? new Uint8Array(), { onlyIf: { etagDoesNotMatch: "*" } });
   if (!object) return errorResponse(c, 409, "a file is stored at that path already (package files are immutable)", { field: "path" });
+  // The upload the consumer records for the R2 event of this object version: look it up by this id.
+  const id = await r2UploadId(key, object.etag);
+  const received = new Date(c.get("now")).toISOString();
+  await new UploadStore(c.env.METADATA).put({ id, state: "queued", received, request: { targets: [], remove: [] } });
   await c.env.UPLOADS.send({
     account: "local",
     action: "PutObject",
     bucket: "tuf-edge-packages",
     object: { key, size: object.size, eTag: object.etag },
-    eventTime: new Date(c.get("now")).toISOString(),
+    eventTime: received,
   });
-  return c.json({ key, size: object.size, etag: object.etag }, 202);
+  return c.json({ id, key, size: object.size, etag: object.etag }, 202);
+});
+
+/** Clears the status warning about rejected uploads, up to now (they stay listed under GET /v1/uploads). */
+adminRoutes.post("/v1/admin/uploads/acknowledge", async (c) => {
+  const until = new Date(c.get("now")).toISOString();
+  await new UploadStore(c.env.METADATA).acknowledge(until);
+  return c.json({ acknowledged: until });
 });
 

@@ -1,5 +1,16 @@
 import { formatDuration } from "../../shared/time.js";
+import type { PublishedTarget } from "./published.js";
+import type { Charts } from "./status-charts.js";
+import { barChartSvg } from "./status-svg.js";
 import type { RoleExpiry, Status } from "./status.js";
+
+export interface PageExtras {
+  readonly charts: Charts | null;
+  /** A target look-up from the page's form (?target=PATH). */
+  readonly lookup: { readonly path: string; readonly found: PublishedTarget | null } | null;
+  /** Reload after this many seconds: the timestamp's cache lifetime, nothing changes sooner for clients. */
+  readonly refreshSeconds: number;
+}
 
 /**
  * GET /: the status as a page an operator reads at a glance. A server-rendered string, every value
@@ -73,11 +84,53 @@ function cronSection(s: Status, now: number) {
   return html`<p id="cron">Last run ${ago(run.started, now)} (<code>${run.cron}</code>, expected every ${formatDuration(s.cronIntervalSeconds * 1000)}), took ${run.durationMs} ms and ${calls} R2 calls: ${renewal}; ${retention}.</p>`;
 }
 
+function chartsSection(c: Charts) {
+  const hour: [string, string, string] = ["60 min ago", "30 min", "now"];
+  const latency = c.latency
+    ? html`<p id="latency">Upload latency, received to published, last hour (${c.latency.uploads} upload${c.latency.uploads === 1 ? "" : "s"}): p50 <strong>${formatDuration(c.latency.p50)}</strong>, p99 <strong>${formatDuration(c.latency.p99)}</strong>.</p>`
+    : html`<p id="latency">No upload published in the last hour.</p>`;
+  const h = c.binExpiryHours.length;
+  return html`<div class="charts">
+${raw(barChartSvg({ id: "chart-commits", title: "Commits per minute (timestamp versions), last hour", values: c.commitsPerMinute, axis: hour, unit: "commits" }, escapeHtml))}
+${raw(barChartSvg({ id: "chart-targets", title: "Targets published per minute, last hour", values: c.targetsPerMinute, axis: hour, unit: "targets" }, escapeHtml))}
+${raw(barChartSvg({ id: "chart-bin-expiry", title: "Bins by hours left before they expire (renewal schedule)", values: c.binExpiryHours, axis: ["0 h", `${Math.round(h / 2)} h`, `${h} h`], unit: "bins" }, escapeHtml))}
+</div>${latency}`;
+}
+
+function rejectionsSection(s: Status, now: number) {
+  const r = s.rejections;
+  if (r.recent.length === 0) return html`<p id="rejections">No upload has been rejected.</p>`;
+  return html`<table id="rejections"><thead><tr><th>Upload</th><th>Received</th><th>Path</th><th>Reason</th></tr></thead><tbody>
+${r.recent.map((x) => html`<tr${raw(Date.parse(x.rejectedAt) > Date.parse(r.acknowledgedUntil ?? "1970-01-01T00:00:00Z") ? ' class="warn"' : "")}><td><a href="/v1/uploads/${x.id}"><code>${x.id}</code></a></td><td>${ago(x.received, now)}</td><td><code>${x.path}</code>${x.count > 1 ? ` and ${x.count - 1} more` : ""}</td><td>${x.partial ? "(rest published) " : ""}${x.reason}</td></tr>`)}
+</tbody></table>
+<p><small>All rejections: <a href="/v1/uploads?state=rejected">/v1/uploads?state=rejected</a>. ${r.unacknowledged ? `${r.unacknowledged} not acknowledged: POST /v1/admin/uploads/acknowledge clears the warning.` : "All acknowledged."}</small></p>`;
+}
+
+function lookupSection(extras: PageExtras) {
+  const l = extras.lookup;
+  const result = !l
+    ? ""
+    : l.found
+      ? html`<p id="lookup-result" class="ok">Published: <code>${l.path}</code> in ${l.found.role} v${l.found.roleVersion} (snapshot v${l.found.snapshotVersion}), ${l.found.file.length} bytes, sha256 <code>${l.found.file.hashes.sha256 ?? ""}</code>.</p>`
+      : html`<p id="lookup-result" class="bad">Not published: <code>${l.path}</code>.</p>`;
+  return html`<form id="lookup" method="get" action="/"><label>Target path <input name="target" size="50" value="${l?.path ?? ""}" placeholder="packages/…/example-1.0-py3-none-any.whl"></label> <button>Look up</button></form>${result}`;
+}
+
+function metadataLinks(s: Status) {
+  const r = s.roles!;
+  return html`<p id="metadata-links">Current metadata: <a href="/metadata/timestamp.json">timestamp.json</a>,
+<a href="/metadata/${r.snapshot.version}.snapshot.json">${r.snapshot.version}.snapshot.json</a>,
+<a href="/metadata/${r.targets.version}.targets.json">${r.targets.version}.targets.json</a>,
+<a href="/metadata/${r.root.version}.root.json">${r.root.version}.root.json</a> (trust anchor: <a href="/metadata/1.root.json">1.root.json</a>).</p>`;
+}
+
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1b1b}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ddd}
 thead th{font-size:.85rem;color:#555}tr.warn{background:#fff4d6}.expired,.bad{color:#b00020;font-weight:600}
 #warnings li{padding:.4rem .6rem;margin:.3rem 0;border-radius:4px;list-style:none}li.critical{background:#fde0e0;color:#8a0015}
-li.warning{background:#fff4d6}.ok{color:#1e6b2f}code{font-size:.9em}small{color:#666}`;
+li.warning{background:#fff4d6}.ok{color:#1e6b2f}code{font-size:.9em}small{color:#666}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.chart{margin:0}.chart svg{background:#fafafa;border:1px solid #e4e4e4}
+.chart rect{fill:#3b6ea8}.chart text{font-size:9px;fill:#555}.chart .axis{stroke:#bbb}figcaption{font-size:.8rem;color:#555;max-width:300px}`;
 
 // Ticks the countdowns from the server's "now" plus the time the page has been open.
 const SCRIPT = `(()=>{const s=Number(document.body.dataset.now),t=Date.now();
@@ -85,20 +138,24 @@ const f=m=>{let r=Math.floor(Math.abs(m)/1e3),p=[];for(const[u,z]of[["d",86400],
 const tick=()=>{const now=s+Date.now()-t;for(const e of document.querySelectorAll("[data-expires]")){const m=Number(e.dataset.expires)-now;e.textContent=m>0?"in "+f(m):"expired "+f(m)+" ago";e.classList.toggle("expired",m<=0)}};
 setInterval(tick,1000)})();`;
 
-export function renderStatusPage(s: Status, now: number): string {
+export function renderStatusPage(s: Status, now: number, extras: PageExtras = { charts: null, lookup: null, refreshSeconds: 30 }): string {
   const warnings = s.warnings.length
     ? html`<ul>${s.warnings.map((w) => html`<li class="${w.level}" data-kind="${w.kind}">${w.message}</li>`)}</ul>`
     : html`<p class="ok">No warnings.</p>`;
   const pending = s.oldestPendingUpload;
   const body = s.published
-    ? html`<h2>Roles</h2>${rolesTable(s, now)}
+    ? html`<h2>Roles</h2>${rolesTable(s, now)}${metadataLinks(s)}
+${extras.charts ? html`<h2>Activity</h2>${chartsSection(extras.charts)}` : ""}
+<h2>Look up a target</h2>${lookupSection(extras)}
+<h2>Uploads</h2><p id="uploads">${pending ? html`Oldest upload not yet published: <code>${pending.id}</code>, received ${ago(pending.received, now)}.` : "No upload is waiting to be published."}</p>
+<h3>Rejected</h3>${rejectionsSection(s, now)}
 <h2>Recent commits</h2>${commitsTable(s, now)}
-<h2>Cron</h2>${cronSection(s, now)}
-<h2>Uploads</h2><p id="uploads">${pending ? html`Oldest upload not yet published: <code>${pending.id}</code>, received ${ago(pending.received, now)}.` : "Every upload received has been published or rejected."}</p>`
+<h2>Cron</h2>${cronSection(s, now)}`
     : html`<p>No repository is published yet.${s.job ? html` Job <code>${s.job.kind}</code>: ${s.job.done} of ${s.job.steps} steps.` : " Bootstrap it (POST /v1/admin/bootstrap)."}</p>`;
   const job = s.job && s.published ? html`<p>Last admin job: ${s.job.kind}, ${s.job.finished ? html`finished ${ago(s.job.finished, now)}` : `${s.job.done} of ${s.job.steps} steps`}.</p>` : "";
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="refresh" content="${extras.refreshSeconds}">
 <title>tuf-edge status</title><style>${raw(STYLE)}</style></head>
 <body data-now="${now}">
 <h1>tuf-edge status</h1>

@@ -6,12 +6,16 @@ import { type CronState, readCronState } from "../publish/cron.js";
 import { duePosition, oldestBinSignature, renewalPeriod } from "../publish/renew.js";
 import { type CommitSummary, recentCommits } from "../publish/retention.js";
 import { onlineSigners } from "../publish/signers.js";
-import { type RepoState, loadState } from "../publish/state.js";
+import { type RepoState, loadState, readTargetsRole, roleVersion } from "../publish/state.js";
 import { type Job, JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { oldestPending } from "../storage/pending.js";
 import { UploadStore } from "../storage/uploads.js";
+import { collectCharts } from "./status-charts.js";
 import { renderStatusPage } from "./status-page.js";
+import { type RejectionFacts, rejectionFacts, rejectionWarning } from "./status-uploads.js";
+import { binName } from "../../shared/bins.js";
+import { findTarget } from "./published.js";
 
 /** GET /v1/status (JSON, for monitors) and GET / (the same facts as a page, for operators). */
 export const statusRoutes = new Hono<AppEnv>();
@@ -41,7 +45,10 @@ export interface BinsStatus {
   /** Renewals due and not done yet (a few until the next run; more means the cron is behind). */
   readonly behind: number;
   readonly catchingUp: boolean;
-  /** The worst case: every bin was signed at or after `oldestSignedAfter`, so none expires before `expires`. */
+  /**
+   * The bin signed longest ago: the next one the schedule renews (at the cursor), as its file says.
+   * While a catch-up runs, the schedule's bound instead. No bin expires before `expires`.
+   */
   readonly oldestSignedAfter: string;
   readonly expires: string;
   readonly expiresInSeconds: number;
@@ -74,6 +81,15 @@ export interface Status {
   readonly warnings: readonly Warning[];
   readonly job: Omit<Job, "root" | "targets"> | null;
   readonly onlineKeys: readonly string[];
+  /** What the renewal schedule keeps: `tuf-edge verify --min-valid auto` derives its margins from it. */
+  readonly renewal: {
+    readonly timestampRenewMarginSeconds: number;
+    readonly snapshotRenewMarginSeconds: number;
+    readonly binsExpirySeconds: number;
+    readonly binsRenewalPeriodSeconds: number;
+  };
+  /** Recent rejections (newest first) and how many are not acknowledged yet. */
+  readonly rejections: RejectionFacts;
 }
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -83,14 +99,28 @@ const expiry = (version: number, expires: number, now: number): RoleExpiry => ({
   expiresInSeconds: seconds(expires - now),
 });
 
-function binsStatus(s: RepoState, config: Config, cron: CronState | null, now: number): BinsStatus & { expiresMs: number } {
+/** The bin the schedule renews next: the one signed longest ago (renew.ts). */
+const binAtCursor = (s: RepoState) => {
+  const n = s.bins.numberOfBins;
+  return binName(((s.notes.renewCursor % n) + n) % n, s.bins.bitLength, s.bins.namePrefix);
+};
+
+async function binExpires(store: MetadataStore, s: RepoState): Promise<number | null> {
+  const name = binAtCursor(s);
+  const role = await readTargetsRole(store, name, roleVersion(s, name)).catch(() => null);
+  return role ? role.signed.expires : null;
+}
+
+function binsStatus(s: RepoState, config: Config, cron: CronState | null, now: number, cursorBinExpires: number | null): BinsStatus & { expiresMs: number } {
   const count = s.bins.numberOfBins;
   const period = renewalPeriod(config);
   const cursor = s.notes.renewCursor;
   const catchUp = cron?.binsCatchUp;
-  const oldest = oldestBinSignature(cursor, count, period, catchUp);
+  const catchingUp = catchUp !== undefined && cursor < catchUp.until;
   // Signed expiries are whole seconds, rounded down.
-  const expiresMs = Math.floor((oldest + config.binsExpiry) / 1000) * 1000;
+  const scheduled = Math.floor((oldestBinSignature(cursor, count, period, catchUp) + config.binsExpiry) / 1000) * 1000;
+  const expiresMs = catchingUp || cursorBinExpires === null ? scheduled : cursorBinExpires;
+  const oldest = expiresMs - config.binsExpiry;
   let min = Infinity, max = 0;
   for (const [name, meta] of s.snapshot.signed.meta) {
     if (name === "targets.json") continue;
@@ -105,7 +135,7 @@ function binsStatus(s: RepoState, config: Config, cron: CronState | null, now: n
     renewCursor: cursor,
     renewalPeriodSeconds: seconds(period),
     behind: Math.max(0, duePosition(now, period, count) - cursor),
-    catchingUp: catchUp !== undefined && cursor < catchUp.until,
+    catchingUp,
     oldestSignedAfter: new Date(oldest).toISOString(),
     expires: formatExpires(expiresMs),
     expiresInSeconds: seconds(expiresMs - now),
@@ -169,14 +199,16 @@ async function rootExpires(store: MetadataStore, version: number): Promise<numbe
 export async function collectStatus(env: Env, now: number): Promise<Status> {
   const store = new MetadataStore(env.METADATA);
   const uploads = new UploadStore(env.METADATA);
-  const [state, job, signers, cron, pending] = await Promise.all([
+  const [state, job, signers, cron, pending, rejections] = await Promise.all([
     loadState(store),
     new JobStore(env.METADATA).get(),
     onlineSigners(env),
     readCronState(env.METADATA),
     oldestPending(env.METADATA, uploads),
+    rejectionFacts(uploads, now),
   ]);
   const config = readConfig(env);
+  const rejected = rejectionWarning(rejections);
   const { root: _r, targets: _t, ...jobStatus } = job?.job ?? ({} as Partial<Job>);
   const common = {
     now: new Date(now).toISOString(),
@@ -185,12 +217,23 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     oldestPendingUpload: pending ? { ...pending, ageSeconds: seconds(now - Date.parse(pending.received)) } : null,
     job: job ? (jobStatus as Omit<Job, "root" | "targets">) : null,
     onlineKeys: signers.map((s) => s.key.keyid),
+    renewal: {
+      timestampRenewMarginSeconds: seconds(config.timestampRenewMargin),
+      snapshotRenewMarginSeconds: seconds(config.snapshotRenewMargin),
+      binsExpirySeconds: seconds(config.binsExpiry),
+      binsRenewalPeriodSeconds: seconds(renewalPeriod(config)),
+    },
+    rejections,
   };
-  if (!state) return { published: false, warnings: [], ...common };
+  if (!state) return { published: false, warnings: rejected ? [rejected] : [], ...common };
 
   const s = state;
-  const [rootExpiry, commits] = await Promise.all([rootExpires(store, s.notes.rootVersion), recentCommits(env.METADATA, s.timestamp.signed.version)]);
-  const bins = binsStatus(s, config, cron, now);
+  const [rootExpiry, commits, cursorBinExpires] = await Promise.all([
+    rootExpires(store, s.notes.rootVersion),
+    recentCommits(env.METADATA, s.timestamp.signed.version),
+    binExpires(store, s),
+  ]);
+  const bins = binsStatus(s, config, cron, now, cursorBinExpires);
   const { expiresMs: binsExpires, ...binsJson } = bins;
   const expiries = [
     { role: "timestamp", expires: s.timestamp.signed.expires, renewMargin: config.timestampRenewMargin },
@@ -214,6 +257,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     },
     now,
   );
+  if (rejected) warnings.push(rejected);
   const { now: nowIso, ...rest } = common;
   // Most urgent first: what a reader (or `tuf-edge status`) sees at the top.
   return {
@@ -244,5 +288,14 @@ statusRoutes.get("/v1/status", async (c) => {
 statusRoutes.get("/", async (c) => {
   const now = c.get("now");
   c.header("Cache-Control", "no-store");
-  return c.html(renderStatusPage(await collectStatus(c.env, now), now));
+  const status = await collectStatus(c.env, now);
+  const target = c.req.query("target")?.trim();
+  const [charts, found] = await Promise.all([
+    status.published
+      ? recentCommits(c.env.METADATA, status.lastCommit!.timestampVersion, 1000).then((commits) => collectCharts(new UploadStore(c.env.METADATA), commits, now, status))
+      : null,
+    target ? findTarget(c.env.METADATA, target).catch(() => null) : undefined,
+  ]);
+  const lookup = target ? { path: target, found: found ?? null } : null;
+  return c.html(renderStatusPage(status, now, { charts, lookup, refreshSeconds: readConfig(c.env).timestampMaxAgeSeconds }));
 });

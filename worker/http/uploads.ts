@@ -62,6 +62,24 @@ uploadRoutes.post("/v1/uploads", async (c) => {
   return c.json({ id, accepted: request.targets.length + request.remove.length }, 202);
 });
 
+const LIST_LIMIT = { default: 50, max: 200 };
+
+/** Recent rejections, newest first, with each one's first reason (contract.md, "Uploads"). */
+uploadRoutes.get("/v1/uploads", async (c) => {
+  const state = c.req.query("state");
+  if (state !== "rejected") return errorResponse(c, 400, "only state=rejected can be listed (see GET /v1/status for the oldest queued upload)", { field: "state" });
+  const limitText = c.req.query("limit");
+  const limit = limitText === undefined ? LIST_LIMIT.default : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
+    return errorResponse(c, 400, `limit must be a whole number from 1 to ${LIST_LIMIT.max}`, { field: "limit" });
+  }
+  const cursor = c.req.query("cursor");
+  if (cursor !== undefined && !/^[\w+/=.~-]{1,1024}$/.test(cursor)) return errorResponse(c, 400, "cursor is not one this API gave", { field: "cursor" });
+  const page = await new UploadStore(c.env.METADATA).rejections(limit, cursor);
+  c.header("Cache-Control", "no-store");
+  return c.json({ state, uploads: page.rejections, ...(page.cursor ? { cursor: page.cursor } : {}) });
+});
+
 uploadRoutes.get("/v1/uploads/:id", async (c) => {
   const id = c.req.param("id");
   if (!isUploadId(id)) return errorResponse(c, 404, "no such upload");

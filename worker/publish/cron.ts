@@ -18,6 +18,8 @@ export interface CronRun {
   readonly renewal: RenewalReport | { readonly error: string };
   readonly retention: SweepReport | { readonly error: string };
   readonly pendingMarkersCleared?: number;
+  /** Upload records past UPLOAD_RETENTION_SECONDS deleted this run (at most 250; `more` when others wait). */
+  readonly uploadRecords?: { readonly deleted: number; readonly more: boolean };
   /** R2 calls this run made, by method (each is a subrequest, and billed). */
   readonly r2: Readonly<Record<string, number>>;
 }
@@ -111,6 +113,14 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     log("pending-sweep-failed", failure(e));
   }
 
+  let uploadRecords: CronRun["uploadRecords"];
+  try {
+    uploadRecords = await ctx.uploads.sweep(new Date(ctx.clock() - ctx.config.uploadRetention).toISOString());
+    if (uploadRecords.deleted) log("upload-records-deleted", { ...uploadRecords });
+  } catch (e) {
+    log("upload-records-sweep-failed", failure(e));
+  }
+
   const binsCatchUp = nextCatchUp(previous?.binsCatchUp, renewal);
   const lastRun: CronRun = {
     cron,
@@ -119,6 +129,7 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     renewal: renewal ?? { error: "failed (see the renewal-failed log line)" },
     retention: retention ?? { error: "failed (see the retention-failed log line)" },
     ...(pendingMarkersCleared !== undefined ? { pendingMarkersCleared } : {}),
+    ...(uploadRecords ? { uploadRecords } : {}),
     r2: { ...r2Counts },
   };
   const state: CronState = {

@@ -5,7 +5,7 @@ import { writeNewCeremonyFile } from "../../lib/ceremony-file.js";
 import { printCeremony } from "../../lib/describe.js";
 import { parseExpiry } from "../../lib/duration.js";
 import { UsageError } from "../../lib/errors.js";
-import { readPublicKey } from "../../lib/keyfile.js";
+import { readNamedPublicKey } from "../../lib/keyfile.js";
 
 const usage = `Usage: tuf-edge ceremony init --root-key PUB... --root-threshold T
          --targets-key PUB... --targets-threshold T --online-key PUB
@@ -49,7 +49,13 @@ const command: Command = {
     const bitLength = requiredPositiveInt(values.bits, "--bits");
     if (bitLength > 16) throw new UsageError("--bits must be at most 16 (65,536 bins)");
     const now = Date.now();
-    const ceremony = initCeremony({
+    const named = new Map<string, string>();
+    const readPublicKey = async (file: string) => {
+      const { key, name } = await readNamedPublicKey(file);
+      named.set(key.keyid, name);
+      return key;
+    };
+    const initial = initCeremony({
       rootKeys: await Promise.all(required(values["root-key"], "--root-key").map(readPublicKey)),
       rootThreshold: requiredPositiveInt(values["root-threshold"], "--root-threshold"),
       targetsKeys: await Promise.all(required(values["targets-key"], "--targets-key").map(readPublicKey)),
@@ -58,6 +64,7 @@ const command: Command = {
       bitLength,
       expires: parseExpiry(values.expires, "--expires", now),
     });
+    const ceremony = { ...initial, names: Object.fromEntries(named) };
     await writeNewCeremonyFile(out, ceremony);
     printCeremony(io, `wrote ${out}:`, ceremony);
   },

@@ -4,15 +4,15 @@ import { rotateCeremony } from "../../lib/ceremony.js";
 import { readRootFile, readTargetsFile, writeNewCeremonyFile } from "../../lib/ceremony-file.js";
 import { printCeremony } from "../../lib/describe.js";
 import { parseExpiry } from "../../lib/duration.js";
-import { readKeyid, readPublicKey } from "../../lib/keyfile.js";
+import { readKeyid, readNamedPublicKey } from "../../lib/keyfile.js";
 
 const usage = `Usage: tuf-edge ceremony rotate --from-root N.root.json [--from-targets M.targets.json]
          [--add-root-key PUB]... [--remove-root-key PUB|KEYID]... [--root-threshold T]
          [--add-targets-key PUB]... [--remove-targets-key PUB|KEYID]... [--targets-threshold T]
          [--online-key PUB] [--expires 365d] [--targets-expires 365d] --out FILE
 
-Creates FILE, a ceremony file with root N+1 made from root N (the one published now; download it
-from <url>/metadata/N.root.json). Root N+1 must be signed by a threshold of root N's root keys
+Creates FILE, a ceremony file with root N+1 made from root N (the one published now: a local
+copy, or its URL, <url>/metadata/N.root.json). Root N+1 must be signed by a threshold of root N's root keys
 and by a threshold of its own (spec 5.3.4); \`ceremony sign\` reports both counts.
 
 With --online-key, timestamp and snapshot move to the new online key, and so must the hashed
@@ -21,8 +21,8 @@ bins: that needs a new targets version, made from the published one (--from-targ
 this renews root's expiry. Publish the signed file with \`tuf-edge rotate --file FILE\`.
 
 Options:
-  --from-root FILE            the current root (N.root.json), signed
-  --from-targets FILE         the current targets (M.targets.json); makes targets M+1
+  --from-root FILE|URL        the current root (N.root.json), signed
+  --from-targets FILE|URL     the current targets (M.targets.json); makes targets M+1
   --add-root-key PUB          add a root key (repeatable)
   --remove-root-key PUB|ID    remove a root key, by public key file or keyid (repeatable)
   --root-threshold T          new root threshold (default: unchanged)
@@ -54,7 +54,13 @@ const command: Command = {
     }, usage);
     const out = required(v.out, "--out");
     const now = Date.now();
-    const ceremony = rotateCeremony({
+    const named = new Map<string, string>();
+    const readPublicKey = async (file: string) => {
+      const { key, name } = await readNamedPublicKey(file);
+      named.set(key.keyid, name);
+      return key;
+    };
+    const rotated = rotateCeremony({
       trustedRoot: await readRootFile(required(v["from-root"], "--from-root")),
       currentTargets: v["from-targets"] === undefined ? undefined : await readTargetsFile(v["from-targets"]),
       addRootKeys: await Promise.all(v["add-root-key"].map(readPublicKey)),
@@ -67,6 +73,7 @@ const command: Command = {
       expires: parseExpiry(v.expires, "--expires", now),
       targetsExpires: parseExpiry(v["targets-expires"], "--targets-expires", now),
     });
+    const ceremony = { ...rotated, names: Object.fromEntries(named) };
     await writeNewCeremonyFile(out, ceremony);
     printCeremony(io, `wrote ${out}:`, ceremony);
   },

@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Command } from "../../cli.js";
 import { parseOptions } from "../../lib/args.js";
 import { formatStatus, rolesSignedBy, signCeremony, signatureStatus } from "../../lib/signoff.js";
@@ -42,7 +44,13 @@ const command: Command = {
     io.out(`signed ${roles.join(" and ")} with key ${signer.key.keyid}`);
     const status = signatureStatus(signed);
     for (const line of formatStatus(status)) io.out(line);
-    io.out(status.every((s) => s.missing === 0) ? "all thresholds are met: ready to publish" : "more signatures are needed");
+    const complete = status.every((s) => s.missing === 0);
+    io.out(complete ? "all thresholds are met: ready to publish" : "more signatures are needed");
+    if (complete && signed.root) {
+      const out = join(dirname(file), `${signed.root.signed.version}.root.json`);
+      await writeFile(out, signed.root.toBytes());
+      io.out(`wrote ${out}: the signed root, to hand to installers and to \`tuf-edge verify --root ${basename(out)}\``);
+    }
   },
 };
 export default command;
