@@ -27,6 +27,8 @@ export interface CoreBenchOptions {
   batchSize?: number;
   resign?: boolean;
   log?: (line: string) => void;
+  /** Called as each part begins ("publish", "resign") and once at the end ("done"): to start and stop a profiler. */
+  onPart?: (part: "publish" | "resign" | "done") => Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -104,6 +106,7 @@ export async function benchCore(o: CoreBenchOptions = {}) {
 
   const ctx: PublishContext = { store, signers: [repo.online], config: { ...config, binsBitLength: bits }, clock: () => Date.now() };
   const runs = [];
+  await o.onPart?.("publish");
   for (let b = 0; b < batches; b++) {
     const uploads: Upload[] = syntheticTargets(batchSize, `b${b}-`).map((target, i) => ({ id: `b${b}-${i}`, targets: [target], remove: [] }));
     Object.assign(marks, { firstBinWrite: 0, lastBinWrite: 0, snapshotStart: 0, swapStart: 0 });
@@ -131,6 +134,7 @@ export async function benchCore(o: CoreBenchOptions = {}) {
 
   let resign;
   if (o.resign !== false) {
+    await o.onPart?.("resign");
     t = performance.now();
     const names = Array.from({ length: 2 ** bits }, (_, i) => `bins-${i.toString(16).padStart(Math.ceil(bits / 4), "0")}`);
     for (let i = 0; i < names.length; i += 2048) {
@@ -141,6 +145,7 @@ export async function benchCore(o: CoreBenchOptions = {}) {
     log(`re-signed all ${names.length} bins in ${seconds.toFixed(1)} s (${resign.msPerBin} ms per bin)`);
   }
 
+  await o.onPart?.("done");
   const targetsPerSecond = median(runs.map((r) => r.targetsPerSecond));
   const msPerBin = median(runs.map((r) => r.msPerBin));
   return { bits, seed: seedCount, batchSize, batches, seedSeconds: round(seedSeconds, 1), targetsPerSecond, msPerBin, runs, perBinStepsMicros: perBinSteps, resign, r2Calls: bucket.calls };
