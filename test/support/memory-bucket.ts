@@ -59,6 +59,8 @@ export class MemoryBucket {
   readonly objects = new Map<string, Stored>();
   /** Counts of calls by method, like the Worker's own R2 counters. */
   readonly calls: Record<string, number> = {};
+  /** Keys of the puts that succeeded, in order. */
+  readonly written: string[] = [];
   /** Runs before every put is applied; throw from it to make the put fail. */
   beforePut?: PutHook;
   private etags = 0;
@@ -100,6 +102,7 @@ export class MemoryBucket {
       customMetadata: options.customMetadata ?? {},
     };
     this.objects.set(key, stored);
+    this.written.push(key);
     return objectOf(stored, false);
   }
 
