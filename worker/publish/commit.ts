@@ -1,12 +1,16 @@
 import { sha256Hex } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
 import type { MetaFile } from "../../shared/metadata/files.js";
+import type { Metadata } from "../../shared/metadata/metadata.js";
+import type { Snapshot } from "../../shared/metadata/snapshot.js";
 import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
-import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, snapshotMetaOf } from "./plan.js";
+import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, signMetadata, snapshotMetaOf } from "./plan.js";
 import { recordCommit } from "./retention.js";
-import { type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, roleVersion } from "./state.js";
+import {
+  type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, rememberSnapshot, roleVersion,
+} from "./state.js";
 
 export { signFile };
 export type { BinChange };
@@ -133,9 +137,12 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
     if (plan.targets) roles.push(["targets", plan.targets.version]);
     const old = state.snapshot.signed;
     const expires = now + ctx.config.snapshotExpiry;
-    const snapshot = await createVersioned(ctx.store, "snapshot", old.version + 1, (v) =>
-      signFile(buildSnapshot(old, { version: v, expires, roles }), ctx.signers),
-    );
+    let signed: Awaited<ReturnType<typeof signMetadata>> | undefined;
+    const snapshot = await createVersioned(ctx.store, "snapshot", old.version + 1, async (v) => {
+      signed = await signMetadata(buildSnapshot(old, { version: v, expires, roles }), ctx.signers);
+      return signed.bytes;
+    });
+    rememberSnapshot(signed!.metadata as Metadata<Snapshot>, snapshot.bytes.length);
     snapshotMeta = await snapshotMetaOf(snapshot.version, snapshot.bytes);
   }
 
