@@ -18,6 +18,8 @@ export interface Member {
   readonly valueStart: number;
   /** One past the value's last character. */
   readonly end: number;
+  /** The members of an object value, when scanned to that depth. */
+  readonly members?: readonly Member[];
 }
 
 class NotCanonical extends Error {}
@@ -28,21 +30,17 @@ const fail = (): never => {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/**
+ * A canonical string: escapes only `"` and `\`, none of the characters canonical.ts refuses. A sticky
+ * regular expression, which V8 compiles to native code: several times faster than a loop over charCodeAt.
+ */
+const CANONICAL_STRING = /"(?:[^"\\\u0000-\u001f\u007f-\u009f\ud800-\udfff]|\\["\\])*"/y;
+
 /** Index one past the closing quote of the string starting at `i`; throws unless canonical. */
 function skipString(text: string, i: number): number {
-  if (text.charCodeAt(i) !== QUOTE) fail();
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === QUOTE) return j + 1;
-    if (c === BACKSLASH) {
-      const next = text.charCodeAt(j + 1);
-      if (next !== QUOTE && next !== BACKSLASH) fail();
-      j++;
-    } else if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff)) {
-      fail();
-    }
-  }
-  return fail();
+  CANONICAL_STRING.lastIndex = i;
+  if (!CANONICAL_STRING.test(text)) fail();
+  return CANONICAL_STRING.lastIndex;
 }
 
 const decodeString = (text: string, start: number, end: number): string => {
@@ -79,7 +77,7 @@ export function skipValue(text: string, i: number): number {
     case QUOTE:
       return skipString(text, i);
     case 0x7b: // {
-      return scanMembers(text, i, null);
+      return scanMembers(text, i, null, 0);
     case 0x5b: {
       // [
       let j = i + 1;
@@ -103,8 +101,11 @@ export function skipValue(text: string, i: number): number {
   }
 }
 
-/** Scans the object at `i`; pushes its members onto `out` when given. Returns the index past `}`. */
-function scanMembers(text: string, i: number, out: Member[] | null): number {
+/**
+ * Scans the object at `i`; pushes its members onto `out` when given, with the members of their
+ * object values `depth` levels further down. Returns the index past `}`.
+ */
+function scanMembers(text: string, i: number, out: Member[] | null, depth: number): number {
   if (text.charCodeAt(i) !== 0x7b) fail();
   let j = i + 1;
   if (text.charCodeAt(j) === 0x7d) return j + 1;
@@ -117,8 +118,14 @@ function scanMembers(text: string, i: number, out: Member[] | null): number {
     previous = key;
     if (text.charCodeAt(keyEnd) !== 0x3a) fail();
     const valueStart = keyEnd + 1;
-    j = skipValue(text, valueStart);
-    out?.push({ key, start, valueStart, end: j });
+    if (out && depth > 0 && text.charCodeAt(valueStart) === 0x7b) {
+      const members: Member[] = [];
+      j = scanMembers(text, valueStart, members, depth - 1);
+      out.push({ key, start, valueStart, end: j, members });
+    } else {
+      j = skipValue(text, valueStart);
+      out?.push({ key, start, valueStart, end: j });
+    }
     const c = text.charCodeAt(j);
     if (c === 0x7d) return j + 1;
     if (c !== 0x2c) fail();
@@ -127,13 +134,14 @@ function scanMembers(text: string, i: number, out: Member[] | null): number {
 }
 
 /**
- * The members of the canonical object at `start` of `text`, or null when that object (with
- * everything inside it) is not canonical JSON or does not end at `end`.
+ * The members of the canonical object at `start` of `text` (and, `depth` levels down, those of
+ * object values), or null when that object (with everything inside it) is not canonical JSON or
+ * does not end at `end`. One pass over the text.
  */
-export function canonicalMembers(text: string, start = 0, end = text.length): Member[] | null {
+export function canonicalMembers(text: string, start = 0, end = text.length, depth = 0): Member[] | null {
   const members: Member[] = [];
   try {
-    if (scanMembers(text, start, members) !== end) return null;
+    if (scanMembers(text, start, members, depth) !== end) return null;
   } catch (e) {
     if (e instanceof NotCanonical || e instanceof RangeError) return null;
     throw e;

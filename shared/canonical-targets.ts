@@ -133,12 +133,12 @@ export interface ScannedTargetsRole {
  * re-encodes every entry: slower, same result, and a value that cannot be signed is refused.
  */
 export function scanTargetsRole(text: string): ScannedTargetsRole {
-  const top = canonicalMembers(text);
-  const signed = top?.find((m) => m.key === "signed");
-  const members = signed ? canonicalMembers(text, signed.valueStart, signed.end) : null;
+  // One pass: envelope, then `signed`, then `targets`, whose members are the entries.
+  const top = canonicalMembers(text, 0, text.length, 2);
+  const members = top?.find((m) => m.key === "signed")?.members;
   const targets = members?.find((m) => m.key === "targets");
-  const entries = targets ? canonicalMembers(text, targets.valueStart, targets.end) : null;
-  if (!signed || !members || !targets || !entries) {
+  const entries = targets?.members;
+  if (!members || !targets || !entries) {
     const role = Targets.fromJSON((JSON.parse(text) as { signed?: unknown }).signed);
     return { head: new Targets({ ...role, targets: new Map() }), targets: CanonicalTargets.fromMap(role.targets) };
   }

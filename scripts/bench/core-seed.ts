@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { allBinNames, binName } from "../../shared/bins.js";
-import { canonicalJson } from "../../shared/canonical.js";
 import { type Signer, ed25519Signer, randomSeed } from "../../shared/keys.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import { Role, Root } from "../../shared/metadata/root.js";
@@ -8,7 +8,7 @@ import { Delegations, SuccinctRoles, Targets } from "../../shared/metadata/targe
 import { formatExpires } from "../../shared/time.js";
 import { buildSnapshot, buildTimestamp, signBody, signFile, snapshotMetaOf } from "../../worker/publish/plan.js";
 import { notesToCustom } from "../../worker/publish/state.js";
-import type { MetadataStore } from "../../worker/storage/metadata-store.js";
+import { type MetadataStore, metadataKey } from "../../worker/storage/metadata-store.js";
 
 /**
  * A repository of `count` targets in 2^bits bins, written straight into a store as signed bins (not
@@ -63,13 +63,19 @@ export async function seedRepository(store: MetadataStore, bits: number, count: 
 
   const byBin: string[][] = Array.from({ length: 2 ** bits }, () => []);
   for (const t of syntheticTargets(count, "seed-")) {
-    byBin[binIndexOf(t.path, bits)]!.push(`${canonicalJson(t.path)}:{"hashes":{"sha256":"${t.hashes.sha256}"},"length":${t.length}}`);
+    // Synthetic paths are printable ASCII: JSON.stringify is their canonical form.
+    byBin[binIndexOf(t.path, bits)]!.push(`${JSON.stringify(t.path)}:{"hashes":{"sha256":"${t.hashes.sha256}"},"length":${t.length}}`);
   }
   const expires = formatExpires(now + DAY);
   await pool(byBin.map((entries, i) => [i, entries] as const), 32, async ([i, entries]) => {
     entries.sort(); // entries start with the quoted path, and '"' sorts below every path character used here
     const body = `{"_type":"targets","expires":"${expires}","spec_version":"1.0.31","targets":{${entries.join(",")}},"version":1}`;
-    await store.create(`1.${binName(i, bits)}.json`, await signBody(body, [online!]));
+    const bytes = await signBody(body, [online!]);
+    // Stored as MetadataStore.create stores it (gzip, length and sha256 alongside), by Node's zlib for speed.
+    await store.bucket.put(metadataKey(`1.${binName(i, bits)}.json`), gzipSync(bytes, { level: 1 }), {
+      httpMetadata: { contentType: "application/json", contentEncoding: "gzip" },
+      customMetadata: { length: String(bytes.length), sha256: createHash("sha256").update(bytes).digest("hex") },
+    });
   });
 
   const roles: [string, number][] = [["targets", 1], ...allBinNames(bits).map((n) => [n, 1] as [string, number])];

@@ -37,8 +37,8 @@ function objectOf(s: Stored, withBody: boolean): R2Object | R2ObjectBody {
       return new Response(bytes).body!;
     },
     bodyUsed: false,
-    arrayBuffer: async () => bytes.slice().buffer,
-    bytes: async () => bytes.slice(),
+    arrayBuffer: async () => new Uint8Array(bytes).buffer,
+    bytes: async () => new Uint8Array(bytes),
     text: async () => new TextDecoder().decode(bytes),
     json: async () => JSON.parse(new TextDecoder().decode(bytes)),
     blob: async () => new Blob([bytes]),
@@ -48,7 +48,8 @@ function objectOf(s: Stored, withBody: boolean): R2Object | R2ObjectBody {
 async function toBytes(value: unknown): Promise<Uint8Array> {
   if (value === null || value === undefined) return new Uint8Array();
   if (typeof value === "string") return new TextEncoder().encode(value);
-  if (value instanceof Uint8Array) return value.slice();
+  // A copy in a fresh buffer of its own (Buffer's slice is a view of a shared pool).
+  if (value instanceof Uint8Array) return new Uint8Array(value);
   if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
   return new Uint8Array(await new Response(value as BodyInit).arrayBuffer());
@@ -58,6 +59,8 @@ export class MemoryBucket {
   readonly objects = new Map<string, Stored>();
   /** Counts of calls by method, like the Worker's own R2 counters. */
   readonly calls: Record<string, number> = {};
+  /** Keys of the puts that succeeded, in order. */
+  readonly written: string[] = [];
   /** Runs before every put is applied; throw from it to make the put fail. */
   beforePut?: PutHook;
   private etags = 0;
@@ -99,6 +102,7 @@ export class MemoryBucket {
       customMetadata: options.customMetadata ?? {},
     };
     this.objects.set(key, stored);
+    this.written.push(key);
     return objectOf(stored, false);
   }
 

@@ -1,12 +1,16 @@
 import { sha256Hex } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
 import type { MetaFile } from "../../shared/metadata/files.js";
+import type { Metadata } from "../../shared/metadata/metadata.js";
+import type { Snapshot } from "../../shared/metadata/snapshot.js";
 import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
-import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, snapshotMetaOf } from "./plan.js";
+import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, signMetadata, snapshotMetaOf } from "./plan.js";
 import { type SupersededContent, recordCommit } from "./retention.js";
-import { type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, roleVersion } from "./state.js";
+import {
+  type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, rememberSnapshot, roleVersion,
+} from "./state.js";
 
 export { signFile };
 export type { BinChange };
@@ -66,17 +70,28 @@ async function createVersioned(store: MetadataStore, role: string, version: numb
 /** Bins read, signed and written at once: enough to overlap R2 latency, few enough to bound memory. */
 export const BIN_CONCURRENCY = 16;
 
+/** Longest run of work (or of items: workerd's clock stands still between I/O) between two returns to the event loop. */
+const YIELD_EVERY_MS = 20;
+const YIELD_EVERY_ITEMS = 64;
+
 /** `fn` over `items`, at most `limit` at a time, results in order. */
 export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
+  let lastYield = Date.now();
+  let sinceYield = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
       out[i] = await fn(items[i]!);
-      // Back to the event loop between items: a long run of already-settled promises would
-      // otherwise hold it for seconds (Miniflare's queue broker loses such a batch after ~5 s).
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // Back to the event loop now and then: a long run of already-settled promises would otherwise
+      // hold it for seconds (Miniflare's queue broker loses such a batch after ~5 s). Not after every
+      // item: a timer costs a millisecond or more, as much as several bins.
+      if (++sinceYield >= YIELD_EVERY_ITEMS || Date.now() - lastYield >= YIELD_EVERY_MS) {
+        lastYield = Date.now();
+        sinceYield = 0;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -124,9 +139,12 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
     if (plan.targets) roles.push(["targets", plan.targets.version]);
     const old = state.snapshot.signed;
     const expires = now + ctx.config.snapshotExpiry;
-    const snapshot = await createVersioned(ctx.store, "snapshot", old.version + 1, (v) =>
-      signFile(buildSnapshot(old, { version: v, expires, roles }), ctx.signers),
-    );
+    let signed: Awaited<ReturnType<typeof signMetadata>> | undefined;
+    const snapshot = await createVersioned(ctx.store, "snapshot", old.version + 1, async (v) => {
+      signed = await signMetadata(buildSnapshot(old, { version: v, expires, roles }), ctx.signers);
+      return signed.bytes;
+    });
+    rememberSnapshot(signed!.metadata as Metadata<Snapshot>, snapshot.bytes.length);
     snapshotMeta = await snapshotMetaOf(snapshot.version, snapshot.bytes);
   }
 

@@ -3,7 +3,7 @@ import { type CanonicalTargets, type ScannedTargetsRole, canonicalTargetsRole } 
 import { sha256HexNative, toHex, utf8 } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
 import { MetaFile, type TargetFile } from "../../shared/metadata/files.js";
-import type { Signed } from "../../shared/metadata/metadata.js";
+import { Metadata, type Signature, type Signed } from "../../shared/metadata/metadata.js";
 import { Snapshot } from "../../shared/metadata/snapshot.js";
 import { Targets } from "../../shared/metadata/targets.js";
 import { Timestamp } from "../../shared/metadata/timestamp.js";
@@ -23,15 +23,30 @@ export interface BinChange {
   readonly removal?: Removal;
 }
 
-/** Signs canonical `signed` text and returns the served envelope, in canonical order ("signatures" < "signed"). */
-export async function signBody(body: string, signers: readonly Signer[]): Promise<Uint8Array> {
+/** Signs canonical `signed` text: the served envelope, in canonical order ("signatures" < "signed"), and the signatures. */
+async function signed(body: string, signers: readonly Signer[]): Promise<{ bytes: Uint8Array; signatures: Signature[] }> {
   const bytes = utf8(body);
-  const sigs = await Promise.all(signers.map(async (s) => ({ keyid: s.key.keyid, sig: toHex(await s.sign(bytes)) })));
-  return utf8(`{"signatures":${canonicalJson(sigs)},"signed":${body}}`);
+  const signatures = await Promise.all(signers.map(async (s) => ({ keyid: s.key.keyid, sig: toHex(await s.sign(bytes)) })));
+  // The body is encoded once: the envelope is its bytes between a head and a closing brace.
+  const head = utf8(`{"signatures":${canonicalJson(signatures)},"signed":`);
+  const file = new Uint8Array(head.length + bytes.length + 1);
+  file.set(head);
+  file.set(bytes, head.length);
+  file[file.length - 1] = 0x7d; // }
+  return { bytes: file, signatures };
 }
 
+/** Signs canonical `signed` text and returns the served envelope. */
+export const signBody = async (body: string, signers: readonly Signer[]): Promise<Uint8Array> => (await signed(body, signers)).bytes;
+
 /** Signs `signed` and returns the served bytes, encoding the canonical JSON once. */
-export const signFile = (signed: Signed, signers: readonly Signer[]): Promise<Uint8Array> => signBody(canonicalJson(signed.toJSON()), signers);
+export const signFile = (role: Signed, signers: readonly Signer[]): Promise<Uint8Array> => signBody(canonicalJson(role.toJSON()), signers);
+
+/** Signs `role` and returns the served bytes with the signed metadata they hold (for a cache of parsed files). */
+export async function signMetadata<T extends Signed>(role: T, signers: readonly Signer[]): Promise<{ bytes: Uint8Array; metadata: Metadata<T> }> {
+  const { bytes, signatures } = await signed(canonicalJson(role.toJSON()), signers);
+  return { bytes, metadata: new Metadata(role, signatures) };
+}
 
 export interface PlannedBin {
   readonly bytes: Uint8Array;

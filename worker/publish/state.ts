@@ -95,6 +95,10 @@ export const readBin = (store: MetadataStore, name: string, version: number): Pr
 export const rememberBin = (name: string, version: number, role: ScannedTargetsRole, bytes: number): void =>
   bins.set(`${version}.${name}.json`, role, bytes);
 
+/** Keeps a snapshot version this writer just stored: the next commit plans on it without reading and parsing it. */
+export const rememberSnapshot = (snapshot: Metadata<Snapshot>, bytes: number): void =>
+  snapshots.set(`${snapshot.signed.version}.snapshot.json`, snapshot, bytes);
+
 /** Null when nothing is published yet. */
 export async function loadState(store: MetadataStore): Promise<RepoState | null> {
   const file = await store.read("timestamp.json");
