@@ -11,6 +11,7 @@ import { putContent } from "../support/pip.js";
 import { upload } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { bucketSnapshot, timestampBytes } from "../support/uploads.js";
+import { webhookHeaders } from "../../shared/webhook.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { realNow, runCron, setClock } from "./cron-support.js";
 
@@ -179,6 +180,20 @@ describe("revocations that last (security review, finding 1)", () => {
       await expect(client.download(FILE.path)).rejects.toThrow();
     } finally {
       client.close();
+    }
+  });
+
+  test("a captured signed request replayed inside its window is refused, naming the upload it was", async () => {
+    const body = JSON.stringify({ targets: [{ path: "packages/r/replayed-1.0.tar.gz", length: 3, hashes: { sha256: sha256("abc") } }] });
+    const headers = { "content-type": "application/json", ...(await webhookHeaders(w.secrets.WEBHOOK_SECRET, Math.floor(Date.now() / 1000), body)) };
+    const send = () => fetch(`${w.url}/v1/uploads`, { method: "POST", headers, body });
+    const first = await send();
+    expect(first.status).toBe(202);
+    const { id } = (await first.json()) as { id: string };
+    for (let i = 0; i < 2; i++) {
+      const replay = await send();
+      expect(replay.status).toBe(409);
+      expect(await replay.json()).toMatchObject({ id, error: expect.stringMatching(/replay/) });
     }
   });
 

@@ -377,16 +377,16 @@ describe("webhook: accepted uploads", () => {
     expect((await fresh.download(neighbour)).toString()).toBe("stays\n");
   });
 
-  test("a replay of an accepted request within the 300 s window is a no-op", async () => {
+  test("a replay of an accepted request within the 300 s window is refused, naming the upload it was", async () => {
     const entry = await artifact("packages/replay/example-2.0.tar.gz", "replayed\n");
     const raw = JSON.stringify({ targets: [entry] });
     const headers = await headersFor(w, raw);
     const first = await postRaw(w, raw, headers);
     const firstOutcome = await waitForOutcome(w, JSON.parse(first.text).id);
     const again = await postRaw(w, raw, headers);
-    expect(again.status).toBe(202);
-    const againOutcome = await waitForOutcome(w, JSON.parse(again.text).id);
-    expect(againOutcome).toMatchObject({ state: "published", snapshotVersion: firstOutcome.snapshotVersion });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.text)).toMatchObject({ id: JSON.parse(first.text).id });
+    expect(firstOutcome.state).toBe("published");
   });
 
   // Accepted edges of the table above, and the decisions behind them.

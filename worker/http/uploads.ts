@@ -4,6 +4,7 @@ import { parseUploadRequest } from "../../shared/upload.js";
 import { startWebhookCheck, webhookKeyId } from "../../shared/webhook.js";
 import type { AppEnv } from "../env.js";
 import { clearPending, markPending } from "../storage/pending.js";
+import { ReplayGuard } from "../storage/replays.js";
 import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
 import { errorResponse, parseJsonBody, readBody, rejectInput } from "./errors.js";
 
@@ -44,6 +45,11 @@ uploadRoutes.post("/v1/uploads", async (c) => {
   const id = newUploadId();
   const uploads = new UploadStore(c.env.METADATA);
   const received = new Date(c.get("now")).toISOString();
+  // The signature covers timestamp and body: the same signed request again is a replay.
+  const replays = new ReplayGuard(c.env.METADATA);
+  const signature = c.req.header("x-webhook-signature")!.trim();
+  const first = await replays.claim(signature, id, received);
+  if (first) return errorResponse(c, 409, "this signed request was accepted already (a replay); sign a new one to send it again", { id: first });
   await uploads.put({ id, state: "queued", received, request });
   await markPending(c.env.METADATA, { id, received });
   try {
@@ -52,6 +58,7 @@ uploadRoutes.post("/v1/uploads", async (c) => {
     // Not queued, so not accepted: leave no record that would say "queued" forever.
     await uploads.delete(id);
     await clearPending(c.env.METADATA, [{ id, received }]);
+    await replays.release(signature);
     console.error(JSON.stringify({ event: "upload-not-queued", id, error: (e as Error).message }));
     return errorResponse(c, 503, "the upload could not be queued; nothing was accepted, send it again");
   }
@@ -86,5 +93,6 @@ uploadRoutes.get("/v1/uploads/:id", async (c) => {
   const record = await new UploadStore(c.env.METADATA).get(id);
   if (!record) return errorResponse(c, 404, "no such upload");
   const { request, ...rest } = record;
+  // `results`: each target and removal as published, unchanged, superseded or rejected (with the reason).
   return c.json({ ...rest, targets: request.targets.length, remove: request.remove.length });
 });

@@ -29,9 +29,10 @@ async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Pro
   const key = event.object.key;
   const id = `r2-${toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${key}\n${event.object.eTag ?? ""}`)))).slice(0, 32)}`;
   // At-least-once delivery: an event already decided is recognised, not applied again.
-  const decided = await ctx.uploads.get(id);
-  if (decided) return decided;
-  const base = { id, received: event.eventTime, request: { targets: [], remove: [] } };
+  const known = await ctx.uploads.get(id);
+  if (known && known.state !== "queued") return known;
+  // A queued record is the dev PUT's placeholder (it answers the id before the event arrives).
+  const base = { id, received: known?.received ?? event.eventTime, request: { targets: [], remove: [] } };
   try {
     checkTargetPath(key, "object.key");
   } catch (e) {

@@ -1,5 +1,6 @@
 import { metadataKey } from "../storage/metadata-store.js";
 import { sweepPending } from "../storage/pending.js";
+import { ReplayGuard } from "../storage/replays.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { PublishContext } from "./commit.js";
 import { type CatchUp, type RenewalReport, renew } from "./renew.js";
@@ -119,6 +120,13 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     if (uploadRecords.deleted) log("upload-records-deleted", { ...uploadRecords });
   } catch (e) {
     log("upload-records-sweep-failed", failure(e));
+  }
+
+  try {
+    const deleted = await new ReplayGuard(bucket).sweep(ctx.clock());
+    if (deleted) log("replay-markers-deleted", { deleted });
+  } catch (e) {
+    log("replay-sweep-failed", failure(e));
   }
 
   const binsCatchUp = nextCatchUp(previous?.binsCatchUp, renewal);

@@ -125,14 +125,15 @@ function supersededContent(view: ReadonlyMap<string, PathView>, changes: Readonl
  */
 export async function publishUploads(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
   const refused = await refusals(ctx, uploads);
-  const named = uploads.flatMap((u) => [...u.targets.map((t) => t.path), ...u.remove.map((r) => r.path)]);
-  const paths = new Set([...named, ...(ctx.pagesMode === "render" ? companionPaths(named) : [])]);
+  const pathsOf = (u: Upload) => [...u.targets.map((t) => t.path), ...u.remove.map((r) => r.path)];
+  // Bulk imports back-sign files as they are; releases (webhook, bucket) re-render their pages.
+  const rendered = ctx.pagesMode === "render" ? new Set(uploads.filter((u) => u.source !== "import").flatMap(pathsOf)) : new Set<string>();
+  const paths = new Set([...uploads.flatMap(pathsOf), ...companionPaths(rendered)]);
   const outcome = await commit(ctx, async (state) => {
     const { view, binBytes } = await loadPaths(ctx, state, paths);
     const { changes, decisions } = decideUploads({ uploads, view, binBytes, refused });
-    if (ctx.pagesMode === "render") {
-      for (const [path, change] of await pageChanges(ctx.content, view, changes, ctx.clock())) changes.set(path, change);
-    }
+    const releases = new Map([...changes].filter(([path]) => rendered.has(path)));
+    for (const [path, change] of await pageChanges(ctx.content, view, releases, ctx.clock())) changes.set(path, change);
     return { plan: { bins: binEdits(view, changes), supersededContent: supersededContent(view, changes) }, decision: decisions };
   });
   const snapshotVersion = outcome.committed?.snapshotVersion ?? outcome.state.timestamp.signed.snapshotMeta.version;
