@@ -186,5 +186,8 @@ describe("clients", () => {
     expect(second.headers.get("Content-Encoding")).toBeNull();
     expect(new Uint8Array(await second.arrayBuffer())).toEqual(file(after, "2.snapshot.json"));
     expect(wire.map((r) => r.coding)).toEqual(["gzip", "dcz"]);
+    // Both came back decoded, and their headers say so.
+    expect(first.headers.get("Content-Encoding")).toBeNull();
+    expect(Number(first.headers.get("Content-Length"))).toBe(file(before, "1.snapshot.json").length);
   });
 });
