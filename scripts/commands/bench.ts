@@ -6,13 +6,14 @@ import type { Command } from "../cli.js";
 import { parseOptions } from "../lib/args.js";
 import { ROOT, bundleWorker, startLocalWorker } from "../lib/local-worker.js";
 import { installerBytes, PEP458_2019 } from "../bench/installer-bytes.js";
+import { benchDelta, formatDelta } from "../bench/delta.js";
 import { benchInvocations } from "../bench/invocations.js";
 import { benchPublish } from "../bench/publish.js";
 import { benchReadPath, formatReadPath } from "../bench/read-path.js";
 import { formatReport } from "../bench/report.js";
 
-const usage = `Usage: tuf-edge bench [--quick] [--out DIR]   (npm run bench)
-       tuf-edge bench --core                  (npm run bench -- --core)
+const usage = `Usage: tuf-edge bench [--quick] [--delta] [--out DIR]   (npm run bench)
+       tuf-edge bench --core                           (npm run bench -- --core)
 
 Sets up local repositories in workerd (Miniflare, local R2 and Queues), seeds them, measures, and
 writes DIR/results.json and DIR/results.md (default DIR: bench/). Measures: publish throughput and
@@ -24,6 +25,7 @@ Options:
   --core      only the publish core in Node over an in-memory bucket (scripts/bench/core.ts): under a
               minute; prints targets/s, ms per bin rewrite and phase timings, then one JSON line
   --quick     small sizes, one run each: a smoke check in about two minutes
+  --delta     only the delta-update bytes, CPU and read path (DIR/delta.json, DIR/delta.md)
   --out DIR   where to write results (default bench/)
   -h, --help  show this help`;
 
@@ -43,7 +45,7 @@ function machine() {
 const command: Command = {
   usage,
   async run(args, io) {
-    const { values } = parseOptions(args, { quick: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" } }, usage);
+    const { values } = parseOptions(args, { quick: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" } }, usage);
     if (values.core) {
       const { benchCore } = await import("../bench/core.js");
       io.out(JSON.stringify(await benchCore({ log: (line) => io.err(line) })));
@@ -53,6 +55,16 @@ const command: Command = {
     const out = values.out ?? join(ROOT, "bench");
     const log = (line: string) => io.err(line);
     const started = Date.now();
+    const deltaOptions = { sizes: quick ? [100_000] : undefined, seconds: quick ? 1 : 3, log };
+    if (values.delta) {
+      await bundleWorker();
+      const delta = await benchDelta(deltaOptions);
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, "delta.json"), `${JSON.stringify({ generated: new Date().toISOString(), machine: machine(), delta }, null, 2)}\n`);
+      writeFileSync(join(out, "delta.md"), formatDelta(delta));
+      io.out(formatDelta(delta));
+      return;
+    }
     const bits = quick ? 8 : 14;
     await bundleWorker({ index: join(ROOT, "worker/index.ts"), "slow-r2": join(ROOT, "scripts/bench/slow-r2-worker.ts") });
 
@@ -78,6 +90,8 @@ const command: Command = {
     log("== renewal: one cron run, and a full re-sign");
     const { benchRenewal } = await import("../bench/renewal.js");
     const renewal = await benchRenewal({ bits, log, steadyRuns: quick ? 2 : 5 });
+    log("== delta updates");
+    const delta = await benchDelta(deltaOptions);
     log("== the largest invocations");
     const w = await startLocalWorker({ queueConsumer: false });
     let invocations;
@@ -98,10 +112,11 @@ const command: Command = {
       installer: { pep458_2019: PEP458_2019, sizes: installer },
       renewal,
       invocations,
+      delta,
     };
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(out, "results.md"), formatReport(results));
+    writeFileSync(join(out, "results.md"), `${formatReport(results)}\n${formatDelta(delta)}`);
     io.out(`wrote ${join(out, "results.json")} and results.md in ${results.seconds} s`);
   },
 };

@@ -35,11 +35,14 @@ export function memoryDictionaries(limit = 1024): DictionaryStore {
   };
 }
 
+/** Content codings every WHATWG fetch (Node's undici included) decodes before handing out the body. */
+const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "deflate", "br"]);
+
 export type FetchFunction = (url: string, init?: RequestInit) => Promise<Response>;
 
 export interface DeltaFetchOptions {
   readonly zstd: Zstd | Promise<Zstd>;
-  /** The transport (default: the global `fetch`). */
+  /** The transport (default: the global `fetch`); like fetch, it must decode gzip itself. */
   readonly fetch?: FetchFunction;
   readonly dictionaries?: DictionaryStore;
   /** The largest decoded body accepted (default 64 MiB): a dcz body cannot make us allocate more. */
@@ -87,6 +90,11 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
       out.set("Content-Length", String(body.length));
     } else {
       body = new Uint8Array(await response.arrayBuffer());
+      // A WHATWG fetch has already decoded these: say what the body now is.
+      if (coding && DECODED_BY_FETCH.has(coding)) {
+        out.delete("Content-Encoding");
+        out.set("Content-Length", String(body.length));
+      }
     }
     const offer = response.ok ? parseUseAsDictionary(response.headers.get("Use-As-Dictionary")) : null;
     if (offer) await dictionaries.put({ url: response.url || url, ...offer, bytes: body, sha256: await sha256(body) });

@@ -17,6 +17,8 @@ interface ZstdExports {
   // ZSTD_compress_usingDict(cctx, dst, dstCapacity, src, srcSize, dict, dictSize, level)
   readonly l: (...args: [number, number, number, number, number, number, number, number]) => number;
   readonly n: () => number; // ZSTD_createDCtx
+  // ZSTD_getFrameContentSize(src, srcSize): a u64 of which JS sees the low 32 bits (-1 unknown, -2 error)
+  readonly p: (src: number, srcSize: number) => number;
   // ZSTD_decompress_usingDict(dctx, dst, dstCapacity, src, srcSize, dict, dictSize)
   readonly q: (...args: [number, number, number, number, number, number, number]) => number;
   readonly s: (size: number) => number; // malloc
@@ -86,9 +88,27 @@ export class Zstd {
    * would exceed `maxLength`, and on any malformed, truncated or trailing input.
    */
   decompress(frames: Uint8Array, dictionary: Uint8Array, maxLength: number): Uint8Array {
-    return this.withBuffers([frames, dictionary], maxLength, ([src, dict], dst) =>
-      this.wasm.q(this.dctx, dst, maxLength, src!, frames.length, dict!, dictionary.length),
+    // Allocate what the first frame declares (our encoder always declares it), not maxLength: a
+    // wrong or truncated declaration only makes zstd fail with "destination too small".
+    const declared = this.frameContentSize(frames) ?? maxLength;
+    if (declared < 0) throw new ZstdError("not a zstd frame");
+    if (declared > maxLength) throw new ZstdError(`the frame declares ${declared} bytes, more than ${maxLength}`);
+    return this.withBuffers([frames, dictionary], declared, ([src, dict], dst) =>
+      this.wasm.q(this.dctx, dst, declared, src!, frames.length, dict!, dictionary.length),
     );
+  }
+
+  /** The content size the first frame's header declares; null when it declares none; < 0: no frame. */
+  private frameContentSize(frames: Uint8Array): number | null {
+    const header = frames.subarray(0, 18); // the longest frame header
+    const p = this.malloc(header.length);
+    try {
+      new Uint8Array(this.wasm.f.buffer, p, header.length).set(header);
+      const size = this.wasm.p(p, header.length);
+      return size === -1 ? null : size;
+    } finally {
+      this.wasm.t(p);
+    }
   }
 
   /** Copies inputs into wasm memory, runs `call` with an output buffer, and frees everything. */

@@ -24,13 +24,15 @@ test("bench --quick writes results.json and results.md", { timeout: 300_000 }, a
     publishSlowR2: { sustained: { medianTargetsPerSecond: positive } },
     installer: { sizes: [{ targets: 100_000, gzip: { total: positive } }] },
     renewal: { bins: 256 },
+    delta: { timestampGzip: positive, refresh: [{ targets: 100_000, gzip: positive, dcz: positive }] },
   });
+  for (const t of results.delta.readPath) expect(t).toMatchObject({ requestsPerSecond: positive, bodyBytes: positive });
   for (const m of results.readPath[0].measurements) expect(m).toMatchObject({ requestsPerSecond: positive, p99Ms: positive, errors: 0 });
   expect(results.invocations.map((i: { what: string }) => i.what)).toContain("cron run");
   for (const i of results.invocations) expect(i).toMatchObject({ wallMs: positive, cpuMs: expect.any(Number), peakRssMb: positive });
   const md = readFileSync(join(out, "results.md"), "utf8");
   expect(md).toMatch(/^# tuf-edge benchmark \(quick/);
-  for (const section of ["## Publish and import", "## Read path", "## Bytes a new installer downloads", "## Renewal", "## Largest invocations"]) {
+  for (const section of ["## Publish and import", "## Read path", "## Bytes a new installer downloads", "## Renewal", "## Largest invocations", "## Delta updates"]) {
     expect(md).toContain(section);
   }
 });

@@ -13,6 +13,7 @@ import { formatAvailableDictionary } from "../../shared/delta/headers.js";
 import { binFor } from "../../shared/bins.js";
 import { fromHex, sha256Hex } from "../../shared/encoding.js";
 import { DeltaFetcher, createNodeDeltaFetch, fileDictionaries, loadZstd } from "../../scripts/lib/delta.js";
+import { MetadataStore } from "../../worker/storage/metadata-store.js";
 import { type FixtureRepository, type FixtureTarget, generateRepository, storeRepository } from "../support/fixture-repo.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { type RawResponse, rawRequest } from "./read-support.js";
@@ -139,6 +140,26 @@ describe("no dictionary we can use: exactly the answer without one", () => {
     if (change["Accept-Encoding"] === undefined) expect(strip(plain)).toEqual(strip(await get(next)));
   });
 
+  test("a delta that would not be smaller than gzip is not sent (and that answer is cached)", async () => {
+    // A tiny file against unrelated bytes: the 80 bytes of dcz framing alone exceed the gzip body.
+    const store = new MetadataStore(await w.metadata());
+    const tiny = (text: string) => new TextEncoder().encode(JSON.stringify({ signed: { note: text } }));
+    await store.create("1.tiny.json", tiny("a".repeat(200)));
+    await store.create("2.tiny.json", tiny("0123456789abcdef".repeat(2)));
+    const headers = {
+      "Accept-Encoding": "dcz, gzip",
+      "Available-Dictionary": formatAvailableDictionary(fromHex(sha256Hex(tiny("a".repeat(200))))),
+      "Dictionary-ID": '"1.tiny.json"',
+    };
+    const gzip = await get("2.tiny.json", { "Accept-Encoding": "gzip" });
+    for (let i = 0; i < 2; i++) {
+      const res = await get("2.tiny.json", headers);
+      expect(res.headers["content-encoding"]).toBe("gzip");
+      expect(res.headers.etag).toBe(gzip.headers.etag);
+      expect(res.body).toEqual(gzip.body);
+    }
+  });
+
   test("HEAD never computes a delta", async () => {
     const res = await get(next, offering("1.snapshot.json"), "HEAD");
     expect(res.headers["content-encoding"]).toBe("gzip");
@@ -186,5 +207,8 @@ describe("clients", () => {
     expect(second.headers.get("Content-Encoding")).toBeNull();
     expect(new Uint8Array(await second.arrayBuffer())).toEqual(file(after, "2.snapshot.json"));
     expect(wire.map((r) => r.coding)).toEqual(["gzip", "dcz"]);
+    // Both came back decoded, and their headers say so.
+    expect(first.headers.get("Content-Encoding")).toBeNull();
+    expect(Number(first.headers.get("Content-Length"))).toBe(file(before, "1.snapshot.json").length);
   });
 });

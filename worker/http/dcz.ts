@@ -49,6 +49,12 @@ export interface StoredBytes {
   readonly sha256: string;
 }
 
+/** A dcz body and the SHA-256 of what it decodes to (for the ETag). */
+export interface Delta {
+  readonly body: Uint8Array;
+  readonly contentSha256: string;
+}
+
 /**
  * The dcz body of `file` against `dictionary`, or null when the delta would not be smaller than the
  * stored gzip (a client far behind: every entry differs), so the caller answers gzip as usual.
@@ -57,4 +63,37 @@ export async function dczBody(file: StoredBytes, dictionary: StoredBytes): Promi
   const [content, base] = await Promise.all([gunzip(file.gzip), gunzip(dictionary.gzip)]);
   const body = encodeDcz(await zstd(), content, base, { dictionary: fromHex(dictionary.sha256), content: fromHex(file.sha256) });
   return body.length < file.gzip.length ? body : null;
+}
+
+const NO_DELTA = "X-Tuf-No-Delta";
+const SHA256_HEADER = "X-Tuf-Sha256";
+const DELTA_ENTRY = { "Content-Type": "application/octet-stream", "Cache-Control": "public, max-age=31536000, immutable" };
+
+/**
+ * The delta of file `name` for `delta`, from this location's cache, else computed once from the two
+ * stored files (`load`) and cached: every client one version behind asks for the same pair, and a hit
+ * does not even read the file. Null when the dictionary is not ours (absent, deleted, other bytes) or
+ * the delta would not be smaller than gzip; that answer is cached too.
+ */
+export async function cachedDelta(
+  requestUrl: string,
+  ctx: { waitUntil(promise: Promise<unknown>): void },
+  name: string,
+  delta: DeltaRequest,
+  load: (name: string) => Promise<StoredBytes | null>,
+): Promise<Delta | null> {
+  const key = new URL(`/.cache/dcz/${name}/${delta.dictionarySha256}`, requestUrl).toString();
+  const hit = await caches.default.match(key);
+  if (hit) {
+    const contentSha256 = hit.headers.get(SHA256_HEADER);
+    if (hit.headers.has(NO_DELTA) || !contentSha256) return null;
+    return { body: new Uint8Array(await hit.arrayBuffer()), contentSha256 };
+  }
+  const [file, dictionary] = await Promise.all([load(name), load(delta.dictionary.name)]);
+  // Not cached: the file may not exist yet, and an unknown hash costs one read of the dictionary.
+  if (!file || !dictionary || dictionary.sha256 !== delta.dictionarySha256) return null;
+  const body = await dczBody(file, dictionary);
+  const headers = { ...DELTA_ENTRY, [SHA256_HEADER]: file.sha256, ...(body ? {} : { [NO_DELTA]: "1" }) };
+  ctx.waitUntil(caches.default.put(key, new Response(body, { headers })));
+  return body ? { body, contentSha256: file.sha256 } : null;
 }

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { type AppEnv, readConfig } from "../env.js";
 import { type FileInfo, fileInfo, metadataKey } from "../storage/metadata-store.js";
-import { type DeltaRequest, dczBody, dczEtag, deltaRequest, dictionaryOffer } from "./dcz.js";
+import { type Delta, type DeltaRequest, type StoredBytes, cachedDelta, dczEtag, deltaRequest, dictionaryOffer } from "./dcz.js";
 import { errorResponse } from "./errors.js";
 import { type MetadataName, parseMetadataName } from "./metadata-name.js";
 import { acceptsGzip, clientAcceptEncoding, ifNoneMatchHits } from "./negotiate.js";
@@ -110,27 +110,19 @@ function metadataResponse(file: GzipFile, request: Request, how: Negotiation): R
   return new Response(plain, { headers });
 }
 
-const NO_DELTA = "X-Tuf-No-Delta";
+/** The bytes the delta is made from: the stored gzip of an immutable file (through the cache). */
+async function storedBytes(c: Context<AppEnv>, name: string): Promise<StoredBytes | null> {
+  const file = await immutableFile(c, name, false);
+  return file ? { gzip: file.body as Uint8Array, sha256: file.info.sha256 } : null;
+}
 
-/**
- * The dcz body of `name` against the dictionary the client names, from this location's cache or
- * computed once and cached: every client one version behind asks for the same pair. Null when the
- * dictionary is not ours (unknown, deleted, other bytes) or the delta is not smaller than gzip.
- */
-async function cachedDelta(c: Context<AppEnv>, name: string, file: GzipFile, delta: DeltaRequest): Promise<Uint8Array | null> {
-  const key = new URL(`/.cache/dcz/${name}/${delta.dictionarySha256}`, c.req.url).toString();
-  const hit = await caches.default.match(key);
-  if (hit) return hit.headers.has(NO_DELTA) ? null : new Uint8Array(await hit.arrayBuffer());
-  const dictionary = await immutableFile(c, delta.dictionary.name, false);
-  if (!dictionary || dictionary.info.sha256 !== delta.dictionarySha256) return null;
-  const body = await dczBody(
-    { gzip: file.body as Uint8Array, sha256: file.info.sha256 },
-    { gzip: dictionary.body as Uint8Array, sha256: dictionary.info.sha256 },
-  );
-  const headers = { "Content-Type": "application/octet-stream", "Cache-Control": IMMUTABLE };
-  const entry = body ? new Response(body, { headers }) : new Response(null, { headers: { ...headers, [NO_DELTA]: "1" } });
-  c.executionCtx.waitUntil(caches.default.put(key, entry));
-  return body;
+function dczResponse(delta: Delta, request: DeltaRequest, ifNoneMatch: string | null, how: Negotiation): Response {
+  const headers = baseHeaders(dczEtag(delta.contentSha256, request), how);
+  if (ifNoneMatchHits(ifNoneMatch, headers.get("ETag")!)) return new Response(null, { status: 304, headers });
+  headers.set("Content-Type", "application/json");
+  headers.set("Content-Encoding", "dcz");
+  headers.set("Content-Length", String(delta.body.length));
+  return new Response(delta.body, { headers, encodeBody: "manual" });
 }
 
 const notFound = (c: Context<AppEnv>, name: string) => {
@@ -152,23 +144,14 @@ export const metadataRoutes = new Hono<AppEnv>().get("/metadata/*", async (c) =>
     const cacheControl = `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`;
     return metadataResponse(file, c.req.raw, { cacheControl, vary: "Accept-Encoding" });
   }
-  const file = await immutableFile(c, name.name, head);
-  if (!file) return notFound(c, name.name);
   const how = { cacheControl: IMMUTABLE, vary: VARY_DELTA, offer: dictionaryOffer(c.req.url, name) };
   // HEAD never computes a delta: it answers what a client without a dictionary would get.
-  const delta = head ? null : deltaRequest(c.req.raw, clientAcceptEncoding(c.req.raw), name);
-  if (delta) {
-    const headers = baseHeaders(dczEtag(file.info.sha256, delta), how);
-    if (ifNoneMatchHits(c.req.header("If-None-Match") ?? null, headers.get("ETag")!)) {
-      return new Response(null, { status: 304, headers });
-    }
-    const body = await cachedDelta(c, name.name, file, delta);
-    if (body) {
-      headers.set("Content-Type", "application/json");
-      headers.set("Content-Encoding", "dcz");
-      headers.set("Content-Length", String(body.length));
-      return new Response(body, { headers, encodeBody: "manual" });
-    }
+  const request = head ? null : deltaRequest(c.req.raw, clientAcceptEncoding(c.req.raw), name);
+  if (request) {
+    const delta = await cachedDelta(c.req.url, c.executionCtx, name.name, request, (n) => storedBytes(c, n));
+    if (delta) return dczResponse(delta, request, c.req.header("If-None-Match") ?? null, how);
   }
+  const file = await immutableFile(c, name.name, head);
+  if (!file) return notFound(c, name.name);
   return metadataResponse(file, c.req.raw, how);
 });
