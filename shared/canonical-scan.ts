@@ -28,7 +28,6 @@ const fail = (): never => {
 };
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /**
  * A canonical string: escapes only `"` and `\`, none of the characters canonical.ts refuses. A sticky

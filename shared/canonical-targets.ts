@@ -28,13 +28,6 @@ export class CanonicalTargets {
     return this.paths.length;
   }
 
-  /** Characters of the encoded entries: the cache's measure of a bin. */
-  get length(): number {
-    let n = 2;
-    for (const e of this.entries) n += e.length + 1;
-    return n;
-  }
-
   /** The file listed at `path`, parsed from its entry (only the entry, not the role). */
   file(path: string): TargetFile | undefined {
     const i = this.indexOf(path);
@@ -42,11 +35,6 @@ export class CanonicalTargets {
     const entry = this.entries[i]!;
     const value = entry.slice(canonicalJson(path).length + 1);
     return TargetFile.fromJSON(JSON.parse(value), `signed.targets.${path}`);
-  }
-
-  /** Every entry as a TargetFile (tests and the slow path). */
-  toMap(): Map<string, TargetFile> {
-    return new Map(this.paths.map((p) => [p, this.file(p)!]));
   }
 
   /** The targets after `changes` (a null file removes the path); this one is left as it is. */

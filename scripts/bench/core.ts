@@ -1,3 +1,4 @@
+import { allBinNames } from "../../shared/bins.js";
 import { canonicalTargetsRole, scanTargetsRole } from "../../shared/canonical-targets.js";
 import { fromUtf8 } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
@@ -133,14 +134,14 @@ export async function benchCore(o: CoreBenchOptions = {}) {
   }
 
   const state = (await loadState(store))!;
-  const sample = Array.from({ length: 200 }, (_, i) => `bins-${(i * 79).toString(16).padStart(4, "0")}`).slice(0, 2 ** bits);
-  const perBinSteps = await binSteps(bucket, store, [repo.online], bits === 14 ? sample : [], (n) => roleVersion(state, n));
+  const names = allBinNames(bits);
+  const sample = names.filter((_, i) => i % Math.max(1, Math.floor(names.length / 200)) === 0);
+  const perBinSteps = await binSteps(bucket, store, [repo.online], sample, (n) => roleVersion(state, n));
 
   let resign;
   if (o.resign !== false) {
     await o.onPart?.("resign");
     t = performance.now();
-    const names = Array.from({ length: 2 ** bits }, (_, i) => `bins-${i.toString(16).padStart(Math.ceil(bits / 4), "0")}`);
     for (let i = 0; i < names.length; i += 2048) {
       await commit(ctx, async () => ({ plan: { bins: new Map(names.slice(i, i + 2048).map((n) => [n, []])) }, decision: null }));
     }
@@ -152,5 +153,5 @@ export async function benchCore(o: CoreBenchOptions = {}) {
   await o.onPart?.("done");
   const targetsPerSecond = median(runs.map((r) => r.targetsPerSecond));
   const msPerBin = median(runs.map((r) => r.msPerBin));
-  return { bits, seed: seedCount, batchSize, batches, seedSeconds: round(seedSeconds, 1), targetsPerSecond, msPerBin, runs, perBinStepsMicros: perBinSteps, resign, r2Calls: bucket.calls };
+  return { store, online: repo.online, bits, seed: seedCount, batchSize, batches, seedSeconds: round(seedSeconds, 1), targetsPerSecond, msPerBin, runs, perBinStepsMicros: perBinSteps, resign, r2Calls: bucket.calls };
 }
