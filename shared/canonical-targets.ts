@@ -28,6 +28,13 @@ export class CanonicalTargets {
     return this.paths.length;
   }
 
+  /** Characters of the encoded entries (the bytes, for ASCII paths): what the bin-size bound measures. */
+  get length(): number {
+    let n = 2;
+    for (const e of this.entries) n += e.length + 1;
+    return n;
+  }
+
   /** The file listed at `path`, parsed from its entry (only the entry, not the role). */
   file(path: string): TargetFile | undefined {
     const i = this.indexOf(path);

@@ -273,7 +273,8 @@ describe("retention of page bytes (issue 11, §2)", () => {
       await deliver(r, [{ kind: "upload", id: ((await res.json()) as { id: string }).id }]);
       return sha256(bytes);
     };
-    const byHash = async (sha: string) => (await fetch(`${r.url}/targets/simple/kept/${sha}.vnd.pypi.simple.v1.html`)).status;
+    // HEAD asks R2 itself (a GET may be answered from the location's cache, by hash, after a delete).
+    const byHash = async (sha: string) => (await fetch(`${r.url}/targets/simple/kept/${sha}.vnd.pypi.simple.v1.html`, { method: "HEAD" })).status;
     const a = await version(1, "page A");
     const b = await version(2, "page B");
     await version(3, "page A"); // back to A's bytes (an undone yank, say)
@@ -303,7 +304,7 @@ describe("retention of page bytes (issue 11, §2)", () => {
     }
     await setClock(r, realNow() + 180_000);
     expect(await runCron(r)).toBe("ok");
-    const status = async (b: Uint8Array) => (await fetch(`${r.url}/targets/simple/again/${sha256(b)}.vnd.pypi.simple.v1.html`)).status;
+    const status = async (b: Uint8Array) => (await fetch(`${r.url}/targets/simple/again/${sha256(b)}.vnd.pypi.simple.v1.html`, { method: "HEAD" })).status;
     // X is current again; Y is what the previous timestamp reaches: both stay.
     expect(await status(bytes[0]!)).toBe(200);
     expect(await status(bytes[1]!)).toBe(200);

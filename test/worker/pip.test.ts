@@ -16,9 +16,10 @@ describe("pip download from /simple/", () => {
   let demo: Awaited<ReturnType<typeof releaseWheel>>;
 
   beforeAll(async () => {
-    w = await startWorker();
+    // Index mode: the test plays the index, rendering each page itself and sending it with a serial.
+    w = await startWorker({ vars: { SIMPLE_PAGES: "index" } });
     rootBytes = (await bootstrap(w, 4)).rootBytes;
-    demo = await releaseWheel(w, null, "demo", "1.0");
+    demo = await releaseWheel(w, null, "demo", "1.0", { serial: 1 });
   });
   afterAll(async () => {
     await w.close();
@@ -48,7 +49,7 @@ describe("pip download from /simple/", () => {
   });
 
   test("a second project is found by its own page, under any spelling of its name", async () => {
-    const other = await releaseWheel(w, null, "Other.Pkg", "0.1");
+    const other = await releaseWheel(w, null, "Other.Pkg", "0.1", { serial: 1 });
     const result = await pipDownload(w, "other_pkg==0.1");
     expect(result.code).toBe(0);
     expect(new Uint8Array(result.files[other.wheel.filename]!)).toEqual(other.wheel.bytes);
@@ -58,7 +59,7 @@ describe("pip download from /simple/", () => {
     const wheel = buildWheel("tampered", "1.0");
     const path = `packages/tampered/${wheel.filename}`;
     await publishDist(w, path, wheel.bytes);
-    await publishPage(w, withFiles(null, "tampered", [pageFileOf(path, wheel.bytes, { hashes: { sha256: sha256Hex("other bytes") } })], [])!);
+    await publishPage(w, withFiles(null, "tampered", [pageFileOf(path, wheel.bytes, { hashes: { sha256: sha256Hex("other bytes") } })], [])!, { serial: 1 });
     const result = await pipDownload(w, "tampered==1.0");
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/HASHES/);
@@ -72,7 +73,7 @@ describe("pip download from /simple/", () => {
       await publishDist(w, path, wheel.bytes);
       await publishDist(w, `${path}.metadata`, wheel.metadata);
       const coreMetadata = { sha256: honest ? sha256Hex(wheel.metadata) : sha256Hex("not the metadata") };
-      await publishPage(w, withFiles(null, project, [pageFileOf(path, wheel.bytes, { coreMetadata })], [])!);
+      await publishPage(w, withFiles(null, project, [pageFileOf(path, wheel.bytes, { coreMetadata })], [])!, { serial: 1 });
       const result = await pipDownload(w, `${project}==1.0`);
       if (honest) {
         expect(result.code).toBe(0);
