@@ -1,3 +1,4 @@
+import canonicalize from "canonicalize";
 import { canonicalize as olpc } from "@tufjs/canonical-json";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../shared/index.js";
@@ -102,5 +103,27 @@ describe("canonicalJson refuses what OLPC and JCS encode differently", () => {
   it("accepts the characters around the refused ranges", () => {
     const edges = " \u00a0\u00ff\ud7ff\ue000\uffff";
     expect(canonicalJson({ [edges]: edges })).toBe(olpc({ [edges]: edges }));
+  });
+});
+
+describe("canonicalJson keeps its own stack (security review, finding 2)", () => {
+  it("encodes a value nested 100,000 deep without overflowing, and refuses a bad leaf at that depth by name", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    const text = canonicalJson(deep);
+    expect(text.length).toBe(100_000 * 6 + 1);
+    let bad: unknown = 0.5;
+    for (let i = 0; i < 100_000; i++) bad = [bad];
+    expect(() => canonicalJson(bad)).toThrow(/only integers/);
+  });
+
+  it("gives RFC 8785's bytes (the canonicalize package) on nested, sorted, escaped values", () => {
+    const values = [
+      { b: [1, { z: null, a: true }, "x\"y\\\\"], a: { "é": 2, e: -3, "\uE000": "\uFFFD" } },
+      [[[[]]], {}, "", 0, false],
+      { toJSON: () => ({ d: new Date(0) }) },
+      { skipped: undefined, kept: [null] },
+    ];
+    for (const v of values) expect(canonicalJson(v)).toBe(canonicalize(v));
   });
 });
