@@ -5,6 +5,7 @@
 // delivers messages (queueConsumer: false), so each step happens exactly when the test says.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { admin, signedInit, offlineKeys, status } from "../support/repo.js";
+import { TufClient } from "../support/tuf-client.js";
 import { bucketSnapshot } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { bootstrapNow, captureLogs, deliverMessages, realNow, runCron, runJob, setClock } from "./cron-support.js";
@@ -107,6 +108,41 @@ describe("admin jobs that fail, stall or are aborted", () => {
       await deliverMessages(w, [{ kind: "job", job, step }]);
     }
     expect((await status(w)).job).toMatchObject({ id: job, done: steps, finished: expect.any(String) });
+  });
+});
+
+describe("a bootstrap that fails at its commit, then another", () => {
+  let w: TestWorker;
+  beforeAll(async () => {
+    w = await startWorker({ entry: "faulty", queueConsumer: false });
+  });
+  afterAll(() => w.close());
+
+  test("the second, with other keys, publishes its own files: none of the first's are kept", async () => {
+    const first = await signedInit(w, BITS, await offlineKeys());
+    const res = await admin(w, "/v1/admin/bootstrap", { root: first.root.toJSON(), targets: first.targets.toJSON() });
+    const { job, steps } = (await res.json()) as { job: string; steps: number };
+    await deliverMessages(w, [{ kind: "job", job, step: 0 }]);
+    // The last step writes root, targets and snapshot, then fails at the commit (timestamp.json), every time.
+    await faults(w, { fail: Array.from({ length: 100 }, (_, i) => i + 1), keys: "timestamp" });
+    expect((await deliverRaw(w, "tuf-edge-uploads", [{ kind: "job", job, step: steps - 1 }])).retryMessages).toHaveLength(1);
+    await deliverRaw(w, "tuf-edge-uploads-dlq", [{ kind: "job", job, step: steps - 1 }], 11);
+    await faults(w, { fail: [] });
+    expect((await status(w)).job.error).toContain("injected R2 write failure");
+    expect(Object.keys(await published(w))).toContain("metadata/1.root.json");
+
+    const second = await signedInit(w, BITS, await offlineKeys());
+    await runJob(w, await admin(w, "/v1/admin/bootstrap", { root: second.root.toJSON(), targets: second.targets.toJSON() }));
+    expect((await status(w)).published).toBe(true);
+    const served = await (await fetch(`${w.url}/metadata/1.root.json`)).text();
+    expect(served).toBe(new TextDecoder().decode(second.root.toBytes()));
+    // A client that trusts the second root refreshes everything.
+    const client = new TufClient(w.url, second.root.toBytes());
+    try {
+      expect(await client.targetInfo("packages/none/example-1.0.tar.gz")).toBeNull();
+    } finally {
+      client.close();
+    }
   });
 });
 

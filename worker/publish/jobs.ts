@@ -6,6 +6,7 @@ import { Targets } from "../../shared/metadata/targets.js";
 import { Timestamp } from "../../shared/metadata/timestamp.js";
 import { sha256Hex } from "../../shared/encoding.js";
 import type { Job, JobStore } from "../storage/jobs.js";
+import { metadataKey } from "../storage/metadata-store.js";
 import { type PublishContext, commit, signFile } from "./commit.js";
 import type { JobMessage, QueueMessage } from "./messages.js";
 import { duePosition, renewalPeriod } from "./renew.js";
@@ -34,8 +35,24 @@ function parsedOffline(job: Job) {
   return { root, targets };
 }
 
+/**
+ * Before the first timestamp nothing is published: a file under metadata/ can only be the leftover of
+ * an earlier bootstrap that failed or was aborted (other keys, other expiries). The first step clears
+ * them, so that create-if-absent never keeps one.
+ */
+async function clearUnpublished(ctx: JobContext) {
+  const bucket = ctx.store.bucket;
+  if (await bucket.head(metadataKey("timestamp.json"))) throw new Error("a repository is published already; this bootstrap cannot run");
+  for (;;) {
+    const page = await bucket.list({ prefix: metadataKey(""), limit: 1000 });
+    if (page.objects.length === 0) return;
+    await bucket.delete(page.objects.map((o) => o.key));
+  }
+}
+
 /** Bootstrap step: create version 1 of a slice of bins (nothing refers to them until the last step). */
 async function createBins(ctx: JobContext, bits: number, prefix: string, step: number) {
+  if (step === 0) await clearUnpublished(ctx);
   const now = ctx.clock();
   const empty = new Targets({ version: 1, expires: now + ctx.config.binsExpiry });
   const bytes = await Promise.all(binSlice(bits, prefix, step).map(async (name) => [name, await signFile(empty, ctx.signers)] as const));
@@ -62,7 +79,14 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
     snapshotMeta: new MetaFile(1, snapshotBytes.length, { sha256: sha256Hex(snapshotBytes) }),
   });
   const renewCursor = duePosition(now, renewalPeriod(ctx.config), bins.numberOfBins);
-  await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor }));
+  if (!(await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor })))) {
+    // Published already: by this job (a re-run after a crash) is done; by another, this one failed.
+    const stored = await ctx.store.read("1.root.json");
+    const ours = root!.toBytes();
+    if (!stored || stored.bytes.length !== ours.length || !stored.bytes.every((b, i) => b === ours[i])) {
+      throw new Error("another bootstrap published a repository first");
+    }
+  }
 }
 
 /** Re-signs a slice of bins in one commit, with every online key the Worker holds. */
