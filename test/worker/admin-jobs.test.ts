@@ -45,7 +45,7 @@ describe("admin jobs that fail, stall or are aborted", () => {
 
     await deliverRaw(w, "tuf-edge-uploads-dlq", [{ kind: "job", job, step: 0 }], 11);
     const s = await status(w);
-    expect(s.job).toMatchObject({ id: job, finished: expect.any(String), error: expect.stringMatching(/^step 1 of 2 gave up after 11 attempts: injected R2 write failure/) });
+    expect(s.job).toMatchObject({ id: job, finished: expect.any(String), error: expect.stringMatching(/^step 1 of 2 failed every retry \(dead-lettered\): injected R2 write failure/) });
     expect(s.warnings).toContainEqual({ level: "critical", kind: "job", message: expect.stringContaining("injected R2 write failure") });
 
     await faults(w, { fail: [] });

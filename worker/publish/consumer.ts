@@ -143,7 +143,7 @@ export async function consumeDeadLetters(ctx: ConsumerContext, batch: MessageBat
         log("upload-dead-lettered", { id: body.id, reason });
       }
     } else if (body.kind === "job") {
-      const failed = await failJobStep(ctx, body, message.attempts);
+      const failed = await failJobStep(ctx, body);
       if (failed) console.error(JSON.stringify({ event: "job-failed", job: failed.id, kind: failed.kind, error: failed.error }));
     } else {
       log("dead-letter", { message: body });

@@ -161,11 +161,12 @@ export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<
  * The dead-letter queue gave up on a step: the job fails with the step's last error, so that status
  * raises it and the next admin job can start (instead of 409 for ever).
  */
-export async function failJobStep(ctx: JobContext, message: JobMessage, attempts: number): Promise<Job | null> {
+export async function failJobStep(ctx: JobContext, message: JobMessage): Promise<Job | null> {
   const current = await ctx.jobs.get();
   const job = current?.job;
   if (!job || job.id !== message.job || job.finished || job.done !== message.step) return null;
-  const error = `step ${message.step + 1} of ${job.steps} gave up after ${attempts} attempts: ${job.lastError ?? "unknown error"}`;
+  // (A dead letter's own attempts count its deliveries to the dead-letter queue, not the retries.)
+  const error = `step ${message.step + 1} of ${job.steps} failed every retry (dead-lettered): ${job.lastError ?? "unknown error"}`;
   return ctx.jobs.end(error, new Date(ctx.clock()).toISOString(), job.id);
 }
 
