@@ -52,15 +52,48 @@ async function jsonBody(req: Request): Promise<Record<string, unknown>> {
   return readObject(parseJsonBody(body), "");
 }
 
-/** Starts a job and queues its first step; 409 while another is under way. */
-async function startJob(c: AdminContext, job: Omit<Job, "id" | "started" | "done">) {
-  const full: Job = { ...job, id: newUploadId(), started: new Date(c.get("now")).toISOString(), done: 0 };
-  if (!(await new JobStore(c.env.METADATA).start(full))) return null;
-  await c.env.UPLOADS.send({ kind: "job", job: full.id, step: 0 });
+/** Starts a job and queues its first step; else the answer: 409 while another is under way, 503 if not queued. */
+async function startJob(c: AdminContext, job: Omit<Job, "id" | "started" | "done">): Promise<Job | Response> {
+  const started = new Date(c.get("now")).toISOString();
+  const full: Job = { ...job, id: newUploadId(), started, updated: started, done: 0 };
+  const jobs = new JobStore(c.env.METADATA);
+  if (!(await jobs.start(full))) {
+    return errorResponse(c, 409, "another admin job is under way; see GET /v1/status (POST /v1/admin/abort ends it)");
+  }
+  try {
+    await c.env.UPLOADS.send({ kind: "job", job: full.id, step: 0 });
+  } catch (e) {
+    // Not queued, so not started: end it now rather than leave a job nothing will move.
+    await jobs.end(`its first step could not be queued: ${(e as Error).message}`, started, full.id);
+    return errorResponse(c, 503, "the job could not be queued; nothing was started, send it again");
+  }
   return full;
 }
 
-const busy = (c: AdminContext) => errorResponse(c, 409, "another admin job is under way; see GET /v1/status");
+/**
+ * Ends the admin job that is under way, as failed ("aborted"), so that another may start. Optional
+ * body `{"job": "<id>"}`: only that job. What its finished steps did stays (each is a whole commit
+ * or an unreferenced file); a queued step of it then does nothing.
+ */
+adminRoutes.post("/v1/admin/abort", async (c) => {
+  let id: string | undefined;
+  try {
+    const body = await readBody(c.req.raw, 4096);
+    if (!body) throw new FieldError("", "body is larger than 4096 bytes");
+    if (body.length > 0) {
+      const o = readObject(parseJsonBody(body), "");
+      if (o.job !== undefined && typeof o.job !== "string") throw new FieldError("job", "must be a job id (a string)");
+      id = o.job as string | undefined;
+    }
+  } catch (e) {
+    return rejectInput(c, e);
+  }
+  const at = new Date(c.get("now")).toISOString();
+  const ended = await new JobStore(c.env.METADATA).end(`aborted by an operator at ${at}`, at, id);
+  if (!ended) return errorResponse(c, 409, id === undefined ? "no admin job is under way" : "that job is not the one under way", id === undefined ? {} : { field: "job" });
+  console.log(JSON.stringify({ event: "job-aborted", job: ended.id, kind: ended.kind, done: ended.done, steps: ended.steps }));
+  return c.json({ job: ended.id, kind: ended.kind, done: ended.done, steps: ended.steps, aborted: true });
+});
 
 adminRoutes.post("/v1/admin/bootstrap", async (c) => {
   let checked;
@@ -77,7 +110,7 @@ adminRoutes.post("/v1/admin/bootstrap", async (c) => {
     root: checked.root.toJSON(),
     targets: checked.targets.toJSON(),
   });
-  if (!job) return busy(c);
+  if (job instanceof Response) return job;
   return c.json({ job: job.id, kind: job.kind, steps: job.steps, bins: checked.bins.numberOfBins }, 202);
 });
 
@@ -124,7 +157,7 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
       ...(root ? { root: root.toJSON() } : {}),
       ...(targets ? { targets: targets.toJSON() } : {}),
     });
-    if (!job) return busy(c);
+    if (job instanceof Response) return job;
     return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign }, 202);
   } catch (e) {
     if (e instanceof FieldError && e.field.startsWith("targets") && targetsJson === undefined) {
@@ -161,7 +194,7 @@ adminRoutes.post("/v1/admin/resign", async (c) => {
   const state = await loadState(new MetadataStore(c.env.METADATA));
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
   const job = await startJob(c, { kind: "publish", steps: binSteps(state.bins.bitLength) + 1, resign: true });
-  if (!job) return busy(c);
+  if (job instanceof Response) return job;
   return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign: true }, 202);
 });
 

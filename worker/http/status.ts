@@ -187,9 +187,12 @@ export function warningsFor(f: Facts, now: number): Warning[] {
     out.push({ level: "warning", kind: "uploads", message: `an upload has waited ${left(f.oldestPending - now).replace(" ago", "")} to be published` });
   }
   if (f.backlog) out.push({ level: "warning", kind: "retention", message: "retention has more due than one run deletes; storage grows until it catches up" });
-  if (f.jobError) out.push({ level: "warning", kind: "job", message: `admin job failed: ${f.jobError}` });
+  if (f.jobError) out.push(jobWarning(f.jobError));
   return out;
 }
+
+/** A failed or aborted admin job: what it was to publish is not published (critical until the next job). */
+const jobWarning = (error: string): Warning => ({ level: "critical", kind: "job", message: `admin job failed: ${error}` });
 
 async function rootExpires(store: MetadataStore, version: number): Promise<number | null> {
   const file = await store.read(`${version}.root.json`).catch(() => null);
@@ -225,7 +228,10 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     },
     rejections,
   };
-  if (!state) return { published: false, warnings: rejected ? [rejected] : [], ...common };
+  if (!state) {
+    const warnings = [...(job?.job.error ? [jobWarning(job.job.error)] : []), ...(rejected ? [rejected] : [])];
+    return { published: false, warnings, ...common };
+  }
 
   const s = state;
   const [rootExpiry, commits, cursorBinExpires] = await Promise.all([

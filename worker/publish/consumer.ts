@@ -4,7 +4,7 @@ import { checkTargetPath } from "../../shared/upload.js";
 import { clearPending } from "../storage/pending.js";
 import type { UploadRecord, UploadStore } from "../storage/uploads.js";
 import type { JobContext } from "./jobs.js";
-import { runJobStep } from "./jobs.js";
+import { failJobStep, runJobStep } from "./jobs.js";
 import type { QueueMessage, R2EventMessage } from "./messages.js";
 import { loadState } from "./state.js";
 import { type SourcedUpload, type UploadContext, hashStored, publishUploads } from "./uploads.js";
@@ -135,7 +135,10 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
   }
 }
 
-/** The dead-letter queue: uploads that never succeeded are recorded as rejected, with the last error. */
+/**
+ * The dead-letter queue: uploads that never succeeded are recorded as rejected, with the last error;
+ * a job step that never succeeded fails its job (status raises it; the next admin job may start).
+ */
 export async function consumeDeadLetters(ctx: ConsumerContext, batch: MessageBatch<QueueMessage>): Promise<void> {
   for (const message of batch.messages) {
     const body = message.body;
@@ -147,6 +150,9 @@ export async function consumeDeadLetters(ctx: ConsumerContext, batch: MessageBat
         await clearPending(ctx.uploads.bucket, [record]);
         log("upload-dead-lettered", { id: body.id, reason });
       }
+    } else if (body.kind === "job") {
+      const failed = await failJobStep(ctx, body);
+      if (failed) console.error(JSON.stringify({ event: "job-failed", job: failed.id, kind: failed.kind, error: failed.error }));
     } else {
       log("dead-letter", { message: body });
     }

@@ -3,6 +3,7 @@ import { sweepPending } from "../storage/pending.js";
 import { ReplayGuard } from "../storage/replays.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { PublishContext } from "./commit.js";
+import { type JobContext, resumeStalledJob } from "./jobs.js";
 import { type CatchUp, type RenewalReport, renew } from "./renew.js";
 import { type SweepReport, sweep } from "./retention.js";
 
@@ -37,7 +38,7 @@ export interface CronState {
 
 const KEY = "state/cron.json";
 
-export interface CronContext extends PublishContext {
+export interface CronContext extends PublishContext, Pick<JobContext, "jobs" | "enqueue" | "cacheDrainSeconds"> {
   readonly uploads: UploadStore;
 }
 
@@ -83,6 +84,13 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
   const bucket = ctx.store.bucket;
   const previous = await readCronState(bucket).catch(() => null);
   let failed = false;
+  // An admin job whose step message was lost moves on again (a bootstrap too: so before the check below).
+  try {
+    const resumed = await resumeStalledJob(ctx);
+    if (resumed) log("job-resumed", resumed);
+  } catch (e) {
+    log("job-resume-failed", failure(e));
+  }
   // Before bootstrap there is nothing to renew or sweep: not a failure.
   if (!(await bucket.head(metadataKey("timestamp.json")))) {
     log("cron", { cron, idle: "no repository is published yet" });

@@ -2,6 +2,7 @@ import { allBinNames } from "../../shared/bins.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import { Targets } from "../../shared/metadata/targets.js";
 import type { Job, JobStore } from "../storage/jobs.js";
+import { metadataKey } from "../storage/metadata-store.js";
 import { type PublishContext, commit, signFile } from "./commit.js";
 import { buildSnapshot, buildTimestamp, snapshotMetaOf } from "./plan.js";
 import type { JobMessage, QueueMessage } from "./messages.js";
@@ -31,8 +32,24 @@ function parsedOffline(job: Job) {
   return { root, targets };
 }
 
+/**
+ * Before the first timestamp nothing is published: a file under metadata/ can only be the leftover of
+ * an earlier bootstrap that failed or was aborted (other keys, other expiries). The first step clears
+ * them, so that create-if-absent never keeps one.
+ */
+async function clearUnpublished(ctx: JobContext) {
+  const bucket = ctx.store.bucket;
+  if (await bucket.head(metadataKey("timestamp.json"))) throw new Error("a repository is published already; this bootstrap cannot run");
+  for (;;) {
+    const page = await bucket.list({ prefix: metadataKey(""), limit: 1000 });
+    if (page.objects.length === 0) return;
+    await bucket.delete(page.objects.map((o) => o.key));
+  }
+}
+
 /** Bootstrap step: create version 1 of a slice of bins (nothing refers to them until the last step). */
 async function createBins(ctx: JobContext, bits: number, prefix: string, step: number) {
+  if (step === 0) await clearUnpublished(ctx);
   const now = ctx.clock();
   const empty = new Targets({ version: 1, expires: now + ctx.config.binsExpiry });
   const bytes = await Promise.all(binSlice(bits, prefix, step).map(async (name) => [name, await signFile(empty, ctx.signers)] as const));
@@ -59,7 +76,14 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
     snapshotMeta: await snapshotMetaOf(1, snapshotBytes),
   });
   const renewCursor = duePosition(now, renewalPeriod(ctx.config), bins.numberOfBins);
-  await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor }));
+  if (!(await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor })))) {
+    // Published already: by this job (a re-run after a crash) is done; by another, this one failed.
+    const stored = await ctx.store.read("1.root.json");
+    const ours = root!.toBytes();
+    if (!stored || stored.bytes.length !== ours.length || !stored.bytes.every((b, i) => b === ours[i])) {
+      throw new Error("another bootstrap published a repository first");
+    }
+  }
 }
 
 /** Re-signs a slice of bins in one commit, with every online key the Worker holds. */
@@ -88,30 +112,76 @@ async function publishOffline(ctx: JobContext, job: Job) {
   if (root) await ctx.store.create(`${root.signed.version}.root.json`, root.toBytes());
 }
 
+const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
+
 /**
- * Runs one step of the current job and queues the next. A message for another job, or for a step
- * already done (re-delivery), changes nothing.
+ * Runs one step of the current job and queues the next. A message for another job, for a job that
+ * ended, or for a step already done (re-delivery), changes nothing. The next step is queued before
+ * the job records progress: a crash in between re-runs this step (every step is idempotent), and
+ * never leaves a job with no message to move it on.
  */
 export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<void> {
   const current = await ctx.jobs.get();
   const job = current?.job;
-  if (!job || job.id !== message.job || job.finished || message.step !== job.done) return;
+  if (!current || !job || job.id !== message.job || job.finished || message.step !== job.done) return;
   const last = message.step === job.steps - 1;
-  if (job.kind === "bootstrap") {
-    const bins = parsedOffline(job).targets!.signed.delegations!.succinctRoles!;
-    if (last) await publishFirstVersion(ctx, job);
-    else await createBins(ctx, bins.bitLength, bins.namePrefix, message.step);
-  } else if (last) {
-    await publishOffline(ctx, job);
-  } else {
-    await resignBins(ctx, message.step);
+  try {
+    if (job.kind === "bootstrap") {
+      const bins = parsedOffline(job).targets!.signed.delegations!.succinctRoles!;
+      if (last) await publishFirstVersion(ctx, job);
+      else await createBins(ctx, bins.bitLength, bins.namePrefix, message.step);
+    } else if (last) {
+      await publishOffline(ctx, job);
+    } else {
+      await resignBins(ctx, message.step);
+    }
+  } catch (e) {
+    // Kept for the dead-letter queue, which marks the job failed with it once retries run out.
+    await ctx.jobs.update(current, { ...job, lastError: (e as Error).message }).catch(() => false);
+    throw e;
   }
   const done = job.done + 1;
-  await ctx.jobs.update({ ...job, done, ...(last ? { finished: new Date(ctx.clock()).toISOString() } : {}) });
+  const at = new Date(ctx.clock()).toISOString();
   if (!last) {
     // Before a new root with other online keys appears, every timestamp a cache may still serve must
     // carry the new key's signature too (all online files are dual-signed by now).
     const delay = job.kind === "publish" && done === job.steps - 1 && job.resign && job.root !== undefined ? ctx.cacheDrainSeconds : 0;
     await ctx.enqueue({ kind: "job", job: job.id, step: done }, delay);
   }
+  const { lastError: _, ...rest } = job;
+  const moved = await ctx.jobs.update(current, { ...rest, done, updated: at, ...(last ? { finished: at } : {}) });
+  // Ended meanwhile (aborted): the message just queued finds it finished and does nothing.
+  if (!moved) log("job-changed", { job: job.id, step: message.step, why: "the job was ended or moved on while this step ran" });
+}
+
+/**
+ * The dead-letter queue gave up on a step: the job fails with the step's last error, so that status
+ * raises it and the next admin job can start (instead of 409 for ever).
+ */
+export async function failJobStep(ctx: JobContext, message: JobMessage): Promise<Job | null> {
+  const current = await ctx.jobs.get();
+  const job = current?.job;
+  if (!job || job.id !== message.job || job.finished || job.done !== message.step) return null;
+  // (A dead letter's own attempts count its deliveries to the dead-letter queue, not the retries.)
+  const error = `step ${message.step + 1} of ${job.steps} failed every retry (dead-lettered): ${job.lastError ?? "unknown error"}`;
+  return ctx.jobs.end(error, new Date(ctx.clock()).toISOString(), job.id);
+}
+
+/** A job that has not moved for this long has lost its message (or is failing): the cron queues its step again. */
+export const stallAfterMs = (ctx: Pick<JobContext, "cacheDrainSeconds">) => Math.max(10 * 60_000, 2 * ctx.cacheDrainSeconds * 1000 + 5 * 60_000);
+
+/**
+ * Run by the cron: queues the current step of a job that has made no progress for stallAfterMs. A
+ * duplicate of a step that is still queued is harmless: whichever runs second finds it done.
+ */
+export async function resumeStalledJob(ctx: Pick<JobContext, "jobs" | "enqueue" | "cacheDrainSeconds" | "clock">): Promise<{ job: string; step: number } | null> {
+  const current = await ctx.jobs.get();
+  const job = current?.job;
+  if (!current || !job || job.finished) return null;
+  const now = ctx.clock();
+  if (now - Date.parse(job.updated ?? job.started) < stallAfterMs(ctx)) return null;
+  // Record the resumption first (compare-and-swap): two cron runs never both resume it.
+  if (!(await ctx.jobs.update(current, { ...job, updated: new Date(now).toISOString() }))) return null;
+  await ctx.enqueue({ kind: "job", job: job.id, step: job.done });
+  return { job: job.id, step: job.done };
 }

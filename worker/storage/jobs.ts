@@ -11,8 +11,13 @@ export interface Job {
   /** Steps done so far, of `steps`. */
   readonly done: number;
   readonly steps: number;
+  /** When the job ended: done, failed or aborted (then `error` says why). A new job may start. */
   readonly finished?: string;
   readonly error?: string;
+  /** The last time the job moved (started, a step done, resumed): the cron resumes a job that stops moving. */
+  readonly updated?: string;
+  /** Why the current step failed last; kept for the dead-letter record. */
+  readonly lastError?: string;
   /** Offline-signed envelopes to publish, as submitted (verified before they were stored). */
   readonly root?: Json;
   readonly targets?: Json;
@@ -20,12 +25,17 @@ export interface Job {
   readonly resign?: boolean;
 }
 
+export interface StoredJob {
+  readonly job: Job;
+  readonly etag: string;
+}
+
 const KEY = "state/job.json";
 
 export class JobStore {
   constructor(readonly bucket: R2Bucket) {}
 
-  async get(): Promise<{ job: Job; etag: string } | null> {
+  async get(): Promise<StoredJob | null> {
     const object = await this.bucket.get(KEY);
     return object ? { job: (await object.json()) as Job, etag: object.etag } : null;
   }
@@ -38,7 +48,25 @@ export class JobStore {
     return (await this.bucket.put(KEY, JSON.stringify(job), { onlyIf })) !== null;
   }
 
-  async update(job: Job): Promise<void> {
-    await this.bucket.put(KEY, JSON.stringify(job));
+  /**
+   * Replaces the job read as `from` (compare-and-swap on its etag): false when it changed since —
+   * aborted, failed, or moved on by another run — and then nothing is written.
+   */
+  async update(from: StoredJob, job: Job): Promise<boolean> {
+    return (await this.bucket.put(KEY, JSON.stringify(job), { onlyIf: { etagMatches: from.etag } })) !== null;
+  }
+
+  /**
+   * Ends the job that is under way with `error` (failed or aborted), so that admin work can go on.
+   * `id`: only that job. Returns the ended job, or null when none (or not that one) is under way.
+   */
+  async end(error: string, at: string, id?: string): Promise<Job | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.get();
+      if (!current || current.job.finished || (id !== undefined && current.job.id !== id)) return null;
+      const ended: Job = { ...current.job, finished: at, updated: at, error };
+      if (await this.update(current, ended)) return ended;
+    }
+    throw new Error("the admin job kept changing while it was being ended; try again");
   }
 }
