@@ -14,6 +14,7 @@ import { gunzip, gzip } from "../../worker/storage/gzip.js";
 import { MetadataStore, metadataKey } from "../../worker/storage/metadata-store.js";
 import { MemoryBucket } from "../../test/support/memory-bucket.js";
 import { seedRepository, syntheticTargets } from "./core-seed.js";
+import { benchReleases } from "./releases.js";
 
 /**
  * The publish core at the CPU limit: the real publishUploads() in Node over an in-memory bucket, no
@@ -28,9 +29,13 @@ export interface CoreBenchOptions {
   batches?: number;
   batchSize?: number;
   resign?: boolean;
+  /** Render-mode releases (dist + .metadata + both pages) and a 1,000-file project's release. */
+  releases?: boolean;
+  /** Projects released per batch in the render-mode part (default 500). */
+  releaseProjects?: number;
   log?: (line: string) => void;
   /** Called as each part begins ("publish", "resign") and once at the end ("done"): to start and stop a profiler. */
-  onPart?: (part: "publish" | "resign" | "done") => Promise<void>;
+  onPart?: (part: "publish" | "releases" | "resign" | "done") => Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -138,6 +143,12 @@ export async function benchCore(o: CoreBenchOptions = {}) {
   const sample = names.filter((_, i) => i % Math.max(1, Math.floor(names.length / 200)) === 0);
   const perBinSteps = await binSteps(bucket, store, [repo.online], sample, (n) => roleVersion(state, n));
 
+  let releases;
+  if (o.releases !== false) {
+    await o.onPart?.("releases");
+    releases = await benchReleases({ store, bucket: bucket.asR2(), online: repo.online, config: { ...config, binsBitLength: bits }, projects: o.releaseProjects, log });
+  }
+
   let resign;
   if (o.resign !== false) {
     await o.onPart?.("resign");
@@ -153,5 +164,5 @@ export async function benchCore(o: CoreBenchOptions = {}) {
   await o.onPart?.("done");
   const targetsPerSecond = median(runs.map((r) => r.targetsPerSecond));
   const msPerBin = median(runs.map((r) => r.msPerBin));
-  return { store, online: repo.online, bits, seed: seedCount, batchSize, batches, seedSeconds: round(seedSeconds, 1), targetsPerSecond, msPerBin, runs, perBinStepsMicros: perBinSteps, resign, r2Calls: bucket.calls };
+  return { store, online: repo.online, bits, seed: seedCount, batchSize, batches, seedSeconds: round(seedSeconds, 1), targetsPerSecond, msPerBin, runs, perBinStepsMicros: perBinSteps, releases, resign, r2Calls: bucket.calls };
 }

@@ -8,7 +8,7 @@ import { benchCore } from "../../scripts/bench/core.js";
 // No speed is asserted: the numbers belong in the report.
 
 test("the core bench publishes every batch and re-signs every bin", async () => {
-  const r = await benchCore({ bits: 5, seed: 2_000, batches: 3, batchSize: 40 });
+  const r = await benchCore({ bits: 5, seed: 2_000, batches: 3, batchSize: 40, releaseProjects: 5 });
   expect(r.runs).toHaveLength(3);
   for (const run of r.runs) {
     expect(run.bins).toBeGreaterThan(0);
@@ -24,7 +24,11 @@ test("the core bench publishes every batch and re-signs every bin", async () => 
   const trusted = await refresh(root, async (name) => (await r.store.read(name))?.bytes ?? null, Date.now(), bins);
   let listed = 0;
   for (const bin of bins) listed += trusted.targets.get(bin)!.signed.targets.size;
-  expect(listed).toBe(2_000 + 3 * 40);
+  // Plus the render-mode releases: per project four wheels, their .metadata and two pages; and the
+  // 1,000-file project (1,000 wheels, one .metadata, two pages).
+  expect(r.releases!.runs).toHaveLength(3);
+  expect(r.releases!.bigProject.commitMs).toBeGreaterThan(0);
+  expect(listed).toBe(2_000 + 3 * 40 + 5 * 10 + 1_003);
   // The re-sign gave every bin a new version after the batches.
   for (const bin of bins) expect(trusted.snapshot!.signed.meta.get(`${bin}.json`)!.version).toBeGreaterThanOrEqual(2);
 });

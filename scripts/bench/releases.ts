@@ -1,0 +1,69 @@
+import { createHash } from "node:crypto";
+import type { Signer } from "../../shared/keys.js";
+import { type PageFile, fileUrl, parseJsonPage, renderPages, withFiles } from "../../shared/simple/index.js";
+import type { Config } from "../../worker/env.js";
+import { type SourcedUpload, type UploadContext, publishUploads } from "../../worker/publish/uploads.js";
+import { ContentStore } from "../../worker/storage/content.js";
+import type { MetadataStore } from "../../worker/storage/metadata-store.js";
+import { MemoryBucket } from "../../test/support/memory-bucket.js";
+
+/**
+ * Releases in render mode (issue 11, §5), on the repository the core bench seeded: each release is a
+ * wheel and its PEP 658 .metadata, and the commit re-renders and signs the project's two pages (four
+ * bins a release). Then the cost of one release of a project that already lists 1,000 files.
+ */
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function release(project: string, version: string, salt: string): SourcedUpload {
+  const wheel = `packages/${sha256(project).slice(0, 2)}/${project}/${project}-${version}-py3-none-any.whl`;
+  const file = (path: string) => ({ path, length: 1000 + path.length, hashes: { sha256: sha256(`${salt}${path}`) } });
+  return { id: `${salt}${project}-${version}`, targets: [file(wheel), file(`${wheel}.metadata`)], remove: [], source: "webhook" };
+}
+
+export async function benchReleases(
+  o: { store: MetadataStore; bucket: R2Bucket; online: Signer; config: Config; projects?: number; batches?: number; log: (line: string) => void },
+) {
+  const projects = o.projects ?? 500;
+  const ctx: UploadContext = {
+    store: o.store, signers: [o.online], config: o.config, clock: () => Date.now(),
+    packages: new MemoryBucket().asR2(), content: new ContentStore(o.bucket), pagesMode: "render",
+  };
+  const names = Array.from({ length: projects }, (_, i) => `proj${i}`);
+  const publish = async (uploads: SourcedUpload[]) => {
+    const t = performance.now();
+    const { results, committed } = await publishUploads(ctx, uploads);
+    if ([...results.values()].some((r) => r.state !== "published")) throw new Error("a release was rejected");
+    return { ms: performance.now() - t, bins: committed?.bins.size ?? 0 };
+  };
+  // Every project gets its first release (and so its pages) before anything is timed.
+  await publish(names.map((p) => release(p, "1.0", "seed-")));
+
+  const runs = [];
+  for (let b = 0; b < (o.batches ?? 3); b++) {
+    const { ms, bins } = await publish(names.map((p) => release(p, `2.${b}`, `r${b}-`)));
+    runs.push({ releases: projects, bins, ms: round(ms), releasesPerSecond: Math.round(projects / (ms / 1000)) });
+    o.log(`releases ${b + 1}: ${projects} releases (${bins} bins) in ${ms.toFixed(0)} ms: ${runs.at(-1)!.releasesPerSecond} releases/s`);
+  }
+
+  // A project with 1,000 files: 999 in one commit, then one more release, timed; and the page alone.
+  await publish([{ ...release("big", "0.0", "big-"), targets: Array.from({ length: 999 }, (_, i) => release("big", `0.${i}`, "big-").targets[0]!) }]);
+  const big = await publish([release("big", "1.0", "big1-")]);
+  const files: PageFile[] = Array.from({ length: 1000 }, (_, i) => ({
+    filename: `big-0.${i}-py3-none-any.whl`, url: fileUrl(`packages/x/big/big-0.${i}-py3-none-any.whl`),
+    hashes: { sha256: sha256(String(i)) }, size: 1000, uploadTime: "2026-11-29T00:00:00Z",
+  }));
+  const page = renderPages(withFiles(null, "big", files, [])!);
+  const renders: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const next = withFiles(parseJsonPage(page.json), "big", [{ ...files[0]!, filename: "big-9.0-py3-none-any.whl" }], []);
+    renderPages(next!);
+    renders.push(performance.now() - t);
+  }
+  const renderMs = round([...renders].sort((a, b) => a - b)[2]!);
+  o.log(`a release of a project with 1,000 files: ${big.ms.toFixed(0)} ms for the commit (${big.bins} bins); its page parsed, edited and rendered in ${renderMs} ms`);
+  const releasesPerSecond = [...runs.map((r) => r.releasesPerSecond)].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+  return { projects, runs, releasesPerSecond, bigProject: { files: 1000, commitMs: round(big.ms), pageRenderMs: renderMs, pageBytes: { html: page.html.length, json: page.json.length } } };
+}
