@@ -5,6 +5,14 @@ import { sha256, utf8 } from "./encoding.js";
  * `bitLength` bits of SHA-256(UTF-8 path); names are `prefix-` + the number in hex, zero-padded
  * to the width of the largest number (14 bits: bins-0000 … bins-3fff).
  */
+/**
+ * The size a bin may grow to, in bytes of JSON: a fifth of the 5,000,000 bytes clients accept for a
+ * targets role (tuf-interop.md). Paths can be chosen to land in one bin, and a bin past the
+ * clients' limit makes every target in it uninstallable, so an upload that would cross this is
+ * refused; status warns at half of it.
+ */
+export const MAX_BIN_BYTES = 1_000_000;
+
 export function binIndex(path: string, bitLength: number): number {
   const h = sha256(utf8(path));
   const first32 = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;

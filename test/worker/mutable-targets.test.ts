@@ -8,7 +8,7 @@ import { binFor } from "../../shared/bins.js";
 import { refresh } from "../../shared/client.js";
 import { bootstrapByHand, deliver } from "../support/consumer.js";
 import { putContent } from "../support/pip.js";
-import { upload } from "../support/repo.js";
+import { status, upload } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { bucketSnapshot, timestampBytes } from "../support/uploads.js";
 import { webhookHeaders } from "../../shared/webhook.js";
@@ -253,6 +253,9 @@ describe("bounded input (security review, findings 2 and 4)", () => {
     const p = await published();
     expect(p.target(paths[0]!)).toBeDefined();
     expect(p.target(paths[249]!)).toBeUndefined();
+    // The bin is past half the bound: status says so.
+    const warnings = (await status(w)).warnings as { kind: string; message: string }[];
+    expect(warnings.find((x) => x.kind === "bin-size")?.message).toMatch(new RegExp(`^${bin} has grown to \\d+ bytes`));
   });
 });
 

@@ -1,3 +1,4 @@
+import { MAX_BIN_BYTES } from "../../shared/bins.js";
 import { Hono } from "hono";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import { formatExpires } from "../../shared/time.js";
@@ -157,6 +158,8 @@ interface Facts {
   readonly oldestPending: number | null;
   readonly backlog: boolean;
   readonly jobError?: string;
+  /** The largest bin recent commits wrote. */
+  readonly largestBin?: { readonly name: string; readonly bytes: number };
 }
 
 /**
@@ -188,6 +191,12 @@ export function warningsFor(f: Facts, now: number): Warning[] {
   }
   if (f.backlog) out.push({ level: "warning", kind: "retention", message: "retention has more due than one run deletes; storage grows until it catches up" });
   if (f.jobError) out.push(jobWarning(f.jobError));
+  if (f.largestBin && f.largestBin.bytes > MAX_BIN_BYTES / 2) {
+    out.push({
+      level: "warning", kind: "bin-size",
+      message: `${f.largestBin.name} has grown to ${f.largestBin.bytes} bytes, past half the bound of ${MAX_BIN_BYTES} (paths may be crowding one bin: look at its recent uploads)`,
+    });
+  }
   return out;
 }
 
@@ -260,6 +269,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
       oldestPending: pending ? Date.parse(pending.received) : null,
       backlog: cron !== null && "backlog" in cron.lastRun.retention && cron.lastRun.retention.backlog,
       ...(job?.job.error ? { jobError: job.job.error } : {}),
+      largestBin: commits.reduce<Facts["largestBin"]>((m, c) => (c.largestBin && (!m || c.largestBin.bytes > m.bytes) ? c.largestBin : m), undefined),
     },
     now,
   );

@@ -52,6 +52,8 @@ export interface Committed {
   readonly bins: ReadonlyMap<string, number>;
   /** Files the previous timestamp reached and this one no longer does (for retention). */
   readonly superseded: readonly string[];
+  /** The largest bin this commit wrote. */
+  readonly largestBin?: { readonly name: string; readonly bytes: number };
 }
 
 /**
@@ -109,9 +111,11 @@ async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan
       return planned.bytes;
     });
     rememberBin(name, version, planned!.role, bytes.length);
-    return [name, version] as const;
+    return [name, version, bytes.length] as const;
   });
-  return new Map(written);
+  // The largest bin written, for the commit record: status warns when one grows abnormally.
+  const largest = written.reduce<{ name: string; bytes: number } | undefined>((m, [name, , bytes]) => (!m || bytes > m.bytes ? { name, bytes } : m), undefined);
+  return { versions: new Map(written.map(([name, version]) => [name, version])), largest };
 }
 
 async function publishTargets(store: MetadataStore, targets: { version: number; bytes: Uint8Array }) {
@@ -129,7 +133,7 @@ async function publishTargets(store: MetadataStore, targets: { version: number; 
  */
 async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan): Promise<Committed | null> {
   const now = ctx.clock();
-  const bins = await writeBins(ctx, state, plan, now);
+  const { versions: bins, largest } = await writeBins(ctx, state, plan, now);
   if (plan.targets) await publishTargets(ctx.store, plan.targets);
 
   const ts = state.timestamp.signed;
@@ -156,7 +160,7 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
   const superseded = [...bins.keys()].map((name) => `${roleVersion(state, name)}.${name}.json`);
   if (snapshotMeta !== ts.snapshotMeta) superseded.push(`${ts.snapshotMeta.version}.snapshot.json`);
   if (plan.targets) superseded.push(`${roleVersion(state, "targets")}.targets.json`);
-  return { timestampVersion: timestamp.version, snapshotVersion: snapshotMeta.version, bins, superseded };
+  return { timestampVersion: timestamp.version, snapshotVersion: snapshotMeta.version, bins, superseded, ...(largest && { largestBin: largest }) };
 }
 
 export interface CommitOutcome<T> {
@@ -182,10 +186,10 @@ export async function commit<T>(
     if (isEmpty(plan)) return { committed: null, decision, state };
     const committed = await attempt(ctx, state, plan);
     if (committed) {
-      const { timestampVersion, snapshotVersion, bins, superseded } = committed;
+      const { timestampVersion, snapshotVersion, bins, superseded, largestBin } = committed;
       const committedAt = new Date(ctx.clock()).toISOString();
       const content = plan.supersededContent?.length ? { content: plan.supersededContent } : {};
-      await recordCommit(ctx.store, { timestampVersion, snapshotVersion, committedAt, reason: plan.reason ?? "publish", bins: bins.size, files: superseded, ...content });
+      await recordCommit(ctx.store, { timestampVersion, snapshotVersion, committedAt, reason: plan.reason ?? "publish", bins: bins.size, files: superseded, ...content, ...(largestBin && { largestBin }) });
       return { committed, decision, state };
     }
   }

@@ -1,3 +1,4 @@
+import { MAX_BIN_BYTES } from "../../shared/bins.js";
 import { canonicalJson } from "../../shared/canonical.js";
 import { utf8 } from "../../shared/encoding.js";
 import type { TargetFile } from "../../shared/metadata/files.js";
@@ -44,12 +45,8 @@ export interface UploadDecision {
   readonly rejected: readonly { readonly path: string; readonly reason: string }[];
 }
 
-/**
- * A bin may grow to this many bytes of JSON, a fifth of the 5,000,000 bytes clients accept: paths
- * can be chosen to land in one bin, and a bin past the clients' limit makes every target in it
- * uninstallable (security review, finding 4). The upload that would cross it is refused.
- */
-export const MAX_BIN_BYTES = 1_000_000;
+/** A bin's size bound (security review, finding 4): the upload that would cross it is refused. */
+export { MAX_BIN_BYTES };
 
 const byteLength = (s: string) => utf8(s).length;
 /** Bytes an entry adds to its bin's canonical JSON: `"path":{...},`. */

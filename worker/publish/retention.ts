@@ -34,6 +34,8 @@ export interface CommitRecord {
   readonly files: readonly string[];
   /** Bytes of mutable targets (simple pages) this commit superseded, by the path that held them. */
   readonly content?: readonly SupersededContent[];
+  /** The largest bin it wrote (status warns when bins grow abnormally). */
+  readonly largestBin?: { readonly name: string; readonly bytes: number };
 }
 
 export interface SupersededContent {
@@ -56,6 +58,7 @@ export async function recordCommit(store: MetadataStore, record: CommitRecord): 
         snapshotVersion: String(record.snapshotVersion),
         bins: String(record.bins),
         superseded: String(record.files.length),
+        ...(record.largestBin && { largestBin: `${record.largestBin.name}:${record.largestBin.bytes}` }),
       },
     });
   } catch (e) {
@@ -79,6 +82,7 @@ export async function recentCommits(bucket: R2Bucket, current: number, count = 2
         reason: m.reason ?? "publish",
         bins: Number(m.bins ?? 0),
         superseded: Number(m.superseded ?? 0),
+        ...(m.largestBin && { largestBin: { name: m.largestBin.split(":")[0]!, bytes: Number(m.largestBin.split(":")[1]) } }),
       };
     })
     .reverse();
