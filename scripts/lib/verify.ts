@@ -1,5 +1,7 @@
+import { setMaxListeners } from "node:events";
 import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, refresh } from "../../shared/index.js";
 import { CliError } from "./errors.js";
+import { nodeHttpFetch } from "./http-transport.js";
 
 /**
  * The transport: any fetch-compatible function (global fetch, or a delta-update fetch that
@@ -38,16 +40,19 @@ export interface VerifyOptions {
 /** A refresh a real client would refuse. */
 export class VerifyFailed extends CliError {}
 
-const TIMEOUT_MS = 60_000;
+/** The whole refresh must finish in this time: one timer, not one per file (16,384 timers cost). */
+const TIMEOUT_MS = 15 * 60_000;
 
 /** GET URL/metadata/<name> through the transport; null on 404, a failure on anything else. */
-export function metadataFetcher(url: string, transport: Fetch = fetch) {
+export function metadataFetcher(url: string, transport: Fetch = nodeHttpFetch) {
   let bytes = 0;
+  const signal = AbortSignal.timeout(TIMEOUT_MS);
+  setMaxListeners(0, signal); // one listener per request in flight
   const get = async (name: string): Promise<Uint8Array | null> => {
     const target = `${url}/metadata/${name}`;
     let response: Response;
     try {
-      response = await transport(target, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+      response = await transport(target, { signal });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause;
       throw new CliError(`cannot reach ${target}: ${cause?.code ?? (e as Error).message}`);
