@@ -1,22 +1,10 @@
 import type { CommandTable } from "./cli.js";
+import { CARRIED } from "./commands-carried.js";
 
 /**
- * The command tables. To add a command, add a file under scripts/commands/ whose default export is
- * a Command, and a line here. CARRIED is what a key holder's packed CLI holds (npm run pack:cli):
- * nothing in it may load workerd, wrangler or tuf-js.
+ * Every command. To add one, add a file under scripts/commands/ whose default export is a Command,
+ * and a line here, or in commands-carried.ts if key holders need it away from the repository.
  */
-export const CARRIED: CommandTable = {
-  keygen: { summary: "create an offline key (passphrase-encrypted) or the online key", load: () => import("./commands/keygen.js") },
-  ceremony: { summary: "create root and targets metadata, and sign them by several key holders", load: () => import("./commands/ceremony.js") },
-  bootstrap: { summary: "publish root v1 and targets v1 from a signed ceremony file", load: () => import("./commands/bootstrap.js") },
-  rotate: { summary: "publish a new root version (root keys, thresholds, online key)", load: () => import("./commands/rotate.js") },
-  targets: { summary: "publish a new targets version", load: () => import("./commands/targets.js") },
-  upload: { summary: "publish a file: send its length and sha256 to the upload webhook, signed", load: () => import("./commands/upload.js") },
-  remove: { summary: "revoke targets: send their removal to the upload webhook, signed", load: () => import("./commands/remove.js") },
-  verify: { summary: "check a live repository as an installer would (every bin) and how long each role stays valid", load: () => import("./commands/verify.js") },
-  status: { summary: "show the repository's status (GET /v1/status)", load: () => import("./commands/status.js") },
-};
-
 export const COMMANDS: CommandTable = {
   ...CARRIED,
   import: { summary: "back-sign existing files from a JSON-lines listing, grouped by bin (resumable)", load: () => import("./commands/import.js") },
