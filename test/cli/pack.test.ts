@@ -45,6 +45,9 @@ describe("the packed CLI (npm run pack:cli)", () => {
     await cli(["ceremony", "sign", "c.json", "--key", "alice.key", "--passphrase-env", "PASS"], keys);
     const half = await cli(["ceremony", "status", "c.json"]);
     expect(half.stdout).toContain("root v1: its own root keys: 1 signature, 2 needed (1 missing: bob); signed by alice");
+    const json = JSON.parse((await cli(["ceremony", "status", "c.json", "--json"])).stdout);
+    expect(json).toMatchObject({ kind: "init", complete: false });
+    expect(json.signatures[0]).toMatchObject({ role: "root", valid: 1, threshold: 2, missing: 1, signedBy: ["alice"], notYet: ["bob"] });
     const done = await cli(["ceremony", "sign", "c.json", "--key", "bob.key", "--passphrase-env", "PASS"], keys);
     expect(done.stdout).toContain("all thresholds are met");
     expect(done.stdout).toContain("wrote 1.root.json: the signed root");

@@ -83,7 +83,7 @@ describe("GET /v1/status", () => {
     expect(s.rejections).toMatchObject({ unacknowledged: 1, recent: [{ id: rejectedId, path: "packages/page/a-1.0.tar.gz", count: 1, partial: false }] });
     expect(s.rejections.recent[0].reason).toMatch(/already published with a different length or hashes/);
     const warning = s.warnings.find((x: any) => x.kind === "rejected-uploads");
-    expect(warning.message).toContain(`an upload rejected; latest ${rejectedId}: packages/page/a-1.0.tar.gz: already published`);
+    expect(warning.message).toContain(`an upload was rejected; latest ${rejectedId}: packages/page/a-1.0.tar.gz: already published`);
 
     const listed = await (await fetch(`${w.url}/v1/uploads?state=rejected&limit=1`)).json();
     expect(listed).toMatchObject({ state: "rejected", uploads: [{ id: rejectedId, received: expect.stringMatching(/Z$/) }] });
