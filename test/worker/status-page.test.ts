@@ -164,7 +164,7 @@ describe("GET / in headless Chromium", () => {
     }
     const bins = page.locator('#roles tr[data-role="bins"]');
     expect(await bins.locator(".expires time").getAttribute("datetime")).toBe(s.roles.bins.expires);
-    expect(await bins.textContent()).toContain("worst case of 16");
+    expect(await bins.textContent()).toContain("least recently signed of 16");
     expect(await page.locator("#warnings").textContent()).toContain("No warnings.");
     expect(await page.locator("#commits tbody tr").count()).toBe(s.recentCommits.length);
     expect(await page.locator("#cron").textContent()).toMatch(/Last run .* ago/);
