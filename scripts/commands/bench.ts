@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Command } from "../cli.js";
-import { parseOptions } from "../lib/args.js";
+import { parseOptions, parsePositiveInt } from "../lib/args.js";
 import { ROOT, bundleWorker, startLocalWorker } from "../lib/local-worker.js";
 import { installerBytes, PEP458_2019 } from "../bench/installer-bytes.js";
 import { benchInvocations } from "../bench/invocations.js";
@@ -12,6 +12,7 @@ import { benchReadPath, formatReadPath } from "../bench/read-path.js";
 import { formatReport } from "../bench/report.js";
 
 const usage = `Usage: tuf-edge bench [--quick] [--out DIR]   (npm run bench)
+       tuf-edge bench --verify [--bits 14]
 
 Sets up local repositories in workerd (Miniflare, local R2 and Queues), seeds them, measures, and
 writes DIR/results.json and DIR/results.md (default DIR: bench/). Measures: publish throughput and
@@ -20,6 +21,8 @@ the bytes a new installer downloads, one cron run and a full re-sign, and the CP
 of the largest invocations. Medians over repeated runs; the machine is noisy.
 
 Options:
+  --verify    only \`tuf-edge verify\` at 2^bits bins (default 14), three runs: wall and client CPU
+              seconds, as JSON on stdout
   --quick     small sizes, one run each: a smoke check in about two minutes
   --out DIR   where to write results (default bench/)
   -h, --help  show this help`;
@@ -40,7 +43,13 @@ function machine() {
 const command: Command = {
   usage,
   async run(args, io) {
-    const { values } = parseOptions(args, { quick: { type: "boolean" }, out: { type: "string" } }, usage);
+    const { values } = parseOptions(args, { quick: { type: "boolean" }, out: { type: "string" }, verify: { type: "boolean" }, bits: { type: "string" } }, usage);
+    if (values.verify) {
+      const { benchVerify } = await import("../bench/verify.js");
+      const result = await benchVerify({ bits: parsePositiveInt(values.bits, "--bits") ?? 14, log: (line) => io.err(line) });
+      io.out(JSON.stringify({ generated: new Date().toISOString(), machine: machine(), verify: result }));
+      return;
+    }
     const quick = values.quick === true;
     const out = values.out ?? join(ROOT, "bench");
     const log = (line: string) => io.err(line);
