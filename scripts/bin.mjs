@@ -4,4 +4,5 @@ import { register } from "tsx/esm/api";
 
 register();
 const { runFromProcess } = await import("./cli.ts");
-await runFromProcess();
+const { COMMANDS } = await import("./commands.ts");
+await runFromProcess(COMMANDS);

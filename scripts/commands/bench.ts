@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Command } from "../cli.js";
-import { parseOptions } from "../lib/args.js";
+import { parseOptions, parsePositiveInt } from "../lib/args.js";
 import { ROOT, bundleWorker, startLocalWorker } from "../lib/local-worker.js";
 import { installerBytes, PEP458_2019 } from "../bench/installer-bytes.js";
 import { benchDelta, formatDelta } from "../bench/delta.js";
@@ -14,6 +14,7 @@ import { formatReport } from "../bench/report.js";
 
 const usage = `Usage: tuf-edge bench [--quick] [--delta] [--out DIR]   (npm run bench)
        tuf-edge bench --core                           (npm run bench -- --core)
+       tuf-edge bench --verify [--bits 14]
 
 Sets up local repositories in workerd (Miniflare, local R2 and Queues), seeds them, measures, and
 writes DIR/results.json and DIR/results.md (default DIR: bench/). Measures: publish throughput and
@@ -24,6 +25,8 @@ of the largest invocations. Medians over repeated runs; the machine is noisy.
 Options:
   --core      only the publish core in Node over an in-memory bucket (scripts/bench/core.ts): prints
               targets/s, ms per bin rewrite and phase timings, then one JSON line
+  --verify    only \`tuf-edge verify\` at 2^bits bins (default 14), three runs: wall and client CPU
+              seconds, as JSON on stdout
   --quick     small sizes, one run each: a smoke check in about two minutes
   --delta     only the delta-update bytes, CPU and read path (DIR/delta.json, DIR/delta.md)
   --out DIR   where to write results (default bench/)
@@ -45,7 +48,17 @@ function machine() {
 const command: Command = {
   usage,
   async run(args, io) {
-    const { values } = parseOptions(args, { quick: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" } }, usage);
+    const { values } = parseOptions(
+      args,
+      { quick: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" }, verify: { type: "boolean" }, bits: { type: "string" } },
+      usage,
+    );
+    if (values.verify) {
+      const { benchVerify } = await import("../bench/verify.js");
+      const result = await benchVerify({ bits: parsePositiveInt(values.bits, "--bits") ?? 14, log: (line) => io.err(line) });
+      io.out(JSON.stringify({ generated: new Date().toISOString(), machine: machine(), verify: result }));
+      return;
+    }
     if (values.core) {
       const { benchCore } = await import("../bench/core.js");
       const { store: _store, online: _online, ...results } = await benchCore({ log: (line) => io.err(line) });

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { toHex } from "../../shared/encoding.js";
 import { ed25519Signer, randomSeed, seedFromHex, type Signer } from "../../shared/keys.js";
@@ -10,11 +11,13 @@ import { CliError } from "../lib/errors.js";
 import { decryptKeyFile, encryptSeed, readKeyFileJSON } from "../lib/keyfile.js";
 import { ROOT } from "../lib/local-worker.js";
 import { pollUntil } from "../lib/poll.js";
+import { declaredCrons, runDeclaredCrons } from "../lib/dev-cron.js";
 
 const usage = `Usage: tuf-edge dev [--port 8787] [--bits 14]   (npm start)
 
 Runs a local repository: \`wrangler dev\` on http://127.0.0.1:PORT with R2 and Queues in local
-state (.wrangler/state), the cron trigger enabled (--test-scheduled).
+state (.wrangler/state), and runs the cron on the schedule that wrangler.toml declares (once at
+start, then every 5 minutes), so the repository renews itself like a deployed one.
 The first run creates, and later runs reuse:
   .dev.vars    random ONLINE_KEY, WEBHOOK_SECRET and ADMIN_TOKEN (git-ignored)
   .dev-keys/   DEV-ONLY offline root and targets keys, passphrase "${"dev-only"}" (git-ignored)
@@ -26,6 +29,17 @@ Options:
   -h, --help  show this help`;
 
 const DEV_PASSPHRASE = "dev-only";
+
+/** One clear line instead of workerd's stack trace when another process has the port. */
+async function assertPortFree(port: number): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "EADDRINUSE" ? new CliError(`port ${port} on 127.0.0.1 is taken (another \`npm start\`?): stop it, or use --port N`) : e),
+    );
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve()));
+  });
+}
 
 function devVars(file: string): Record<string, string> {
   if (!existsSync(file)) {
@@ -65,13 +79,18 @@ const command: Command = {
     const [root, targets] = [await devKey(keyDir, "root"), await devKey(keyDir, "targets")];
 
     const url = `http://127.0.0.1:${port}`;
+    await assertPortFree(port);
     const wrangler = spawn(
       process.execPath,
       [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--show-interactive-dev-session=false", "--inspector-port", String(port + 10000), "--var", "DEV_MODE:true"],
-      { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+      { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
     );
     const exited = new Promise<number>((resolve) => wrangler.on("exit", (code) => resolve(code ?? 1)));
-    const stop = () => wrangler.kill("SIGTERM");
+    let stopCrons = () => {};
+    const stop = () => {
+      stopCrons();
+      wrangler.kill("SIGTERM");
+    };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
 
@@ -99,6 +118,8 @@ const command: Command = {
       }
       io.out(`published in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
+    const crons = declaredCrons(join(ROOT, "wrangler.toml"));
+    stopCrons = runDeclaredCrons(url, crons, (line) => io.err(line));
     io.out(
       [
         "",
@@ -113,13 +134,14 @@ const command: Command = {
         `  WEBHOOK_SECRET=$(grep WEBHOOK_SECRET .dev.vars | cut -d= -f2) npx tuf-edge upload --url ${url} --path packages/demo/FILE --file FILE --secret-env WEBHOOK_SECRET --wait`,
         "Verify it as an installer would:",
         `  npx tuf-edge verify --url ${url}`,
-        "Run the cron now:",
+        `The cron (${crons.join(", ") || "none declared"}) runs on its schedule; to run it now:`,
         `  curl "${url}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*"`,
         "",
         "Ctrl-C stops it; the state stays in .wrangler/state for the next `npm start`.",
       ].join("\n"),
     );
     const code = await exited;
+    stopCrons();
     if (code !== 0 && code !== null) throw new CliError(`wrangler dev exited with ${code}`);
   },
 };

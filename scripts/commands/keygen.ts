@@ -21,7 +21,8 @@ Offline key (a root or targets key holder):
 Online key (--online), which signs timestamp, snapshot and bins in the Worker:
   FILE           the 32-byte seed as 64 hex characters (mode 0600), not encrypted: it is exactly
                  the Worker's ONLINE_KEY secret (\`wrangler secret put ONLINE_KEY < FILE\`, or
-                 ONLINE_KEY=... in .dev.vars). Delete it once the secret is stored.
+                 ONLINE_KEY=... in .dev.vars). Keep it offline with the other keys: a
+                 rotation needs the new seed twice (ONLINE_KEY_NEXT, then ONLINE_KEY).
   FILE.pub.json  its public key, for \`ceremony init --online-key\`.
 
 Options:

@@ -1,3 +1,4 @@
+import { assertSafeForSecrets } from "../lib/http.js";
 import type { Command } from "../cli.js";
 import { SUBMIT_OPTIONS, parseOptions, required, secretFromEnv } from "../lib/args.js";
 import { repositoryUrl } from "../lib/repository-url.js";
@@ -26,6 +27,7 @@ const command: Command = {
       ...SUBMIT_OPTIONS,
     }, usage);
     const url = repositoryUrl(values.url, io);
+    assertSafeForSecrets(url);
     const file = required(values.file, "--file");
     const ceremony = await readCeremonyFile(file);
     if (ceremony.kind !== "rotate") throw new CliError(`${file} is a ${ceremony.kind} ceremony; rotate publishes a rotate ceremony`);

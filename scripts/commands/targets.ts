@@ -1,3 +1,4 @@
+import { assertSafeForSecrets } from "../lib/http.js";
 import type { Command } from "../cli.js";
 import { SUBMIT_OPTIONS, parseOptions, required, secretFromEnv } from "../lib/args.js";
 import { repositoryUrl } from "../lib/repository-url.js";
@@ -43,6 +44,7 @@ const command: Command = {
       ...SUBMIT_OPTIONS,
     }, usage);
     const url = repositoryUrl(values.url, io);
+    assertSafeForSecrets(url);
     const targets = await readTargets(required(values.file, "--file"));
     const token = secretFromEnv(io.env, values["token-env"], "the Worker's admin token", "--token-env");
     printAnswer(io, await postAdmin(url, "/v1/admin/targets", { targets: targets.toJSON() }, token));

@@ -2,24 +2,24 @@ import { FieldError, parseUploadRequest } from "../../shared/index.js";
 import type { Command } from "../cli.js";
 import { parseOptions, required, secretFromEnv } from "../lib/args.js";
 import { repositoryUrl } from "../lib/repository-url.js";
-import { CliError, UsageError } from "../lib/errors.js";
-import { postJson, printAnswer, request } from "../lib/http.js";
-import { pollUntil } from "../lib/poll.js";
-import { hashFile, webhookHeaders } from "../lib/upload.js";
+import { UsageError } from "../lib/errors.js";
+import { hashFile, reportUpload, sendWebhook } from "../lib/upload.js";
 
-const usage = `Usage: tuf-edge upload --url URL --path TARGET --file LOCALFILE
-         [--secret-env WEBHOOK_SECRET] [--wait]
+const usage = `Usage: tuf-edge upload [--url URL] --path TARGET --file LOCALFILE
+         [--secret-env WEBHOOK_SECRET] [--wait] [--json]
 
 Publishes a target: computes the length and sha256 of LOCALFILE and sends them for the target
 path TARGET to the upload webhook (POST URL/v1/uploads), signed with HMAC-SHA256 of the webhook
 secret. The file itself is not sent: it must be (or will be) served by the file host at that path.
+Prints the upload id; GET URL/v1/uploads/{id} says whether it was published or rejected, and why.
 
 Options:
-  --url URL         the Worker's base URL
+  --url URL         the Worker's base URL (default: $TUF_EDGE_URL)
   --path TARGET     the target path, e.g. packages/ab/cd/…/example-1.0-py3-none-any.whl
   --file LOCALFILE  the local copy of the file
   --secret-env VAR  environment variable holding the webhook secret (default WEBHOOK_SECRET)
   --wait            wait until the upload is published (or rejected)
+  --json            print the answer as one line of JSON
   -h, --help        show this help`;
 
 const command: Command = {
@@ -31,6 +31,7 @@ const command: Command = {
       file: { type: "string" },
       "secret-env": { type: "string", default: "WEBHOOK_SECRET" },
       wait: { type: "boolean" },
+      json: { type: "boolean" },
     }, usage);
     const url = repositoryUrl(values.url, io);
     const path = required(values.path, "--path");
@@ -44,20 +45,7 @@ const command: Command = {
       throw e;
     }
     io.err(`${path}: ${length} bytes, sha256 ${sha256}`);
-    const answer = await postJson(`${url}/v1/uploads`, body, await webhookHeaders(secret, body, Date.now()));
-    printAnswer(io, answer);
-    const id = (answer.body as { id?: unknown } | null)?.id;
-    if (!values.wait) return;
-    if (typeof id !== "string") throw new CliError("the answer has no upload id to wait for");
-    const final = await pollUntil(`upload ${id}`, async () => {
-      const state = await request(`${url}/v1/uploads/${encodeURIComponent(id)}`);
-      if (!state.ok) printAnswer(io, state);
-      const body = state.body as { state?: unknown };
-      return body.state === "queued" ? undefined : body;
-    }, { onWait: (ms) => io.progress(`upload ${id} queued … ${Math.round(ms / 1000)}s`) });
-    io.progress("");
-    io.out(JSON.stringify(final, null, 2));
-    if (final.state !== "published") throw new CliError(`upload ${id} was ${String(final.state)}`);
+    await reportUpload(io, url, await sendWebhook(url, secret, body), values.wait === true, values.json === true);
   },
 };
 export default command;

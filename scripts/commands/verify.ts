@@ -108,7 +108,7 @@ const command: Command = {
     };
     let result: VerifyReport;
     if (values.client === "tuf-js") {
-      result = await (await import("../lib/verify-tufjs.js")).verifyWithTufJs(options);
+      result = await (await loadTufJs()).verifyWithTufJs(options);
     } else {
       useNativeEd25519();
       result = await verifyRepository(options);
@@ -141,5 +141,18 @@ const command: Command = {
     io.out(`OK: ${url}: ${what} verified by ${client} in ${seconds} s${valid}`);
   },
 };
+/**
+ * tuf-js is a second opinion, loaded only when asked for. The specifier is not a literal, so the
+ * packed CLI (one file, no dependencies) does not bundle it; there it is not available.
+ */
+async function loadTufJs(): Promise<typeof import("../lib/verify-tufjs.js")> {
+  const module = "../lib/verify-tufjs.js";
+  try {
+    return await import(module);
+  } catch {
+    throw new CliError("--client tuf-js needs the repository's checkout (npm install there); the packed CLI has only --client tuf-edge");
+  }
+}
+
 const json = (s: RoleState) => ({ name: s.name, version: s.version, expires: new Date(s.expires).toISOString().replace(".000Z", "Z"), expiresInSeconds: Math.floor((s.expires - Date.now()) / 1000) });
 export default command;

@@ -23,6 +23,19 @@ export const processIo = (): Io => ({
   readSecret: readSecretFromTty,
 });
 
+/**
+ * `tuf-edge status | head`: once the reader is gone, stop quietly (as cat does) instead of
+ * printing an EPIPE stack trace.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+}
+
 /** Raw-mode read of one line from the terminal: nothing is echoed; Ctrl-C aborts. */
 function readSecretFromTty(prompt: string): Promise<string> {
   const stdin = process.stdin;

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration, parseExpiry } from "../../scripts/lib/duration.js";
-import { runCli } from "./helpers.js";
+import { json, runCli, startServer } from "./helpers.js";
 
 const BIN = fileURLToPath(new URL("../../scripts/bin.mjs", import.meta.url));
 
@@ -17,7 +17,7 @@ async function runBin(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-const COMMANDS = ["keygen", "ceremony", "bootstrap", "rotate", "targets", "upload", "verify", "status"];
+const COMMANDS = ["keygen", "ceremony", "bootstrap", "rotate", "targets", "upload", "remove", "verify", "status"];
 const STEPS = ["init", "rotate", "targets", "sign", "status"];
 
 describe("the tuf-edge command line", () => {
@@ -33,6 +33,19 @@ describe("the tuf-edge command line", () => {
     const userError = await runBin(["ceremony", "status", "/nonexistent/ceremony.json"]);
     expect(userError.code).toBe(1);
     expect(userError.stderr).toBe("tuf-edge ceremony status: cannot read /nonexistent/ceremony.json: ENOENT\n");
+  });
+
+  it("`status | head -1` ends quietly when the reader goes away (no EPIPE stack trace)", async () => {
+    // A status with thousands of lines: more than a pipe holds, so the CLI writes after head exits.
+    const body = { published: true, recentCommits: Array.from({ length: 20_000 }, (_, i) => ({ timestampVersion: i, reason: "renewal" })) };
+    const server = await startServer((_req, res) => json(res, 200, body));
+    try {
+      const { stdout, stderr } = await promisify(execFile)("sh", ["-c", `"${process.execPath}" "${BIN}" status --url ${server.url} | head -1`]);
+      expect(stdout).toBe("published: true\n");
+      expect(stderr).toBe("");
+    } finally {
+      await server.close();
+    }
   });
 
   it("every command and ceremony step has --help", async () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../scripts/cli.js";
+import { COMMANDS } from "../../scripts/commands.js";
 import type { Io } from "../../scripts/lib/io.js";
 
 export interface CliResult {
@@ -23,7 +24,7 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
     progress: () => {},
     readSecret: () => Promise.reject(new Error("no terminal in tests")),
   };
-  const code = await main(args, io);
+  const code = await main(args, io, COMMANDS);
   return { code, stdout: out.join("\n"), stderr: err.join("\n") };
 }
 

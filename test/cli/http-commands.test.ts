@@ -1,5 +1,5 @@
 import { createHmac, createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,6 +128,7 @@ describe("commands that call the Worker (against a stub on 127.0.0.1)", () => {
       const before = Math.floor(Date.now() / 1000);
       const r = await runCli(["upload", "--url", server.url, "--path", path, "--file", local], { WEBHOOK_SECRET: "hook-secret" });
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`accepted: upload u1; its state: ${server.url}/v1/uploads/u1`);
       const req = server.requests[0]!;
       expect(req.url).toBe("/v1/uploads");
       expect(JSON.parse(req.body)).toEqual({
@@ -163,6 +164,35 @@ describe("commands that call the Worker (against a stub on 127.0.0.1)", () => {
     } finally {
       await server.close();
     }
+  });
+
+  it("remove sends a signed removal; TUF_EDGE_URL stands in for --url", async () => {
+    const server = await startServer((_req, res) => json(res, 202, { id: "u3", accepted: 2 }));
+    try {
+      const r = await runCli(["remove", "--path", "p/a.whl", "--path", "p/b.whl", "--json"], { WEBHOOK_SECRET: "s", TUF_EDGE_URL: server.url });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ id: "u3", accepted: 2, lookup: `${server.url}/v1/uploads/u3` });
+      const req = server.requests[0]!;
+      expect(JSON.parse(req.body)).toEqual({ remove: ["p/a.whl", "p/b.whl"] });
+      const ts = req.headers["x-webhook-timestamp"] as string;
+      expect(req.headers["x-webhook-signature"]).toBe(`sha256=${createHmac("sha256", "s").update(`${ts}.${req.body}`).digest("hex")}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("never sends the admin token over plain http:// to another host", async () => {
+    for (const command of ["bootstrap", "rotate", "targets", "import"]) {
+      const input = command === "import" ? [join(dir, "none.jsonl")] : ["--file", join(dir, "none.json")];
+      const r = await runCli([command, "--url", "http://tuf.example.org", ...input], { ADMIN_TOKEN: "t" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`tuf-edge ${command}: refusing to send a secret over plain http:// to tuf.example.org; use https:// (http:// is for 127.0.0.1 and localhost only)`);
+    }
+  });
+
+  it("--version prints the package version", async () => {
+    const r = await runCli(["--version"]);
+    expect(r).toMatchObject({ code: 0, stdout: `tuf-edge ${JSON.parse(await readFile(join(import.meta.dirname, "../../package.json"), "utf8")).version}` });
   });
 
   it("status prints /v1/status readably, with time left beside expiries", async () => {

@@ -185,3 +185,14 @@ describe("tuf-edge verify (against a static repository)", () => {
     }
   });
 });
+
+describe("bench --verify", () => {
+  it("times verify against a static server at 2^bits bins (numbers reported, not asserted)", async () => {
+    const r = await runCli(["bench", "--verify", "--bits", "6"]);
+    expect(r.code, r.stderr).toBe(0);
+    const { verify } = JSON.parse(r.stdout);
+    expect(verify).toMatchObject({ bins: 64, seconds: [expect.any(Number), expect.any(Number), expect.any(Number)] });
+    expect(verify.cpuSeconds).toHaveLength(3);
+    expect(r.stderr).toMatch(/^verify, all 64 bins: [\d.]+ s wall, [\d.]+ s CPU$/m);
+  });
+});

@@ -83,7 +83,7 @@ describe("GET /v1/status", () => {
     expect(s.rejections).toMatchObject({ unacknowledged: 1, recent: [{ id: rejectedId, path: "packages/page/a-1.0.tar.gz", count: 1, partial: false }] });
     expect(s.rejections.recent[0].reason).toMatch(/already published with a different length or hashes/);
     const warning = s.warnings.find((x: any) => x.kind === "rejected-uploads");
-    expect(warning.message).toContain(`an upload rejected; latest ${rejectedId}: packages/page/a-1.0.tar.gz: already published`);
+    expect(warning.message).toContain(`an upload was rejected; latest ${rejectedId}: packages/page/a-1.0.tar.gz: already published`);
 
     const listed = await (await fetch(`${w.url}/v1/uploads?state=rejected&limit=1`)).json();
     expect(listed).toMatchObject({ state: "rejected", uploads: [{ id: rejectedId, received: expect.stringMatching(/Z$/) }] });
@@ -164,7 +164,7 @@ describe("GET / in headless Chromium", () => {
     }
     const bins = page.locator('#roles tr[data-role="bins"]');
     expect(await bins.locator(".expires time").getAttribute("datetime")).toBe(s.roles.bins.expires);
-    expect(await bins.textContent()).toContain("worst case of 16");
+    expect(await bins.textContent()).toContain("least recently signed of 16");
     expect(await page.locator("#warnings").textContent()).toContain("No warnings.");
     expect(await page.locator("#commits tbody tr").count()).toBe(s.recentCommits.length);
     expect(await page.locator("#cron").textContent()).toMatch(/Last run .* ago/);

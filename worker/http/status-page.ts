@@ -59,7 +59,7 @@ ${roleRow("root", String(r.root.version), r.root, now, warnedRoles.has("root"))}
 ${roleRow("targets", String(r.targets.version), r.targets, now, warnedRoles.has("targets"))}
 ${roleRow("snapshot", String(r.snapshot.version), r.snapshot, now, warnedRoles.has("snapshot"))}
 ${roleRow("timestamp", String(r.timestamp.version), r.timestamp, now, warnedRoles.has("timestamp"))}
-${roleRow("bins", binVersions, { version: 0, expires: b.expires, expiresInSeconds: b.expiresInSeconds }, now, warnedRoles.has("bins"), `worst case of ${b.count.toLocaleString("en")}`)}
+${roleRow("bins", binVersions, { version: 0, expires: b.expires, expiresInSeconds: b.expiresInSeconds }, now, warnedRoles.has("bins"), `least recently signed of ${b.count.toLocaleString("en")}`)}
 </tbody></table>
 <p>Earliest expiry: <strong>${s.earliestExpiry!.role}</strong> ${countdown(s.earliestExpiry!.expires, now)}.
 Bins are re-signed on a rolling schedule, each every ${formatDuration(b.renewalPeriodSeconds * 1000)}${b.behind > 0 ? `; ${b.behind} due now` : ""}${b.catchingUp ? "; catching up after missed runs" : ""}.</p>`;

@@ -23,7 +23,7 @@ export async function rejectionFacts(uploads: UploadStore, now: number): Promise
 export function rejectionWarning(f: RejectionFacts) {
   if (f.unacknowledged === 0) return null;
   const latest = f.recent.find((r) => r.count > 0)!;
-  const more = f.unacknowledged >= RECENT ? `${RECENT} or more uploads` : f.unacknowledged === 1 ? "an upload" : `${f.unacknowledged} uploads`;
+  const more = f.unacknowledged >= RECENT ? `${RECENT} or more uploads were` : f.unacknowledged === 1 ? "an upload was" : `${f.unacknowledged} uploads were`;
   return {
     level: "warning" as const,
     kind: "rejected-uploads",

@@ -82,7 +82,13 @@ uploadRoutes.get("/v1/uploads", async (c) => {
   }
   const cursor = c.req.query("cursor");
   if (cursor !== undefined && !/^[\w+/=.~-]{1,1024}$/.test(cursor)) return errorResponse(c, 400, "cursor is not one this API gave", { field: "cursor" });
-  const page = await new UploadStore(c.env.METADATA).rejections(limit, cursor);
+  let page;
+  try {
+    page = await new UploadStore(c.env.METADATA).rejections(limit, cursor);
+  } catch (e) {
+    if (cursor === undefined) throw e;
+    return errorResponse(c, 400, "cursor is not one this API gave (or it has expired)", { field: "cursor" });
+  }
   c.header("Cache-Control", "no-store");
   return c.json({ state, uploads: page.rejections, ...(page.cursor ? { cursor: page.cursor } : {}) });
 });

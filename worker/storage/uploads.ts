@@ -170,12 +170,10 @@ export class UploadStore {
     const keys: string[] = [];
     let deleted = 0;
     for (const { key } of listed.objects) {
-      const rest = key.slice(BY_TIME.length);
-      const dash = rest.lastIndexOf("-");
-      const received = rest.slice(0, dash);
-      if (dash <= 0 || received >= before) break;
-      const id = rest.slice(dash + 1);
-      keys.push(recordKey(id), ...indexKeys(id, received));
+      // `<ISO time>-<id>`, where an id may hold a dash itself (`r2-…`).
+      const m = /^(.+Z)-((?:r2-)?[0-9a-f]{32})$/.exec(key.slice(BY_TIME.length));
+      if (m && m[1]! >= before) break;
+      keys.push(key, ...(m ? [recordKey(m[2]!), ...indexKeys(m[2]!, m[1]!)] : []));
       deleted++;
     }
     if (keys.length) await this.bucket.delete(keys);

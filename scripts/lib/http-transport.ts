@@ -1,0 +1,48 @@
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { gunzipSync } from "node:zlib";
+import type { Fetch } from "./verify.js";
+
+const agents = { "http:": new HttpAgent({ keepAlive: true, maxSockets: 32 }), "https:": new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/**
+ * GET over node:http(s) with kept-alive connections, the body as one Buffer: a fraction of the
+ * CPU of the global fetch (undici, web streams, a Response) per file, which counts when a monitor
+ * fetches 16,384 bins. Identity asked for; gzip decoded if a server sends it anyway.
+ */
+export function httpGet(target: string, signal?: AbortSignal | null): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(target);
+    const protocol = url.protocol as "http:" | "https:";
+    if (!(protocol in agents)) return reject(new TypeError(`unsupported protocol ${url.protocol}`));
+    const send = protocol === "https:" ? httpsRequest : httpRequest;
+    const headers = { "user-agent": "tuf-edge-verify", "accept-encoding": "identity" };
+    const req = send(url, { agent: agents[protocol], headers, ...(signal ? { signal } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const raw = Buffer.concat(chunks);
+        const gzip = res.headers["content-encoding"] === "gzip";
+        const flat: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && k !== "content-encoding") flat[k] = String(v);
+        resolve({ status: res.statusCode ?? 0, headers: flat, body: gzip ? gunzipSync(raw) : raw });
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** httpGet as a fetch-compatible function (GET only). */
+export const nodeHttpFetch: Fetch = async (input, init = {}) => {
+  const answer = await httpGet(String(input), init.signal);
+  const empty = answer.status === 204 || answer.status === 304;
+  return new Response(empty ? null : answer.body, { status: answer.status, headers: answer.headers });
+};
