@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { TargetFile } from "../../shared/metadata/files.js";
 import { REMOVED_FIELD, decideAdd, decideRemove, entryFor, readRemovals, serialOf, withRemovals } from "../../shared/mutable.js";
+import { shuffled } from "../support/published.js";
 import { type Change, MAX_BIN_BYTES, type PathView, type Upload, decideUploads } from "../../worker/publish/decide.js";
 
 const hex = (n: number) => n.toString(16).padStart(64, "0");
@@ -83,18 +84,6 @@ function repository() {
       return decisions;
     },
   };
-}
-
-/** A seeded shuffle, so a failure names the seed that reproduces it. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 describe("decideUploads: shuffled, repeated and replayed delivery", () => {

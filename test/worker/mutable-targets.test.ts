@@ -5,9 +5,9 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { binFor } from "../../shared/bins.js";
-import { refresh } from "../../shared/client.js";
 import { bootstrapByHand, deliver } from "../support/consumer.js";
 import { putContent } from "../support/pip.js";
+import { verifiedState } from "../support/published.js";
 import { status, upload } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { bucketSnapshot, timestampBytes } from "../support/uploads.js";
@@ -35,18 +35,10 @@ async function submit(body: unknown): Promise<string> {
 }
 const record = async (id: string) => (await (await fetch(`${w.url}/v1/uploads/${id}`)).json()) as any;
 
-/** Everything the current timestamp reaches, verified by our spec §5 client. */
+/** The verified state, with each target as its signed JSON. */
 async function published() {
-  const get = async (name: string) => {
-    const res = await fetch(`${w.url}/metadata/${name}`);
-    return res.status === 404 ? null : new Uint8Array(await res.arrayBuffer());
-  };
-  const bins = Array.from({ length: 2 ** BITS }, (_, i) => `bins-${i.toString(16)}`);
-  const t = await refresh(rootBytes, get, Date.now(), bins);
-  return {
-    target: (path: string) => t.targets.get(binFor(path, BITS))!.signed.targets.get(path)?.toJSON() as any,
-    removed: (path: string) => (t.targets.get(binFor(path, BITS))!.signed.extra["x-tuf-edge-removed"] as any)?.[path],
-  };
+  const v = await verifiedState(w, rootBytes, BITS);
+  return { ...v, target: (path: string) => v.target(path)?.toJSON() as any };
 }
 
 /** A page version: its bytes stored with PUT /v1/content, and the webhook entry that names them. */

@@ -4,13 +4,12 @@
 // twice, shuffled, in batches of random size. The repository must end exactly where the index
 // ended, and no page may go back to an older serial at any commit.
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { binFor } from "../../shared/bins.js";
-import { refresh } from "../../shared/client.js";
 import { type PageFile, type ProjectPage, fileUrl, pageTargetPaths, renderPages, withFiles } from "../../shared/simple/index.js";
 import { bootstrapByHand, deliver } from "../support/consumer.js";
 import { putContent } from "../support/pip.js";
 import { upload } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
+import { shuffled, verifiedState } from "../support/published.js";
 import { sha256Hex } from "../support/uploads.js";
 import { buildWheel } from "../support/wheel.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
@@ -83,33 +82,7 @@ function index() {
   };
 }
 
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-async function verified() {
-  const get = async (name: string) => {
-    const res = await fetch(`${w.url}/metadata/${name}`);
-    return res.status === 404 ? null : new Uint8Array(await res.arrayBuffer());
-  };
-  const bins = Array.from({ length: 2 ** BITS }, (_, i) => `bins-${i.toString(16)}`);
-  const t = await refresh(rootBytes, get, Date.now(), bins);
-  const bin = (path: string) => t.targets.get(binFor(path, BITS))!.signed;
-  return {
-    target: (path: string) => bin(path).targets.get(path),
-    serial: (path: string): number => {
-      const file = bin(path).targets.get(path);
-      return (file?.custom?.serial as number) ?? (bin(path).extra["x-tuf-edge-removed"] as any)?.[path]?.serial ?? 0;
-    },
-  };
-}
+const verified = () => verifiedState(w, rootBytes, BITS);
 
 test("shuffled, duplicated delivery of a PyPI-shaped history ends exactly where the index ended", async () => {
   const ix = index();

@@ -2,10 +2,9 @@
 // bucket, tuf-edge renders each project's pages and publishes them in the same commit, and pip and
 // tuf-js follow releases and removals (issue 11, §3–4).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { refresh } from "../../shared/client.js";
-import { binFor } from "../../shared/bins.js";
 import { pageTargetPaths } from "../../shared/simple/index.js";
 import { pipDownload, publishDist } from "../support/pip.js";
+import { verifiedState } from "../support/published.js";
 import { bootstrap, upload, waitForUpload } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { deliverNow, r2UploadId, sha256Hex, waitForOutcome } from "../support/uploads.js";
@@ -28,16 +27,7 @@ const page = async (project: string) => {
 };
 const wheelPath = (filename: string) => `packages/${filename.slice(0, 2)}/${filename}`;
 
-/** Everything the current timestamp reaches, verified by our spec §5 client. */
-async function verified() {
-  const get = async (name: string) => {
-    const res = await fetch(`${w.url}/metadata/${name}`);
-    return res.status === 404 ? null : new Uint8Array(await res.arrayBuffer());
-  };
-  const bins = Array.from({ length: 2 ** BITS }, (_, i) => `bins-${i.toString(16)}`);
-  const t = await refresh(rootBytes, get, Date.now(), bins);
-  return { snapshot: t.snapshot!.signed.version, target: (path: string) => t.targets.get(binFor(path, BITS))!.signed.targets.get(path) };
-}
+const verified = () => verifiedState(w, rootBytes, BITS);
 
 async function removeFiles(...paths: string[]) {
   const res = await upload(w, { remove: paths });

@@ -1,0 +1,37 @@
+import { binFor } from "../../shared/bins.js";
+import { refresh } from "../../shared/client.js";
+import type { TestWorker } from "./worker.js";
+
+/**
+ * What the current timestamp reaches, verified by our spec §5 client over HTTP (it throws if the
+ * repository is not valid and consistent): each path's signed entry, removal record and serial.
+ */
+export async function verifiedState(w: TestWorker, rootBytes: Uint8Array, bits: number) {
+  const get = async (name: string) => {
+    const res = await fetch(`${w.url}/metadata/${name}`);
+    return res.status === 404 ? null : new Uint8Array(await res.arrayBuffer());
+  };
+  const bins = Array.from({ length: 2 ** bits }, (_, i) => `bins-${i.toString(16)}`);
+  const t = await refresh(rootBytes, get, Date.now(), bins);
+  const bin = (path: string) => t.targets.get(binFor(path, bits))!.signed;
+  const removed = (path: string) => (bin(path).extra["x-tuf-edge-removed"] as Record<string, { serial?: number }> | undefined)?.[path];
+  return {
+    snapshot: t.snapshot!.signed.version,
+    target: (path: string) => bin(path).targets.get(path),
+    removed,
+    /** The serial a path holds now, published or removed (0: none). */
+    serial: (path: string): number => (bin(path).targets.get(path)?.custom?.serial as number | undefined) ?? removed(path)?.serial ?? 0,
+  };
+}
+
+/** A seeded shuffle, so a failure names the seed that reproduces it. */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
