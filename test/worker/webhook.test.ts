@@ -150,6 +150,16 @@ const CASES: Case[] = [
   invalid("custom that is an array", withTarget({ custom: ["example"] }), "targets[0].custom"),
   invalid("a control character in a custom string", withTarget({ custom: { project: "a\u0001b" } }), "targets[0].custom.project"),
   invalid("a non-BMP character in a custom key", withTarget({ custom: { "🐍": "python" } }), "targets[0].custom.🐍"),
+  // Bounds on custom (security review, finding 2): python-tuf cannot parse a bin nested ~1,000 deep.
+  invalid("custom nested 5,000 deep", VALID.replace('"length":3', `"custom":${'{"a":'.repeat(5000)}1${"}".repeat(5000)},"length":3`), "targets[0].custom"),
+  invalid("custom nested 9 deep", withTarget({ custom: JSON.parse(`${'{"a":'.repeat(9)}1${"}".repeat(9)}`) }), "targets[0].custom"),
+  invalid("custom with 65 keys", withTarget({ custom: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])) }), "targets[0].custom"),
+  invalid("custom of more than 4 KiB", withTarget({ custom: { blob: "x".repeat(4100) } }), "targets[0].custom"),
+  invalid("custom that sets serial", withTarget({ custom: { serial: 3 } }), "targets[0].custom.serial"),
+  invalid("a serial that is negative", withTarget({ serial: -1 }), "targets[0].serial"),
+  invalid("a serial that is a float", withTarget({ serial: 1.5 }), "targets[0].serial"),
+  invalid("a removal with an unknown field", JSON.stringify({ remove: [{ path: "a", serial: 1, why: "x" }] }), "remove[0].why"),
+  invalid("a path removed twice with different serials", JSON.stringify({ remove: [{ path: "a", serial: 1 }, { path: "a", serial: 2 }] }), "remove[1]"),
   invalid("a lone surrogate in custom via a JSON escape", VALID.replace('"length":3', '"custom":{"p":"\\udfff"},"length":3'), "targets[0].custom.p"),
 
   // Hashes.
