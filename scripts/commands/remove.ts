@@ -9,9 +9,9 @@ const usage = `Usage: tuf-edge remove [--url URL] --path TARGET... [--secret-env
 
 Revokes targets: sends {"remove": [TARGET, …]} to the upload webhook (POST URL/v1/uploads),
 signed with HMAC-SHA256 of the webhook secret. Once published, clients no longer find them.
-A path published without a serial can then be published again with other bytes (the way out of
-"already published with a different length or hashes … remove it first"). The file host's copy
-is not touched: delete it there too (e.g. \`wrangler r2 object delete BUCKET/TARGET --remote\`).
+A removal lasts: a path published without a serial is never published again, whatever is
+re-delivered or replayed (publish fixed bytes under a new file name, as on PyPI). The file host's
+copy is not touched: delete it there too (e.g. \`wrangler r2 object delete BUCKET/TARGET --remote\`).
 
 Options:
   --url URL         the Worker's base URL (default: $TUF_EDGE_URL)
