@@ -68,10 +68,20 @@ export async function bootstrap(w: TestWorker, bits = 4, keys?: OfflineKeys) {
   return { keys: offline, root, targets, rootBytes: root.toBytes() };
 }
 
-/** POSTs a signed webhook. */
+/** The timestamp each body was last signed with: a body sent again is signed with an earlier one. */
+const lastSigned = new Map<string, number>();
+
+/**
+ * POSTs a signed webhook. Each call signs anew: the same body sent twice within a second gets two
+ * timestamps, so it is a second request rather than a replay of the first (which the Worker refuses).
+ */
 export async function upload(w: TestWorker, body: unknown, opts: { secret?: string; timestamp?: number } = {}) {
   const raw = typeof body === "string" ? body : JSON.stringify(body);
-  const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const key = `${w.url}\n${raw}`;
+  const now = Math.floor(Date.now() / 1000);
+  const seconds = opts.timestamp ?? Math.min(now, (lastSigned.get(key) ?? now + 1) - 1);
+  if (opts.timestamp === undefined) lastSigned.set(key, seconds);
+  const ts = String(seconds);
   return fetch(`${w.url}/v1/uploads`, {
     method: "POST",
     headers: {
