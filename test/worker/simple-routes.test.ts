@@ -28,14 +28,15 @@ describe("the simple API and mutable targets", () => {
   }
 
   beforeAll(async () => {
-    w = await startWorker();
+    // Index mode: the test plays the index, sending pages with serials.
+    w = await startWorker({ vars: { SIMPLE_PAGES: "index" } });
     await bootstrap(w, 4);
     const wheel = utf8("wheel bytes");
     const page = withFiles(null, "demo", [
       pageFileOf("packages/demo/demo-1.0-py3-none-any.whl", wheel, { requiresPython: ">=3.8" }),
       pageFileOf("packages/demo/demo-0.9.tar.gz", utf8("sdist"), { yanked: "<broken>" }),
     ], [])!;
-    pages = await publishPage(w, page);
+    pages = await publishPage(w, page, { serial: 1 });
   });
   afterAll(async () => {
     await w.close();
@@ -191,8 +192,11 @@ describe("the simple API and mutable targets", () => {
     });
 
     test("503 when a page is published but its bytes are not stored", async () => {
-      const bytes = utf8("never stored");
-      await publishTargets([{ path: "simple/ghost/vnd.pypi.simple.v1.html", length: bytes.length, hashes: { sha256: sha256Hex(bytes) } }]);
+      // The publisher takes a page only with its bytes stored; here they are lost afterwards.
+      const bytes = utf8("lost later");
+      expect((await putContent(w, bytes)).status).toBe(201);
+      await publishTargets([{ path: "simple/ghost/vnd.pypi.simple.v1.html", length: bytes.length, hashes: { sha256: sha256Hex(bytes) }, serial: 1 }]);
+      await (await w.metadata()).delete(`content/${sha256Hex(bytes)}`);
       const res = await get("/simple/ghost/");
       expect(res.status).toBe(503);
       // Only the HTML page is published: the JSON one is not found.
@@ -248,7 +252,7 @@ describe("the simple API and mutable targets", () => {
       const bytes = utf8('{"a mutable": "config"}');
       const sha256 = sha256Hex(bytes);
       expect((await putContent(w, bytes)).status).toBe(201);
-      await publishTargets([{ path: "config/settings.json", length: bytes.length, hashes: { sha256 }, custom: { serial: 3 } }]);
+      await publishTargets([{ path: "config/settings.json", length: bytes.length, hashes: { sha256 }, serial: 3 }]);
       const res = await get(`/targets/config/${sha256}.settings.json`);
       expect(res.status).toBe(200);
       expect(res.headers["content-type"]).toBe("application/octet-stream");
