@@ -75,25 +75,16 @@ export function decideUploads({ uploads, view, binBytes, refused }: DecideInput)
 
   for (const u of uploads) {
     const decided: { path: string; decision: Decision }[] = [];
+    /** A target refused before any decision keeps that reason; the others are decided on what the path holds. */
+    const decide = (path: string, rule: (held: PathView) => Decision) => {
+      const reason = refused.get(u.id)?.get(path);
+      decided.push({ path, decision: reason ? { outcome: "rejected", reason } : rule(at(path)) });
+    };
     for (const t of u.targets) {
-      const reason = refused.get(u.id)?.get(t.path);
-      if (reason) {
-        decided.push({ path: t.path, decision: { outcome: "rejected", reason } });
-        continue;
-      }
       const file = entryFor(t.length, t.hashes, t.custom, t.serial);
-      const { current, removed } = at(t.path);
-      decided.push({ path: t.path, decision: decideAdd(current, removed, file, t.serial) });
+      decide(t.path, ({ current, removed }) => decideAdd(current, removed, file, t.serial));
     }
-    for (const r of u.remove) {
-      const reason = refused.get(u.id)?.get(r.path);
-      if (reason) {
-        decided.push({ path: r.path, decision: { outcome: "rejected", reason } });
-        continue;
-      }
-      const { current, removed } = at(r.path);
-      decided.push({ path: r.path, decision: decideRemove(current, removed, r.serial) });
-    }
+    for (const r of u.remove) decide(r.path, ({ current, removed }) => decideRemove(current, removed, r.serial));
 
     // A target that cannot be signed, or would push its bin past the bound, is refused here too.
     const growth = new Map<string, number>();
