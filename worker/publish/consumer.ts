@@ -4,7 +4,7 @@ import { checkTargetPath } from "../../shared/upload.js";
 import { clearPending } from "../storage/pending.js";
 import type { UploadRecord, UploadStore } from "../storage/uploads.js";
 import type { JobContext } from "./jobs.js";
-import { failJobStep, runJobStep } from "./jobs.js";
+import { StepAhead, failJobStep, runJobStep } from "./jobs.js";
 import type { QueueMessage, R2EventMessage } from "./messages.js";
 import { loadState } from "./state.js";
 import { type SourcedUpload, type UploadContext, hashStored, publishUploads } from "./uploads.js";
@@ -53,6 +53,10 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
         await runJobStep(ctx, body);
         message.ack();
       } catch (e) {
+        if (e instanceof StepAhead) {
+          message.retry({ delaySeconds: 1 });
+          continue;
+        }
         log("job-step-failed", { job: body.job, step: body.step, error: (e as Error).message });
         message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
       }

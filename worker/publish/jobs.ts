@@ -9,8 +9,13 @@ import type { JobMessage, QueueMessage } from "./messages.js";
 import { duePosition, renewalPeriod } from "./renew.js";
 import { notesToCustom } from "./state.js";
 
-/** Bins created or re-signed per step: about 2 R2 operations each, well inside one invocation's limits. */
-export const BINS_PER_STEP = 2048;
+/**
+ * Bins created or re-signed per step: about 2 R2 operations each, well inside one invocation's
+ * limits. Kept to a second or two of work: locally, Miniflare's queue sometimes loses the message a
+ * consumer sends during a run of five seconds or more (2,048 bins a step stalled a 16,384-bin
+ * bootstrap at step 3 on this machine, before and after this session's changes).
+ */
+export const BINS_PER_STEP = 512;
 
 export interface JobContext extends PublishContext {
   readonly jobs: JobStore;
@@ -120,10 +125,16 @@ const log = (event: string, fields: Record<string, unknown>) => console.log(JSON
  * the job records progress: a crash in between re-runs this step (every step is idempotent), and
  * never leaves a job with no message to move it on.
  */
+/** A step delivered before its predecessor recorded its progress: to be delivered again shortly. */
+export class StepAhead extends Error {}
+
 export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<void> {
   const current = await ctx.jobs.get();
   const job = current?.job;
-  if (!current || !job || job.id !== message.job || job.finished || message.step !== job.done) return;
+  if (!current || !job || job.id !== message.job || job.finished || message.step < job.done) return; // stale or repeated
+  // The next step is queued before this one records its progress, so it can arrive first: try again
+  // shortly rather than drop it (dropped, the job would wait for the cron to resume it).
+  if (message.step > job.done) throw new StepAhead(`step ${message.step + 1} arrived before step ${job.done + 1} recorded its progress`);
   const last = message.step === job.steps - 1;
   try {
     if (job.kind === "bootstrap") {
@@ -142,16 +153,22 @@ export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<
   }
   const done = job.done + 1;
   const at = new Date(ctx.clock()).toISOString();
+  const { lastError: _, ...rest } = job;
+  const moved = await ctx.jobs.update(current, { ...rest, done, updated: at, ...(last ? { finished: at } : {}) });
+  // Ended meanwhile (aborted): no next step.
+  if (!moved) {
+    log("job-changed", { job: job.id, step: message.step, why: "the job was ended or moved on while this step ran" });
+    return;
+  }
+  // Progress first, then the next step: queued the other way round, a step could arrive before the
+  // progress it needs (it would wait, see StepAhead). A crash between the two leaves a job that does
+  // not move, which the cron queues again (resumeStalledJob).
   if (!last) {
     // Before a new root with other online keys appears, every timestamp a cache may still serve must
     // carry the new key's signature too (all online files are dual-signed by now).
     const delay = job.kind === "publish" && done === job.steps - 1 && job.resign && job.root !== undefined ? ctx.cacheDrainSeconds : 0;
     await ctx.enqueue({ kind: "job", job: job.id, step: done }, delay);
   }
-  const { lastError: _, ...rest } = job;
-  const moved = await ctx.jobs.update(current, { ...rest, done, updated: at, ...(last ? { finished: at } : {}) });
-  // Ended meanwhile (aborted): the message just queued finds it finished and does nothing.
-  if (!moved) log("job-changed", { job: job.id, step: message.step, why: "the job was ended or moved on while this step ran" });
 }
 
 /**
