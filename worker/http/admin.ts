@@ -8,7 +8,7 @@ import type { Targets } from "../../shared/metadata/targets.js";
 import { checkTargetPath, parseUploadRequest } from "../../shared/upload.js";
 import { MAX_BINS_PER_COMMIT } from "../publish/consumer.js";
 import { binsOf } from "../publish/uploads.js";
-import { type AppEnv, isDevelopment, readConfig } from "../env.js";
+import { type AppEnv, isDevelopment } from "../env.js";
 import { binSteps } from "../publish/jobs.js";
 import { verifyBootstrap, verifyNextRoot, verifyTargets } from "../publish/offline.js";
 import { onlineSigners } from "../publish/signers.js";
@@ -213,8 +213,7 @@ adminRoutes.post("/v1/admin/import", async (c) => {
     const body = await readBody(c.req.raw, MAX_IMPORT_BYTES);
     if (!body) return errorResponse(c, 413, `body is larger than ${MAX_IMPORT_BYTES} bytes`);
     request = parseUploadRequest(parseJsonBody(body));
-    // An import back-signs files as they are: no pages are rendered for it, so it touches only its own bins.
-    bins = binsOf({ id: "", ...request }, (p) => state.bins.binFor(p), "index").size;
+    bins = binsOf({ id: "", ...request }, (p) => state.bins.binFor(p)).size;
     if (bins > MAX_BINS_PER_COMMIT) {
       throw new FieldError("targets", `touches ${bins} bins; at most ${MAX_BINS_PER_COMMIT} per import request (group the listing by bin)`);
     }

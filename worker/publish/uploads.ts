@@ -23,11 +23,9 @@ export interface SourcedUpload extends Upload {
 
 export type UploadOutcome = UploadDecision & { readonly snapshotVersion: number };
 
-/** The bins an upload touches: its cost in reads and writes (pages and .metadata files count too). */
-export function binsOf(upload: Upload, binFor: (path: string) => string, mode: PagesMode): Set<string> {
-  const paths = [...upload.targets.map((t) => t.path), ...upload.remove.map((r) => r.path)];
-  return new Set([...paths, ...(mode === "render" ? companionPaths(paths) : [])].map(binFor));
-}
+/** The bins an import touches: its cost in reads and writes (an import renders no pages). */
+export const binsOf = (upload: Upload, binFor: (path: string) => string): Set<string> =>
+  new Set([...upload.targets.map((t) => t.path), ...upload.remove.map((r) => r.path)].map(binFor));
 
 /** Length and SHA-256 of an object in the packages bucket, computed from its bytes (invariant 8). */
 export async function hashStored(packages: R2Bucket, key: string): Promise<{ length: number; sha256: string } | null> {
