@@ -9,6 +9,9 @@ import type { QueueMessage, R2EventMessage } from "./messages.js";
 import { loadState } from "./state.js";
 import { type SourcedUpload, type UploadContext, hashStored, publishUploads } from "./uploads.js";
 
+/** Uploads with at most this many entries (a webhook request's limit) record each target's result. */
+const MAX_RESULTS = 2000;
+
 /** Bins one commit may touch: each costs about three R2 operations, of 10,000 per invocation. */
 export const MAX_BINS_PER_COMMIT = 2500;
 
@@ -114,14 +117,17 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
       chosen.map(({ record }) => {
         const r = results.get(record.id)!;
         const rejected = r.rejected;
+        // Per-target results for a webhook-sized upload; a bulk import chunk (tens of thousands of
+        // targets) keeps only its rejections, or every status poll would carry megabytes.
+        const perTarget = r.targets.length <= MAX_RESULTS ? { results: r.targets } : {};
         if (rejected.length) log("upload-rejected", { id: record.id, state: r.state, rejected: rejected.slice(0, 20), count: rejected.length });
-        if (r.state === "rejected") return ctx.uploads.put({ ...record, state: "rejected", rejected, results: r.targets });
+        if (r.state === "rejected") return ctx.uploads.put({ ...record, state: "rejected", rejected, ...perTarget });
         return ctx.uploads.put({
           ...record,
           state: "published",
           snapshotVersion: r.snapshotVersion,
           published: now,
-          results: r.targets,
+          ...perTarget,
           ...(rejected.length && { rejected }),
         });
       }),
