@@ -33,6 +33,11 @@ export interface PublishBenchOptions {
   paceSeconds: number;
   /** Sustained-throughput runs (fresh targets each); the median is reported. */
   repeats?: number;
+  /**
+   * Then, on the same repository with SIMPLE_PAGES=render, this many requests of new projects'
+   * wheels: each target is a release (its dist and both re-rendered pages). 0 or absent: none.
+   */
+  renderRequests?: number;
   /** Worker bundle to run: "index", or "slow-r2" with R2_DELAY_MS in vars. */
   entry?: string;
   vars?: Record<string, string>;
@@ -70,26 +75,32 @@ export async function benchPublish(o: PublishBenchOptions) {
     log(`import of ${o.seed} targets: ${importSeconds.toFixed(1)} s (${Math.round(o.seed / importSeconds)} targets/s)`);
 
     // Sustained throughput: every request sent with bounded concurrency; done when all are published.
-    const runs: number[] = [];
-    for (let run = 0; run < (o.repeats ?? 1); run++) {
+    const sustained = async (requests: number, salt: string) => {
       let next = 0;
       const ids: string[] = [];
-      t0 = performance.now();
+      const t = performance.now();
       await Promise.all(Array.from({ length: o.concurrency }, async () => {
-        while (next < o.requests) {
+        while (next < requests) {
           const r = next++;
-          const targets = Array.from({ length: o.targetsPerRequest }, (_, j) => syntheticTarget(r * o.targetsPerRequest + j, `bench${run}`));
+          const targets = Array.from({ length: o.targetsPerRequest }, (_, j) => syntheticTarget(r * o.targetsPerRequest + j, salt));
           const res = await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets });
           if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
           ids.push(res.body.id);
         }
       }));
       for (const id of ids) {
-        await pollUntil(`upload ${id}`, async () => (await getJson(`${w.url}/v1/uploads/${id}`)).state !== "queued" || undefined, { timeoutMs: 900_000, intervalMs: 20 });
+        const state = await pollUntil(`upload ${id}`, async () => {
+          const record = await getJson(`${w.url}/v1/uploads/${id}`);
+          return record.state === "queued" ? undefined : String(record.state);
+        }, { timeoutMs: 900_000, intervalMs: 20 });
+        if (state !== "published") throw new Error(`upload ${id} was ${state}`);
       }
-      const seconds = (performance.now() - t0) / 1000;
-      runs.push((o.requests * o.targetsPerRequest) / seconds);
-      log(`sustained run ${run + 1}: ${o.requests * o.targetsPerRequest} targets in ${seconds.toFixed(1)} s = ${Math.round(runs.at(-1)!)} targets/s`);
+      return (requests * o.targetsPerRequest) / ((performance.now() - t) / 1000);
+    };
+    const runs: number[] = [];
+    for (let run = 0; run < (o.repeats ?? 1); run++) {
+      runs.push(await sustained(o.requests, `bench${run}`));
+      log(`sustained run ${run + 1}: ${o.requests * o.targetsPerRequest} targets at ${Math.round(runs.at(-1)!)} targets/s`);
     }
 
     // Latency at a steady offered load: one request of 5 targets every 5/pace seconds.
@@ -113,6 +124,14 @@ export async function benchPublish(o: PublishBenchOptions) {
     latencies.sort((a, b) => a - b);
     const latency = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length };
     log(`latency at ${o.paceTargetsPerSecond} targets/s: p50 ${latency.p50.toFixed(0)} ms, p99 ${latency.p99.toFixed(0)} ms (${latencies.length} uploads)`);
+
+    let render;
+    if (o.renderRequests) {
+      await w.reconfigure({ SIMPLE_PAGES: "render" });
+      const releasesPerSecond = await sustained(o.renderRequests, "render");
+      render = { releases: o.renderRequests * o.targetsPerRequest, perRequest: o.targetsPerRequest, concurrency: o.concurrency, releasesPerSecond };
+      log(`render mode: ${render.releases} releases of new projects (dist + 2 pages each) at ${Math.round(releasesPerSecond)} releases/s`);
+    }
     return {
       bins: 2 ** o.bits,
       bootstrapSeconds,
@@ -121,6 +140,7 @@ export async function benchPublish(o: PublishBenchOptions) {
       importTargetsPerSecond: o.seed / importSeconds,
       sustained: { targets: o.requests * o.targetsPerRequest, perRequest: o.targetsPerRequest, concurrency: o.concurrency, runs, medianTargetsPerSecond: median(runs) },
       latency: { offeredTargetsPerSecond: o.paceTargetsPerSecond, seconds: o.paceSeconds, ...latency },
+      ...(render && { render }),
     };
   } finally {
     await w.close();

@@ -22,6 +22,13 @@ function publishRows(label: string, p: Results) {
       `p50 ${n(p.latency.p50)} ms, p99 ${n(p.latency.p99)} ms`,
       `${p.latency.samples} uploads`,
     ],
+    ...(p.render
+      ? [[
+          `${label}: SIMPLE_PAGES=render, releases of new projects (dist + both pages re-rendered; ${n(p.render.releases)} releases, ${p.render.perRequest}/request)`,
+          `${n(p.render.releasesPerSecond)} releases/s`,
+          "one run",
+        ]]
+      : []),
   ];
 }
 

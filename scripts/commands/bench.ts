@@ -89,12 +89,15 @@ const command: Command = {
     log(`== publish (${2 ** bits} bins)`);
     const publish = await benchPublish({
       bits, seed: quick ? 2_000 : 1_000_000, requests: quick ? 20 : 200, targetsPerRequest: quick ? 10 : 100, concurrency: 8,
-      repeats: quick ? 1 : 3, paceTargetsPerSecond: 50, paceSeconds: quick ? 3 : 30, log,
+      repeats: quick ? 1 : 3, paceTargetsPerSecond: 50, paceSeconds: quick ? 3 : 30, renderRequests: quick ? 2 : 20,
+      // Plain targets, as a PEP 458 index publishes its files (the index renders its own pages);
+      // then renderRequests releases with SIMPLE_PAGES=render, tuf-edge rendering the pages.
+      vars: { SIMPLE_PAGES: "index" }, log,
     });
     log("== publish with 30 ms per R2 call");
     const publishSlowR2 = await benchPublish({
       bits, seed: quick ? 500 : 100_000, requests: quick ? 10 : 100, targetsPerRequest: quick ? 10 : 100, concurrency: 8,
-      repeats: 1, paceTargetsPerSecond: 50, paceSeconds: quick ? 3 : 20, entry: "slow-r2", vars: { R2_DELAY_MS: "30" }, log,
+      repeats: 1, paceTargetsPerSecond: 50, paceSeconds: quick ? 3 : 20, entry: "slow-r2", vars: { R2_DELAY_MS: "30", SIMPLE_PAGES: "index" }, log,
     });
     log("== read path");
     const readRuns = [];
