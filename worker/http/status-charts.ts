@@ -1,4 +1,4 @@
-import type { CommitSummary } from "../publish/retention.js";
+import type { CommitSummary } from "../storage/commits.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { Status } from "./status.js";
 
