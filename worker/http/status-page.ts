@@ -2,7 +2,7 @@ import { formatDuration } from "../../shared/time.js";
 import type { PublishedTarget } from "../storage/repository.js";
 import type { Charts } from "./status-charts.js";
 import { barChartSvg } from "./status-svg.js";
-import type { RoleExpiry, Status } from "./status.js";
+import type { RoleExpiry, Status } from "./status-report.js";
 
 export interface PageExtras {
   readonly charts: Charts | null;
