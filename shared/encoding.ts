@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
 
 const encoder = new TextEncoder();
@@ -25,9 +26,12 @@ export function fromHex(hex: string): Uint8Array {
 export const sha256 = (data: Uint8Array | string): Uint8Array =>
   nobleSha256(typeof data === "string" ? utf8(data) : data);
 export const sha256Hex = (data: Uint8Array | string): string => toHex(sha256(data));
-/** SHA-256 by the runtime's native WebCrypto: much faster than JavaScript for whole files. */
-export const sha256HexNative = async (data: Uint8Array): Promise<string> =>
-  toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>)));
+/**
+ * SHA-256 by the runtime's native code (`node:crypto`: Node, and workerd under nodejs_compat): much
+ * faster than JavaScript for whole files, and synchronous (WebCrypto's promise costs more than
+ * hashing a bin in Node: 60 vs 9 µs).
+ */
+export const sha256HexNative = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex");
 export const sha512Hex = (data: Uint8Array | string): string =>
   toHex(nobleSha512(typeof data === "string" ? utf8(data) : data));
 

@@ -81,7 +81,7 @@ export async function seedRepository(store: MetadataStore, bits: number, count: 
   const roles: [string, number][] = [["targets", 1], ...allBinNames(bits).map((n) => [n, 1] as [string, number])];
   const snapshotBytes = await signFile(buildSnapshot(null, { version: 1, expires: now + DAY, roles }), [online!]);
   await store.create("1.snapshot.json", snapshotBytes);
-  const timestamp = buildTimestamp(null, { version: 1, expires: now + DAY, snapshotMeta: await snapshotMetaOf(1, snapshotBytes) });
+  const timestamp = buildTimestamp(null, { version: 1, expires: now + DAY, snapshotMeta: snapshotMetaOf(1, snapshotBytes) });
   await store.swapTimestamp(await signFile(timestamp, [online!]), null, notesToCustom({ rootVersion: 1, renewCursor: 0 }));
   return { online: online!, bits, targets: count };
 }

@@ -4,6 +4,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Command } from "../cli.js";
 import { parseOptions, parsePositiveInt } from "../lib/args.js";
+import { UsageError } from "../lib/errors.js";
 import { ROOT, bundleWorker, startLocalWorker } from "../lib/local-worker.js";
 import { installerBytes, PEP458_2019 } from "../bench/installer-bytes.js";
 import { benchDelta, formatDelta } from "../bench/delta.js";
@@ -13,7 +14,7 @@ import { benchReadPath, formatReadPath } from "../bench/read-path.js";
 import { formatReport } from "../bench/report.js";
 
 const usage = `Usage: tuf-edge bench [--quick] [--delta] [--out DIR]   (npm run bench)
-       tuf-edge bench --core                           (npm run bench -- --core)
+       tuf-edge bench --core [--full]                  (npm run bench -- --core)
        tuf-edge bench --verify [--bits 14]
 
 Sets up local repositories in workerd (Miniflare, local R2 and Queues), seeds them, measures, and
@@ -24,7 +25,8 @@ of the largest invocations. Medians over repeated runs; the machine is noisy.
 
 Options:
   --core      only the publish core in Node over an in-memory bucket (scripts/bench/core.ts): prints
-              targets/s, ms per bin rewrite and phase timings, then one JSON line
+              targets/s, ms per bin rewrite and phase timings, then one JSON line (about 35 s)
+  --full      with --core: also render-mode releases and a full re-sign of every bin (about 55 s)
   --verify    only \`tuf-edge verify\` at 2^bits bins (default 14), three runs: wall and client CPU
               seconds, as JSON on stdout
   --quick     small sizes, one run each: a smoke check in about two minutes
@@ -50,7 +52,7 @@ const command: Command = {
   async run(args, io) {
     const { values } = parseOptions(
       args,
-      { quick: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" }, verify: { type: "boolean" }, bits: { type: "string" } },
+      { quick: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" }, full: { type: "boolean" }, verify: { type: "boolean" }, bits: { type: "string" } },
       usage,
     );
     if (values.verify) {
@@ -59,9 +61,11 @@ const command: Command = {
       io.out(JSON.stringify({ generated: new Date().toISOString(), machine: machine(), verify: result }));
       return;
     }
+    const full = values.full === true;
+    if (full && !values.core) throw new UsageError("--full goes with --core");
     if (values.core) {
       const { benchCore } = await import("../bench/core.js");
-      const { store: _store, online: _online, ...results } = await benchCore({ log: (line) => io.err(line) });
+      const { store: _store, online: _online, ...results } = await benchCore({ log: (line) => io.err(line), releases: full, resign: full });
       io.out(JSON.stringify(results));
       return;
     }

@@ -1,50 +1,45 @@
-import { FieldError, parseUploadRequest } from "../../shared/index.js";
+import { readFile } from "node:fs/promises";
 import type { Command } from "../cli.js";
-import { parseOptions, required, secretFromEnv } from "../lib/args.js";
-import { repositoryUrl } from "../lib/repository-url.js";
-import { UsageError } from "../lib/errors.js";
-import { hashFile, reportUpload, sendWebhook } from "../lib/upload.js";
+import { parseOptions, required } from "../lib/args.js";
+import { CliError } from "../lib/errors.js";
+import { WEBHOOK_OPTIONS, WEBHOOK_USAGE, checkBody, hashFile, parseSerial, putContent, reportUpload, sendWebhook, webhookTarget } from "../lib/upload.js";
 
-const usage = `Usage: tuf-edge upload [--url URL] --path TARGET --file LOCALFILE
+/** What PUT /v1/content takes (contract.md). */
+const MAX_CONTENT_BYTES = 16 * 1024 * 1024;
+
+const usage = `Usage: tuf-edge upload [--url URL] --path TARGET --file LOCALFILE [--serial N]
          [--secret-env WEBHOOK_SECRET] [--wait] [--json]
 
 Publishes a target: computes the length and sha256 of LOCALFILE and sends them for the target
 path TARGET to the upload webhook (POST URL/v1/uploads), signed with HMAC-SHA256 of the webhook
-secret. The file itself is not sent: it must be (or will be) served by the file host at that path.
+secret. Without --serial the file itself is not sent: it must be (or will be) served by the file
+host at that path, and the path is immutable. With --serial the target is mutable (a simple page,
+say): its bytes (at most 16 MiB) are stored first with PUT URL/v1/content/{sha256}, and it replaces
+the published version only if N is higher than that version's serial.
 Prints the upload id; GET URL/v1/uploads/{id} says whether it was published or rejected, and why.
 
 Options:
-  --url URL         the Worker's base URL (default: $TUF_EDGE_URL)
   --path TARGET     the target path, e.g. packages/ab/cd/…/example-1.0-py3-none-any.whl
   --file LOCALFILE  the local copy of the file
-  --secret-env VAR  environment variable holding the webhook secret (default WEBHOOK_SECRET)
-  --wait            wait until the upload is published (or rejected)
-  --json            print the answer as one line of JSON
-  -h, --help        show this help`;
+  --serial N        publish as a mutable target with serial N (e.g. the project's last_serial)
+${WEBHOOK_USAGE}`;
 
 const command: Command = {
   usage,
   async run(args, io) {
-    const { values } = parseOptions(args, {
-      url: { type: "string" },
-      path: { type: "string" },
-      file: { type: "string" },
-      "secret-env": { type: "string", default: "WEBHOOK_SECRET" },
-      wait: { type: "boolean" },
-      json: { type: "boolean" },
-    }, usage);
-    const url = repositoryUrl(values.url, io);
+    const { values } = parseOptions(args, { ...WEBHOOK_OPTIONS, path: { type: "string" }, file: { type: "string" }, serial: { type: "string" } }, usage);
     const path = required(values.path, "--path");
-    const { length, sha256 } = await hashFile(required(values.file, "--file"));
-    const secret = secretFromEnv(io.env, values["secret-env"], "the webhook secret", "--secret-env");
-    const body = JSON.stringify({ targets: [{ path, length, hashes: { sha256 } }] });
-    try {
-      parseUploadRequest(JSON.parse(body));
-    } catch (e) {
-      if (e instanceof FieldError) throw new UsageError(`--path ${JSON.stringify(path)} is not a valid target path: ${e.reason}`);
-      throw e;
+    const file = required(values.file, "--file");
+    const serial = parseSerial(values.serial);
+    const { url, secret } = webhookTarget(values, io);
+    const { length, sha256 } = await hashFile(file);
+    const body = JSON.stringify({ targets: [{ path, length, hashes: { sha256 }, ...(serial !== undefined && { serial }) }] });
+    checkBody(body, (e) => `--path ${JSON.stringify(path)} is not a valid target path: ${e.reason}`);
+    io.err(`${path}: ${length} bytes, sha256 ${sha256}${serial !== undefined ? `, serial ${serial}` : ""}`);
+    if (serial !== undefined) {
+      if (length > MAX_CONTENT_BYTES) throw new CliError(`${file} is ${length} bytes; a target with a serial holds at most ${MAX_CONTENT_BYTES} (16 MiB)`);
+      await putContent(io, url, secret, new Uint8Array(await readFile(file)), sha256);
     }
-    io.err(`${path}: ${length} bytes, sha256 ${sha256}`);
     await reportUpload(io, url, await sendWebhook(url, secret, body), values.wait === true, values.json === true);
   },
 };

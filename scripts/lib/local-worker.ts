@@ -36,6 +36,8 @@ export async function bundleWorker(entries: Record<string, string> = { index: `$
     platform: "browser",
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
+    // Built into workerd under nodejs_compat (wrangler.toml), as wrangler leaves them.
+    external: ["node:*"],
     logLevel: "warning",
     plugins: [wasmModules],
   });

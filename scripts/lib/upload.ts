@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { signWebhook } from "../../shared/webhook.js";
-import { CliError } from "./errors.js";
+import { FieldError, parseUploadRequest } from "../../shared/index.js";
+import { webhookHeaders } from "../../shared/webhook.js";
+import { secretFromEnv } from "./args.js";
+import { CliError, UsageError } from "./errors.js";
 import { type Answer, postJson, printAnswer, request } from "./http.js";
 import type { Io } from "./io.js";
 import { pollUntil } from "./poll.js";
+import { repositoryUrl } from "./repository-url.js";
 
 /** Length and sha256 of a local file, streamed (wheels and sdists can be large). */
 export async function hashFile(file: string): Promise<{ length: number; sha256: string }> {
@@ -21,15 +24,58 @@ export async function hashFile(file: string): Promise<{ length: number; sha256: 
   return { length, sha256: hash.digest("hex") };
 }
 
-/** The headers that authenticate a webhook body (contract.md, "Webhook"). */
-export async function webhookHeaders(secret: string, body: string, nowMs: number): Promise<Record<string, string>> {
-  const timestamp = String(Math.floor(nowMs / 1000));
-  return { "x-webhook-timestamp": timestamp, "x-webhook-signature": await signWebhook(secret, timestamp, body) };
+/** The options of every command that sends to the upload webhook. */
+export const WEBHOOK_OPTIONS = {
+  url: { type: "string" },
+  "secret-env": { type: "string", default: "WEBHOOK_SECRET" },
+  wait: { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+export const WEBHOOK_USAGE = `  --url URL         the Worker's base URL (default: $TUF_EDGE_URL)
+  --secret-env VAR  environment variable holding the webhook secret (default WEBHOOK_SECRET)
+  --wait            wait until the upload is decided, and fail unless it was published
+  --json            print the answer as one line of JSON
+  -h, --help        show this help`;
+
+/** Where to send and with which secret, from WEBHOOK_OPTIONS. */
+export function webhookTarget(values: { url?: string; "secret-env": string }, io: Io): { url: string; secret: string } {
+  const url = repositoryUrl(values.url, io);
+  return { url, secret: secretFromEnv(io.env, values["secret-env"], "the webhook secret", "--secret-env") };
+}
+
+/** A mutable target's serial (contract.md): a non-negative whole number. */
+export function parseSerial(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^(0|[1-9]\d{0,15})$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--serial must be a whole number from 0 to 2^53 - 1, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+/** Checks a webhook body as the Worker will, so a bad flag is a usage error here and nothing is sent. */
+export function checkBody(body: string, describe: (e: FieldError) => string): void {
+  try {
+    parseUploadRequest(JSON.parse(body));
+  } catch (e) {
+    if (e instanceof FieldError) throw new UsageError(describe(e));
+    throw e;
+  }
 }
 
 /** POSTs a webhook body to URL/v1/uploads, signed with the secret (contract.md, "Webhook"). */
 export async function sendWebhook(url: string, secret: string, body: string): Promise<Answer> {
-  return postJson(`${url}/v1/uploads`, body, await webhookHeaders(secret, body, Date.now()));
+  return postJson(`${url}/v1/uploads`, body, await webhookHeaders(secret, Math.floor(Date.now() / 1000), body));
+}
+
+/**
+ * Stores a mutable target's bytes (PUT URL/v1/content/{sha256}, signed like the webhook), which a
+ * target with a serial needs before its webhook is accepted. 201 stored, 200 already there.
+ */
+export async function putContent(io: Io, url: string, secret: string, bytes: Uint8Array, sha256: string): Promise<void> {
+  const headers = await webhookHeaders(secret, Math.floor(Date.now() / 1000), bytes);
+  const answer = await request(`${url}/v1/content/${sha256}`, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream", ...headers } });
+  if (!answer.ok) printAnswer(io, answer);
 }
 
 /**

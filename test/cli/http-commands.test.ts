@@ -196,6 +196,60 @@ describe("commands that call the Worker (against a stub on 127.0.0.1)", () => {
     }
   });
 
+  it("upload --serial stores the bytes first (PUT /v1/content/{sha256}, signed), then sends the serial", async () => {
+    const local = join(dir, "vnd.pypi.simple.v1.html");
+    const bytes = Buffer.from("<!DOCTYPE html><html><body>a page</body></html>\n");
+    await writeFile(local, bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const server = await startServer((req, res) => (req.method === "PUT" ? json(res, 201, { sha256 }) : json(res, 202, { id: "u4", accepted: 1 })));
+    try {
+      const path = "simple/demo/vnd.pypi.simple.v1.html";
+      const r = await runCli(["upload", "--url", server.url, "--path", path, "--file", local, "--serial", "0"], { WEBHOOK_SECRET: "s" });
+      expect(r.code, r.stderr).toBe(0);
+      const [put, post] = server.requests;
+      expect([put!.method, put!.url]).toEqual(["PUT", `/v1/content/${sha256}`]);
+      expect(put!.body).toBe(bytes.toString());
+      const ts = put!.headers["x-webhook-timestamp"] as string;
+      expect(put!.headers["x-webhook-signature"]).toBe(`sha256=${createHmac("sha256", "s").update(`${ts}.`).update(bytes).digest("hex")}`);
+      expect(JSON.parse(post!.body)).toEqual({ targets: [{ path, length: bytes.length, hashes: { sha256 }, serial: 0 }] });
+
+      // Refused bytes stop it before the webhook.
+      const refused = await startServer((_req, res) => json(res, 401, { error: "bad signature" }));
+      try {
+        const no = await runCli(["upload", "--url", refused.url, "--path", path, "--file", local, "--serial", "3"], { WEBHOOK_SECRET: "s" });
+        expect(no.code).toBe(1);
+        expect(no.stderr).toContain("answered HTTP 401");
+        expect(refused.requests.map((q) => q.method)).toEqual(["PUT"]);
+      } finally {
+        await refused.close();
+      }
+      for (const bad of ["-1", "1.5", "9007199254740992", "x"]) {
+        const u = await runCli(["upload", "--url", server.url, "--path", path, "--file", local, `--serial=${bad}`], { WEBHOOK_SECRET: "s" });
+        expect(u.code).toBe(2);
+        expect(u.stderr).toContain("--serial must be a whole number");
+      }
+      expect(server.requests).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("remove --serial sends {path, serial}, for one path only", async () => {
+    const server = await startServer((_req, res) => json(res, 202, { id: "u5", accepted: 1 }));
+    try {
+      const path = "simple/demo/vnd.pypi.simple.v1.json";
+      const r = await runCli(["remove", "--url", server.url, "--path", path, "--serial", "42"], { WEBHOOK_SECRET: "s" });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(server.requests[0]!.body)).toEqual({ remove: [{ path, serial: 42 }] });
+      const two = await runCli(["remove", "--url", server.url, "--path", path, "--path", "p/b.whl", "--serial", "42"], { WEBHOOK_SECRET: "s" });
+      expect(two.code).toBe(2);
+      expect(two.stderr).toContain("--serial applies to one --path");
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("never sends the admin token over plain http:// to another host", async () => {
     for (const command of ["bootstrap", "rotate", "targets", "import"]) {
       const input = command === "import" ? [join(dir, "none.jsonl")] : ["--file", join(dir, "none.json")];

@@ -149,7 +149,7 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
       return signed.bytes;
     });
     rememberSnapshot(signed!.metadata as Metadata<Snapshot>, snapshot.bytes.length);
-    snapshotMeta = await snapshotMetaOf(snapshot.version, snapshot.bytes);
+    snapshotMeta = snapshotMetaOf(snapshot.version, snapshot.bytes);
   }
 
   const timestamp = buildTimestamp(ts, { version: ts.version + 1, expires: now + ctx.config.timestampExpiry, snapshotMeta });

@@ -82,7 +82,7 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
   const timestamp = buildTimestamp(null, {
     version: 1,
     expires: now + ctx.config.timestampExpiry,
-    snapshotMeta: await snapshotMetaOf(1, snapshotBytes),
+    snapshotMeta: snapshotMetaOf(1, snapshotBytes),
   });
   const renewCursor = duePosition(now, renewalPeriod(ctx.config), bins.numberOfBins);
   if (!(await ctx.store.swapTimestamp(await signFile(timestamp, ctx.signers), null, notesToCustom({ rootVersion: 1, renewCursor })))) {

@@ -55,7 +55,7 @@ async function signedPage(content: ContentStore, view: PathView | undefined): Pr
   const sha256 = view?.current?.hashes.sha256;
   if (!sha256) return null;
   const bytes = await content.get(sha256);
-  if (!bytes || (await sha256HexNative(bytes)) !== sha256) throw new Error(`the signed page ${sha256} is not stored intact`);
+  if (!bytes || sha256HexNative(bytes) !== sha256) throw new Error(`the signed page ${sha256} is not stored intact`);
   return parseJsonPage(bytes);
 }
 

@@ -92,8 +92,8 @@ export function buildSnapshot(previous: Snapshot | null, f: SnapshotFields): Sna
 }
 
 /** What timestamp.json says of a snapshot file: version, length and SHA-256 of its bytes. */
-export const snapshotMetaOf = async (version: number, bytes: Uint8Array): Promise<MetaFile> =>
-  new MetaFile(version, bytes.length, { sha256: await sha256HexNative(bytes) });
+export const snapshotMetaOf = (version: number, bytes: Uint8Array): MetaFile =>
+  new MetaFile(version, bytes.length, { sha256: sha256HexNative(bytes) });
 
 /** The next timestamp (python-tuf's do_timestamp): it names exactly one snapshot. `previous` is null at bootstrap. */
 export function buildTimestamp(previous: Timestamp | null, f: { version: number; expires: number; snapshotMeta: MetaFile }): Timestamp {

@@ -52,12 +52,12 @@ export class ContentStore {
    * `expectSha256`, bytes of another hash are not stored: a ContentMismatch says which they have.
    */
   async put(bytes: Uint8Array, expectSha256?: string): Promise<{ sha256: string; length: number; created: boolean }> {
-    const sha256 = await sha256HexNative(bytes);
+    const sha256 = sha256HexNative(bytes);
     if (expectSha256 !== undefined && sha256 !== expectSha256) throw new ContentMismatch(expectSha256, sha256);
     const key = contentKey(sha256);
     // Most puts of a page that exists already are retries: skip the compression.
     if (await this.bucket.head(key)) return { sha256, length: bytes.length, created: false };
-    const written = await this.bucket.put(key, await gzip(bytes), {
+    const written = await this.bucket.put(key, gzip(bytes), {
       onlyIf: { etagDoesNotMatch: "*" },
       httpMetadata: { contentEncoding: "gzip", contentType: "application/octet-stream" },
       customMetadata: { sha256, length: String(bytes.length) },

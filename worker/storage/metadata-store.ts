@@ -1,5 +1,5 @@
 import { sha256HexNative } from "../../shared/encoding.js";
-import { gunzip, gzip } from "./gzip.js";
+import { type GzipLevel, gunzip, gzip } from "./gzip.js";
 
 /**
  * TUF files in the METADATA bucket, under `metadata/<name>`. Each is stored gzip-compressed once, at
@@ -29,14 +29,17 @@ export function fileInfo(object: { customMetadata?: Record<string, string> }): F
   return { length: Number(m.length), sha256: m.sha256 };
 }
 
-async function putOptions(bytes: Uint8Array, onlyIf?: R2Conditional, notes: Record<string, string> = {}) {
-  const info = { ...notes, length: String(bytes.length), sha256: await sha256HexNative(bytes) };
+/** The snapshot is fetched by every client on every update and worth zlib's default; the rest is mostly hex (gzip.ts). */
+const levelFor = (name: string): GzipLevel => (name.endsWith(".snapshot.json") ? 6 : 1);
+
+function putOptions(name: string, bytes: Uint8Array, onlyIf?: R2Conditional, notes: Record<string, string> = {}) {
+  const info = { ...notes, length: String(bytes.length), sha256: sha256HexNative(bytes) };
   const options: R2PutOptions = {
     httpMetadata: { contentType: "application/json", contentEncoding: "gzip" },
     customMetadata: info,
   };
   if (onlyIf) options.onlyIf = onlyIf;
-  return { body: await gzip(bytes), options };
+  return { body: gzip(bytes, levelFor(name)), options };
 }
 
 export class MetadataStore {
@@ -46,7 +49,7 @@ export class MetadataStore {
     const object = await this.bucket.get(metadataKey(name));
     if (!object) return null;
     return {
-      bytes: await gunzip(new Uint8Array(await object.arrayBuffer())),
+      bytes: gunzip(new Uint8Array(await object.arrayBuffer())),
       etag: object.etag,
       uploaded: object.uploaded,
       custom: object.customMetadata ?? {},
@@ -55,7 +58,7 @@ export class MetadataStore {
 
   /** Create-if-absent: false when a file of that name exists already (versioned files are immutable). */
   async create(name: string, bytes: Uint8Array): Promise<boolean> {
-    const { body, options } = await putOptions(bytes, { etagDoesNotMatch: "*" });
+    const { body, options } = putOptions(name, bytes, { etagDoesNotMatch: "*" });
     return (await this.bucket.put(metadataKey(name), body, options)) !== null;
   }
 
@@ -65,7 +68,7 @@ export class MetadataStore {
    */
   async swapTimestamp(bytes: Uint8Array, etag: string | null, notes: Record<string, string> = {}): Promise<boolean> {
     const onlyIf = etag === null ? { etagDoesNotMatch: "*" } : { etagMatches: etag };
-    const { body, options } = await putOptions(bytes, onlyIf, notes);
+    const { body, options } = putOptions("timestamp.json", bytes, onlyIf, notes);
     return (await this.bucket.put(metadataKey("timestamp.json"), body, options)) !== null;
   }
 
