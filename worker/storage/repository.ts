@@ -62,6 +62,15 @@ const MB = 1024 * 1024;
 const parsed = new WeightedLru<unknown>(40 * MB);
 const loading = new Map<string, Promise<unknown>>();
 
+/** A stored file that does not parse is ours to fix, whatever error the parser raised. */
+function parseStored<T>(name: string, bytes: Uint8Array, parse: (bytes: Uint8Array) => T): T {
+  try {
+    return parse(bytes);
+  } catch (e) {
+    throw new InconsistentRepository(`${name} as stored does not parse: ${(e as Error).message}`);
+  }
+}
+
 /** One parsed form per name: roots, snapshots and `targets` as Metadata, delegated roles scanned. */
 async function readVersioned<T>(store: MetadataStore, name: string, parse: (bytes: Uint8Array) => T): Promise<T> {
   const hit = (parsed.get(name) ?? loading.get(name)) as T | Promise<T> | undefined;
@@ -69,12 +78,7 @@ async function readVersioned<T>(store: MetadataStore, name: string, parse: (byte
   const load = (async () => {
     const file = await store.read(name);
     if (!file) throw new InconsistentRepository(`${name} is referred to but not stored`);
-    let value: T;
-    try {
-      value = parse(file.bytes);
-    } catch (e) {
-      throw new InconsistentRepository(`${name} as stored does not parse: ${(e as Error).message}`);
-    }
+    const value = parseStored(name, file.bytes, parse);
     parsed.set(name, value, file.bytes.length);
     return value;
   })().finally(() => loading.delete(name));
@@ -114,7 +118,7 @@ export async function loadState(store: MetadataStore): Promise<RepoState | null>
   if (!file) return null;
   let timestamp = memo?.timestamp;
   if (file.bytes) {
-    timestamp = Metadata.parse(file.bytes, "timestamp");
+    timestamp = parseStored("timestamp.json", file.bytes, (b) => Metadata.parse(b, "timestamp"));
     lastTimestamp = { etag: file.etag, timestamp };
   }
   const snapshot = await readSnapshot(store, timestamp!.signed.snapshotMeta.version);
