@@ -13,6 +13,12 @@ import { sha256, utf8 } from "./encoding.js";
  */
 export const MAX_BIN_BYTES = 1_000_000;
 
+/**
+ * Bins one commit may touch: each costs about three R2 operations, of 10,000 per invocation. The
+ * writer fills a commit up to it, and an import request may touch no more.
+ */
+export const MAX_BINS_PER_COMMIT = 2500;
+
 export function binIndex(path: string, bitLength: number): number {
   const h = sha256(utf8(path));
   const first32 = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;

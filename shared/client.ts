@@ -6,6 +6,7 @@ import type { Root } from "./metadata/root.js";
 import type { Snapshot } from "./metadata/snapshot.js";
 import type { Targets } from "./metadata/targets.js";
 import type { Timestamp } from "./metadata/timestamp.js";
+import { searchTarget } from "./target-search.js";
 import { formatExpires, isExpired } from "./time.js";
 
 /** Checks length and every listed hash of `bytes` against what the referring metadata states. */
@@ -19,8 +20,21 @@ export function verifyFileAgainst(name: string, bytes: Uint8Array, meta: { lengt
   }
 }
 
-function checkNotExpired(name: string, expires: number, now: number) {
+/** Spec §5.3.10 and after: metadata is refused once expired. */
+export function checkNotExpired(name: string, expires: number, now: number) {
   if (isExpired(expires, now)) throw new VerificationError("expired", `${name} expired at ${formatExpires(expires)}`);
+}
+
+/**
+ * Spec §5.3.4–§5.3.5: root N+1 is signed by a threshold of root N's root keys and of its own, and
+ * is version N+1. The client follows the chain with it; the Worker checks a new root with it
+ * (shared/offline.ts) before it publishes one.
+ */
+export function checkNextRoot(next: Metadata<Root>, trusted: Root): void {
+  const v = next.signed.version;
+  next.verifyDelegate(`root ${v} (by root ${trusted.version}'s keys)`, trusted.roles.root, trusted.keys);
+  next.verifyDelegate(`root ${v} (by its own keys)`, next.signed.roles.root, next.signed.keys);
+  if (v !== trusted.version + 1) throw new VerificationError("version", `expected root version ${trusted.version + 1}, got ${v}`);
 }
 
 /**
@@ -42,12 +56,7 @@ export class TrustedMetadata {
   updateRoot(bytes: Uint8Array | string): Metadata<Root> {
     if (this.timestamp) throw new VerificationError("invalid", "root cannot change after timestamp was loaded");
     const next = Metadata.parse(bytes, "root");
-    const old = this.root.signed;
-    next.verifyDelegate("root (by the old root)", old.roles.root, old.keys);
-    next.verifyDelegate("root (by itself)", next.signed.roles.root, next.signed.keys);
-    if (next.signed.version !== old.version + 1) {
-      throw new VerificationError("version", `expected root version ${old.version + 1}, got ${next.signed.version}`);
-    }
+    checkNextRoot(next, this.root.signed);
     this.root = next;
     return next;
   }
@@ -146,4 +155,21 @@ export async function refresh(trustedRoot: Uint8Array | string, fetchMetadata: F
     trusted.updateTargets(bin, await get(`${v}.${bin}.json`));
   }
   return trusted;
+}
+
+/**
+ * The trusted entry of `path` and the role that lists it (spec §5.6.7, shared/target-search.ts),
+ * fetching and verifying each role the search visits that is not trusted yet; null when no role
+ * lists it. Needs a trusted snapshot (after `refresh`).
+ */
+export async function findTargetInfo(trusted: TrustedMetadata, fetchMetadata: FetchMetadata, path: string) {
+  return searchTarget(path, async (role, delegator) => {
+    const known = trusted.targets.get(role);
+    if (known) return known.signed;
+    const version = trusted.snapshot?.signed.meta.get(`${role}.json`)?.version;
+    if (version === undefined) throw new VerificationError("missing", `snapshot does not list ${role}.json`);
+    const bytes = await fetchMetadata(`${version}.${role}.json`);
+    if (!bytes) throw new VerificationError("missing", `${version}.${role}.json not found`);
+    return trusted.updateTargets(role, bytes, delegator).signed;
+  });
 }

@@ -13,5 +13,6 @@ export * from "./metadata/signed.js";
 export * from "./metadata/snapshot.js";
 export * from "./metadata/targets.js";
 export * from "./metadata/timestamp.js";
+export * from "./target-search.js";
 export * from "./time.js";
 export * from "./upload.js";

@@ -25,6 +25,9 @@ export interface UploadRequest {
   readonly remove: readonly RemoveEntry[];
 }
 
+/** Every path a request names: its targets, then its removals. */
+export const pathsOf = (request: UploadRequest): string[] => [...request.targets.map((t) => t.path), ...request.remove.map((r) => r.path)];
+
 /**
  * Bounds on `custom` (security review): a deep or wide value can make a bin unparseable for
  * python-tuf (nesting past ~1,000) or blow the stack of a recursive encoder, so it is refused at

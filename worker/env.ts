@@ -1,4 +1,4 @@
-import type { QueueMessage } from "./publish/messages.js";
+import type { QueueMessage } from "./storage/messages.js";
 
 /** Bindings, secrets and vars (contract.md, "Configuration"). */
 export interface Env {

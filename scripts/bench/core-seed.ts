@@ -7,7 +7,7 @@ import { Role, Root } from "../../shared/metadata/root.js";
 import { Delegations, SuccinctRoles, Targets } from "../../shared/metadata/targets.js";
 import { formatExpires } from "../../shared/time.js";
 import { buildSnapshot, buildTimestamp, signBody, signFile, snapshotMetaOf } from "../../worker/publish/plan.js";
-import { notesToCustom } from "../../worker/publish/state.js";
+import { notesToCustom } from "../../worker/storage/repository.js";
 import { type MetadataStore, metadataKey } from "../../worker/storage/metadata-store.js";
 
 /**

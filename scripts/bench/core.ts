@@ -7,7 +7,7 @@ import { Targets } from "../../shared/metadata/targets.js";
 import type { Config } from "../../worker/env.js";
 import { type PublishContext, commit } from "../../worker/publish/commit.js";
 import { signBody } from "../../worker/publish/plan.js";
-import { loadState, roleVersion } from "../../worker/publish/state.js";
+import { loadState, roleVersion } from "../../worker/storage/repository.js";
 import { type SourcedUpload, type UploadContext, publishUploads } from "../../worker/publish/uploads.js";
 import { ContentStore } from "../../worker/storage/content.js";
 import { gunzip, gzip } from "../../worker/storage/gzip.js";

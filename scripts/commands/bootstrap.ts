@@ -5,7 +5,7 @@ import { repositoryUrl } from "../lib/repository-url.js";
 import { assertComplete } from "../lib/signoff.js";
 import { readCeremonyFile } from "../lib/ceremony-file.js";
 import { CliError } from "../lib/errors.js";
-import { fetchBytes, postAdmin, printAnswer } from "../lib/http.js";
+import { postAdmin, printAnswer, request } from "../lib/http.js";
 import { pollUntil } from "../lib/poll.js";
 
 const usage = `Usage: tuf-edge bootstrap --url URL --file CEREMONY [--token-env ADMIN_TOKEN] [--wait]
@@ -19,7 +19,8 @@ Options:
   --url URL          the Worker's base URL (https://tuf.example.org, http://127.0.0.1:8787)
   --file CEREMONY    the signed ceremony file
   --token-env VAR    environment variable holding the admin token (default ADMIN_TOKEN)
-  --wait             wait until URL/metadata/timestamp.json is served
+  --wait             wait until the repository is published (GET URL/v1/status); a job that
+                     fails ends the wait with its reason
   -h, --help         show this help`;
 
 const command: Command = {
@@ -37,10 +38,17 @@ const command: Command = {
     assertComplete(ceremony);
     const token = secretFromEnv(io.env, values["token-env"], "the Worker's admin token", "--token-env");
     const body = { root: ceremony.root!.toJSON(), targets: ceremony.targets!.toJSON() };
-    printAnswer(io, await postAdmin(url, "/v1/admin/bootstrap", body, token));
+    const answer = await postAdmin(url, "/v1/admin/bootstrap", body, token);
+    printAnswer(io, answer);
     if (!values.wait) return;
-    await pollUntil("the first timestamp", async () => ((await fetchBytes(`${url}/metadata/timestamp.json`)) ? true : undefined), {
-      onWait: (ms) => io.progress(`waiting for ${url}/metadata/timestamp.json … ${Math.round(ms / 1000)}s`),
+    const job = (answer.body as { job?: string }).job;
+    // The job publishes, or ends with the reason it could not (the Worker's online key not named, say).
+    await pollUntil("the bootstrap to publish", async () => {
+      const status = (await request(`${url}/v1/status`)).body as { published?: boolean; job?: { id?: string; error?: string } };
+      if (status.job?.id === job && status.job?.error) throw new CliError(`the bootstrap job failed: ${status.job.error}`);
+      return status.published === true ? true : undefined;
+    }, {
+      onWait: (ms) => io.progress(`waiting for the bootstrap job ${job} … ${Math.round(ms / 1000)}s`),
     });
     io.progress("");
     io.out(`published: ${url}/metadata/timestamp.json is served`);

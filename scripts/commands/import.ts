@@ -4,9 +4,7 @@ import { parseOptions, parsePositiveInt, required, secretFromEnv } from "../lib/
 import { repositoryUrl } from "../lib/repository-url.js";
 import { CliError, UsageError } from "../lib/errors.js";
 import { DEFAULT_CONCURRENCY, DEFAULT_LIMITS, runImport, summaryLines } from "../lib/import.js";
-
-/** The server's MAX_BINS_PER_COMMIT (worker/publish/consumer.ts): more bins in a request is a 400. */
-const SERVER_MAX_BINS = 2500;
+import { MAX_BINS_PER_COMMIT } from "../../shared/bins.js";
 
 const usage = `Usage: tuf-edge import LISTING --url URL [--token-env ADMIN_TOKEN] [--state FILE]
          [--chunk-bins N] [--concurrency N]
@@ -38,7 +36,7 @@ Options:
   --url URL          the Worker's base URL
   --token-env VAR    environment variable holding the admin token (default ADMIN_TOKEN)
   --state FILE       the state file (default LISTING.import-state.json)
-  --chunk-bins N     bins per request, at most ${SERVER_MAX_BINS} (default ${DEFAULT_LIMITS.chunkBins})
+  --chunk-bins N     bins per request, at most ${MAX_BINS_PER_COMMIT} (default ${DEFAULT_LIMITS.chunkBins})
   --concurrency N    requests sent and not yet published, at most (default ${DEFAULT_CONCURRENCY})
   --max-requests N   (debugging) stop after N requests; run again to resume
   -h, --help         show this help`;
@@ -59,7 +57,7 @@ const command: Command = {
     const url = repositoryUrl(values.url, io);
     assertSafeForSecrets(url);
     const chunkBins = parsePositiveInt(values["chunk-bins"], "--chunk-bins");
-    if (chunkBins !== undefined && chunkBins > SERVER_MAX_BINS) throw new UsageError(`--chunk-bins must be at most ${SERVER_MAX_BINS}`);
+    if (chunkBins !== undefined && chunkBins > MAX_BINS_PER_COMMIT) throw new UsageError(`--chunk-bins must be at most ${MAX_BINS_PER_COMMIT}`);
     const concurrency = parsePositiveInt(values.concurrency, "--concurrency");
     const maxRequests = parsePositiveInt(values["max-requests"], "--max-requests");
     const token = secretFromEnv(io.env, values["token-env"], "the admin token", "--token-env");

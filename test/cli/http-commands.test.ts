@@ -47,19 +47,34 @@ describe("commands that call the Worker (against a stub on 127.0.0.1)", () => {
     }
   });
 
-  it("bootstrap --wait polls until timestamp.json is served", async () => {
+  it("bootstrap --wait polls the status until the repository is published", async () => {
     const { file } = await initCeremony(dir, keys, ["root1", "root2", "targets1"]);
     let polls = 0;
     const server = await startServer((req, res) => {
       if (req.method === "POST") return json(res, 202, { job: "j" });
-      if (++polls < 2) return json(res, 404, { error: "not found" });
-      json(res, 200, {});
+      json(res, 200, ++polls < 2 ? { published: false, job: { id: "j", done: 0 } } : { published: true, job: { id: "j", finished: "now" } });
     });
     try {
       const r = await runCli(["bootstrap", "--url", server.url, "--file", file, "--wait"], { ADMIN_TOKEN: "t" });
       expect(r.code, r.stderr).toBe(0);
-      expect(server.requests.slice(1).map((q) => q.url)).toEqual(["/metadata/timestamp.json", "/metadata/timestamp.json"]);
+      expect(server.requests.slice(1).map((q) => q.url)).toEqual(["/v1/status", "/v1/status"]);
       expect(r.stdout).toContain("timestamp.json is served");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("bootstrap --wait ends with the job's reason when the job fails (the Worker does not hold the online key, say)", async () => {
+    const { file } = await initCeremony(dir, keys, ["root1", "root2", "targets1"]);
+    const error = "refused: root.signed.roles.timestamp.keyids: must list the Worker's online key (ab) for its threshold of 1";
+    const server = await startServer((req, res) => {
+      if (req.method === "POST") return json(res, 202, { job: "j" });
+      json(res, 200, { published: false, job: { id: "j", finished: "now", error } });
+    });
+    try {
+      const r = await runCli(["bootstrap", "--url", server.url, "--file", file, "--wait"], { ADMIN_TOKEN: "t" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`tuf-edge bootstrap: the bootstrap job failed: ${error}`);
     } finally {
       await server.close();
     }

@@ -1,6 +1,6 @@
 // TrustedMetadata decides what a client trusts (spec §5); every refusal here is one a client makes.
 import { beforeAll, describe, expect, it } from "vitest";
-import { MetaFile, Metadata, Timestamp, TrustedMetadata, binFor, refresh, sha256Hex, type Snapshot } from "../../shared/index.js";
+import { MetaFile, Metadata, Timestamp, TrustedMetadata, binFor, findTargetInfo, refresh, sha256Hex, type Snapshot } from "../../shared/index.js";
 import {
   DAY, NOW, PATHS, type Repo, expectVerificationError, makeBin, makeRepo, makeRoot, makeSnapshot, makeTimestamp, newSigners, sign,
 } from "./fixtures.js";
@@ -37,6 +37,14 @@ describe("a good chain", () => {
     expect(trusted.snapshot?.signed.meta.size).toBe(17);
     expect([...trusted.targets.keys()].sort()).toEqual(["bins-0", bin, "targets"].sort());
     expect(trusted.targets.get(bin)?.signed.targets.get(PATHS[0]!)?.length).toBeGreaterThan(0);
+  });
+
+  it("finds a target's entry, loading and verifying only the bin it is in", async () => {
+    const trusted = await refresh(file("1.root.json"), repo.fetch, NOW);
+    const found = await findTargetInfo(trusted, repo.fetch, PATHS[0]!);
+    expect(found).toEqual({ role: binFor(PATHS[0]!, 4), file: repo.bins.get(binFor(PATHS[0]!, 4))!.signed.targets.get(PATHS[0]!) });
+    expect([...trusted.targets.keys()].sort()).toEqual([binFor(PATHS[0]!, 4), "targets"].sort());
+    expect(await findTargetInfo(trusted, repo.fetch, "packages/no/such-1.0.tar.gz")).toBeNull();
   });
 
   it("refuses a trusted root that is not signed by its own threshold", async () => {

@@ -1,4 +1,4 @@
-import type { QueueMessage } from "../../worker/publish/messages.js";
+import type { QueueMessage } from "../../worker/storage/messages.js";
 import { admin, signedInit, offlineKeys, type OfflineKeys } from "./repo.js";
 import type { TestWorker } from "./worker.js";
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import { binFor } from "../../shared/bins.js";
-import type { QueueMessage } from "../../worker/publish/messages.js";
+import type { QueueMessage } from "../../worker/storage/messages.js";
 import { waitFor } from "./repo.js";
 import type { TestWorker } from "./worker.js";
 

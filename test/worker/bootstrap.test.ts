@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ed25519Signer } from "../../shared/keys.js";
 import { admin, bootstrap, offlineKeys, signedInit, status } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
@@ -27,6 +28,8 @@ describe("bootstrap", () => {
     expect(s.roles.bins.count).toBe(16);
     expect(s.job.kind).toBe("bootstrap");
     expect(s.job.finished).toBeTruthy();
+    // Recorded by the writer, which holds the key; the request path reads the record (invariant 10).
+    expect(s.onlineKeys).toEqual([(await ed25519Signer(w.onlineSeed)).key.keyid]);
   });
 
   test("bootstrapping twice is refused with 409 and changes nothing", async () => {

@@ -5,7 +5,7 @@ import { refresh } from "../../shared/client.js";
 import type { Config } from "../../worker/env.js";
 import { type PublishContext, commit } from "../../worker/publish/commit.js";
 import { renew } from "../../worker/publish/renew.js";
-import { loadState, roleVersion } from "../../worker/publish/state.js";
+import { loadState, roleVersion } from "../../worker/storage/repository.js";
 import { type SourcedUpload, type UploadContext, publishUploads } from "../../worker/publish/uploads.js";
 import { ContentStore } from "../../worker/storage/content.js";
 import { MetadataStore, metadataKey } from "../../worker/storage/metadata-store.js";

@@ -3,7 +3,7 @@
 // development PUT /v1/admin/files/{path} stores the bytes and sends that notification.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { R2EventMessage } from "../../worker/publish/messages.js";
+import type { R2EventMessage } from "../../worker/storage/messages.js";
 import { bootstrap } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { binEntry, bucketSnapshot, deliverNow, r2UploadId, sha256Hex, timestampBytes, waitForOutcome } from "../support/uploads.js";

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { FieldError } from "../../shared/errors.js";
-import { parseMetadataName } from "../../worker/http/metadata-name.js";
+import { parseMetadataName } from "../../worker/storage/metadata-name.js";
 import { acceptsGzip, clientAcceptEncoding, ifNoneMatchHits } from "../../worker/http/negotiate.js";
 import { decodeTargetPath, encodeTargetPath, hashPrefixed } from "../../worker/http/target-path.js";
-import { WeightedLru } from "../../worker/http/weighted-lru.js";
+import { WeightedLru } from "../../worker/storage/weighted-lru.js";
 
 describe("parseMetadataName", () => {
   test("accepts the timestamp and N.role.json", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { cronIntervalSeconds } from "../../worker/publish/cron.js";
-import { MAX_RENEW_PER_RUN, duePosition, dueTime, oldestBinSignature, renewalWindow } from "../../worker/publish/renew.js";
+import { duePosition, dueTime, oldestBinSignature } from "../../shared/renewal.js";
+import { MAX_RENEW_PER_RUN, renewalWindow } from "../../worker/publish/renew.js";
 
 /** The rolling bin schedule as pure functions: n bins, period P, counters that only grow. */
 const HOUR = 3_600_000;

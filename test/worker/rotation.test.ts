@@ -79,9 +79,11 @@ describe("root and online key rotation", () => {
         seen.push({ at: Date.now(), timestamp: (await metadata(w, "timestamp.json")).bytes, root3: (await metadata(w, "3.root.json")).status === 200 });
       }
     })();
-    await finishedJob(w, job.job);
+    const during = await finishedJob(w, job.job);
     done = true;
     await watcher;
+    // The writer records the keys it signs with; status shows them without loading the seed.
+    expect(during.onlineKeys).toEqual([repo.root.signed.roles.timestamp.keyids[0], nextOnline.key.keyid]);
 
     // Every timestamp served within the cache lifetime before root 3 appeared verifies under root 3.
     const appeared = seen.find((s) => s.root3)?.at ?? Date.now();
@@ -106,6 +108,7 @@ describe("root and online key rotation", () => {
     expect((await waitForUpload(w, ((await up.json()) as { id: string }).id)).state).toBe("published");
     const ts = Metadata.parse((await metadata(w, "timestamp.json")).bytes, "timestamp");
     expect(ts.signatures.map((s) => s.keyid)).toEqual([nextOnline.key.keyid]);
+    expect((await status(w)).onlineKeys).toEqual([nextOnline.key.keyid]);
     const after = new TufClient(w.url, repo.rootBytes, before.dir);
     expect((await after.download("rotated/pkg-1.0.whl")).toString()).toBe(bytes);
     const fresh = new TufClient(w.url, repo.rootBytes);
@@ -163,18 +166,35 @@ describe("refused: 4xx and nothing stored", () => {
     await refused({ targets: targets.toJSON() }, 400, "/v1/admin/targets");
   });
 
-  test("a bootstrap whose root names another online key", async () => {
+  // The request path does not hold the online keys (invariant 10): the writer checks, before the
+  // job's first step writes anything, and ends the job with the reason naming the field.
+  test("a bootstrap whose root names another online key: the job fails at once, naming the field; nothing published", async () => {
     const other = await startWorker();
     try {
       const { root, targets } = await signedInit(w, 4, await offlineKeys()); // built for w's online key
       const res = await admin(other, "/v1/admin/bootstrap", { root: root.toJSON(), targets: targets.toJSON() });
-      expect(res.status).toBe(400);
-      expect(((await res.json()) as { field: string }).field).toMatch(/keyids$/);
-      expect((await status(other)).published).toBe(false);
-      expect((await status(other)).job).toBeNull();
+      expect(res.status).toBe(202);
+      const { job } = (await res.json()) as { job: string };
+      const s = await finishedJob(other, job);
+      expect(s.job.error).toMatch(/^refused: root\.signed\.roles\.timestamp\.keyids: must list the Worker's online key/);
+      expect(s.job.done).toBe(0);
+      expect(s.warnings).toContainEqual({ level: "critical", kind: "job", message: `admin job failed: ${s.job.error}` });
+      expect(s.published).toBe(false);
+      expect((await metadata(other, "1.root.json")).status).toBe(404);
     } finally {
       await other.close();
     }
+  });
+
+  test("a root that lists an online key for root or targets: 400 at the door, naming the field", async () => {
+    const online = repo.root.signed.roles.timestamp.keyids[0]!;
+    const c = rotateCeremony({ trustedRoot: repo.root, expires: expires(), targetsExpires: expires() });
+    const json = JSON.parse(JSON.stringify(c.root!.toJSON()));
+    json.signed.roles.targets.keyids.push(online);
+    const signed = await sign({ ...c, root: Metadata.fromJSON(json, "root") }, repo.keys.root);
+    const res = await admin(w, "/v1/admin/root", { root: signed.root!.toJSON() });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: "root.signed.roles.targets.keyids" });
   });
 
   test("no token, and a wrong token", async () => {

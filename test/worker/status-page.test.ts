@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderStatusPage } from "../../worker/http/status-page.js";
-import type { Status } from "../../worker/http/status.js";
+import type { Status } from "../../worker/http/status-report.js";
 import { admin, status } from "../support/repo.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { HOUR, bootstrapNow, captureLogs, deliver, realNow, runCron, sendUpload, setClock } from "./cron-support.js";

@@ -1,50 +1,40 @@
 import { type Context, Hono } from "hono";
-import { FieldError } from "../../shared/errors.js";
-import { sha256 } from "../../shared/encoding.js";
+import { bearerAuth } from "hono/bearer-auth";
+import { MAX_BINS_PER_COMMIT } from "../../shared/bins.js";
+import { FieldError, VerificationError } from "../../shared/errors.js";
 import { readObject } from "../../shared/json.js";
-import { Metadata } from "../../shared/metadata/metadata.js";
-import type { Root } from "../../shared/metadata/root.js";
-import type { Targets } from "../../shared/metadata/targets.js";
-import { checkTargetPath, parseUploadRequest } from "../../shared/upload.js";
-import { MAX_BINS_PER_COMMIT } from "../publish/consumer.js";
-import { binsOf } from "../publish/uploads.js";
+import { onlineKeyids, verifyBootstrap, verifyNextRoot, verifyTargets } from "../../shared/offline.js";
+import { checkTargetPath, parseUploadRequest, pathsOf } from "../../shared/upload.js";
 import { type AppEnv, isDevelopment } from "../env.js";
-import { binSteps } from "../publish/jobs.js";
-import { verifyBootstrap, verifyNextRoot, verifyTargets } from "../publish/offline.js";
-import { onlineSigners } from "../publish/signers.js";
-import { type RepoState, loadState } from "../publish/state.js";
-import type { Job } from "../storage/jobs.js";
-import { JobStore } from "../storage/jobs.js";
+import { type Job, JobStore, binSteps } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
+import { PackageStore } from "../storage/packages.js";
+import { loadState, readRoot } from "../storage/repository.js";
 import { UploadStore, newUploadId, r2UploadId } from "../storage/uploads.js";
-import { errorResponse, parseJsonBody, readBody, rejectInput } from "./errors.js";
+import { errorResponse, parseJsonBody, readBody } from "./errors.js";
 
 type AdminContext = Context<AppEnv>;
 
 /**
  * Admin operations (bearer ADMIN_TOKEN). Offline-signed metadata is verified here, whatever the
- * token (invariant 7); the work itself — and every signature — happens in the queue consumer.
+ * token (invariant 7), with every check that needs no key; the work itself, every signature, and
+ * the check that the Worker's online keys can sign what is submitted (they are not loaded here:
+ * invariant 10) happen in the queue consumer, which ends a job it cannot sign with the reason.
  */
 export const adminRoutes = new Hono<AppEnv>();
 
-function sameSecret(a: string, b: string): boolean {
-  const x = sha256(a);
-  const y = sha256(b);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
-  return diff === 0 && b.length > 0;
-}
+const UNAUTHORIZED = { error: "missing or wrong bearer token (ADMIN_TOKEN)" };
+const unauthorized = { message: (c: AdminContext) => c.json(UNAUTHORIZED, 401) };
 
-adminRoutes.use("/v1/admin/*", async (c, next) => {
-  const token = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-  // ADMIN_TOKEN_NEXT: a second token during a rotation. Both are compared, whichever matches.
-  const primary = !!token && sameSecret(token, c.env.ADMIN_TOKEN ?? "");
-  const rotated = !!token && sameSecret(token, c.env.ADMIN_TOKEN_NEXT ?? "");
-  if (!primary && !rotated) {
-    return errorResponse(c, 401, "missing or wrong bearer token (ADMIN_TOKEN)");
-  }
-  await next();
-});
+// ADMIN_TOKEN_NEXT: a second token during a rotation; either is accepted.
+adminRoutes.use("/v1/admin/*", (c, next) =>
+  bearerAuth<AppEnv>({
+    token: [c.env.ADMIN_TOKEN, c.env.ADMIN_TOKEN_NEXT].filter((t): t is string => !!t),
+    noAuthenticationHeader: unauthorized,
+    invalidAuthenticationHeader: unauthorized,
+    invalidToken: unauthorized,
+  })(c, next),
+);
 
 async function jsonBody(req: Request): Promise<Record<string, unknown>> {
   const body = await readBody(req, 8 * 1024 * 1024);
@@ -76,18 +66,10 @@ async function startJob(c: AdminContext, job: Omit<Job, "id" | "started" | "done
  * or an unreferenced file); a queued step of it then does nothing.
  */
 adminRoutes.post("/v1/admin/abort", async (c) => {
-  let id: string | undefined;
-  try {
-    const body = await readBody(c.req.raw, 4096);
-    if (!body) throw new FieldError("", "body is larger than 4096 bytes");
-    if (body.length > 0) {
-      const o = readObject(parseJsonBody(body), "");
-      if (o.job !== undefined && typeof o.job !== "string") throw new FieldError("job", "must be a job id (a string)");
-      id = o.job as string | undefined;
-    }
-  } catch (e) {
-    return rejectInput(c, e);
-  }
+  const body = await readBody(c.req.raw, 4096);
+  if (!body) throw new FieldError("", "body is larger than 4096 bytes");
+  const id = body.length > 0 ? readObject(parseJsonBody(body), "").job : undefined;
+  if (id !== undefined && typeof id !== "string") throw new FieldError("job", "must be a job id (a string)");
   const at = new Date(c.get("now")).toISOString();
   const ended = await new JobStore(c.env.METADATA).end(`aborted by an operator at ${at}`, at, id);
   if (!ended) return errorResponse(c, 409, id === undefined ? "no admin job is under way" : "that job is not the one under way", id === undefined ? {} : { field: "job" });
@@ -96,14 +78,9 @@ adminRoutes.post("/v1/admin/abort", async (c) => {
 });
 
 adminRoutes.post("/v1/admin/bootstrap", async (c) => {
-  let checked;
-  try {
-    const body = await jsonBody(c.req.raw);
-    checked = verifyBootstrap(body.root, body.targets, await onlineSigners(c.env), c.get("now"));
-  } catch (e) {
-    return rejectInput(c, e);
-  }
-  if (await c.env.METADATA.head("metadata/timestamp.json")) return errorResponse(c, 409, "a repository is published already");
+  const body = await jsonBody(c.req.raw);
+  const checked = verifyBootstrap(body.root, body.targets, c.get("now"));
+  if (await new MetadataStore(c.env.METADATA).exists("timestamp.json")) return errorResponse(c, 409, "a repository is published already");
   const job = await startJob(c, {
     kind: "bootstrap",
     steps: binSteps(checked.bins.bitLength) + 1,
@@ -113,17 +90,6 @@ adminRoutes.post("/v1/admin/bootstrap", async (c) => {
   if (job instanceof Response) return job;
   return c.json({ job: job.id, kind: job.kind, steps: job.steps, bins: checked.bins.numberOfBins }, 202);
 });
-
-async function currentRoot(store: MetadataStore, state: RepoState) {
-  const file = await store.read(`${state.notes.rootVersion}.root.json`);
-  if (!file) throw new Error(`root ${state.notes.rootVersion} is missing from storage`);
-  return Metadata.parse(file.bytes, "root");
-}
-
-const onlineKeyids = (root: Metadata<Root>, targets: Metadata<Targets>) =>
-  [root.signed.roles.timestamp.keyids, root.signed.roles.snapshot.keyids, targets.signed.delegations?.succinctRoles?.keyids ?? []]
-    .map((ids) => [...ids].sort().join(","))
-    .join("|");
 
 /**
  * A new root version and/or a new targets version. When the online keys change, every bin is
@@ -135,57 +101,44 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
   const state = await loadState(store);
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
   const now = c.get("now");
-  const signers = await onlineSigners(c.env);
-  let root, targets;
-  try {
-    const old = await currentRoot(store, state);
-    root = rootJson === undefined ? undefined : verifyNextRoot(rootJson, old.signed, now);
-    const trustedRoot = (root ?? old).signed;
-    if (targetsJson !== undefined) {
-      targets = verifyTargets(targetsJson, trustedRoot, signers, now).targets;
-      const current = state.targets.signed.version;
-      if (targets.signed.version <= current) throw new FieldError("targets.signed.version", `must be greater than the current ${current}`);
-    } else {
-      // The targets now published must still verify under the new root.
-      verifyTargets(state.targets.toJSON(), trustedRoot, signers, now);
+  const old = (await readRoot(store, state.notes.rootVersion)).signed;
+  const root = rootJson === undefined ? undefined : verifyNextRoot(rootJson, old, now);
+  const trusted = root?.signed ?? old;
+  let next = { targets: state.targets, bins: state.bins };
+  if (targetsJson !== undefined) {
+    next = verifyTargets(targetsJson, trusted, now);
+    const current = state.targets.signed.version;
+    if (next.targets.signed.version <= current) throw new FieldError("targets.signed.version", `must be greater than the current ${current}`);
+  } else {
+    try {
+      verifyTargets(state.targets.toJSON(), trusted, now);
+    } catch (e) {
+      const aboutTargets = e instanceof VerificationError || (e instanceof FieldError && e.field.startsWith("targets"));
+      if (!aboutTargets) throw e;
+      throw new FieldError("targets", `the published targets does not verify under the new root (${(e as Error).message}); submit a new targets version with it`);
     }
-    const resign = onlineKeyids(root ?? old, targets ?? state.targets) !== onlineKeyids(old, state.targets);
-    const job = await startJob(c, {
-      kind: "publish",
-      steps: (resign ? binSteps(state.bins.bitLength) : 0) + 1,
-      resign,
-      ...(root ? { root: root.toJSON() } : {}),
-      ...(targets ? { targets: targets.toJSON() } : {}),
-    });
-    if (job instanceof Response) return job;
-    return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign }, 202);
-  } catch (e) {
-    if (e instanceof FieldError && e.field.startsWith("targets") && targetsJson === undefined) {
-      return errorResponse(c, 400, `the published targets does not verify under the new root (${e.message}); submit a new targets version with it`, { field: "targets" });
-    }
-    return rejectInput(c, e);
   }
+  const resign = onlineKeyids(trusted, next.bins) !== onlineKeyids(old, state.bins);
+  const job = await startJob(c, {
+    kind: "publish",
+    steps: (resign ? binSteps(state.bins.bitLength) : 0) + 1,
+    resign,
+    ...(root ? { root: root.toJSON() } : {}),
+    ...(targetsJson !== undefined ? { targets: next.targets.toJSON() } : {}),
+  });
+  if (job instanceof Response) return job;
+  return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign }, 202);
 }
 
 adminRoutes.post("/v1/admin/root", async (c) => {
-  let body;
-  try {
-    body = await jsonBody(c.req.raw);
-    if (body.root === undefined) throw new FieldError("root", "is required");
-  } catch (e) {
-    return rejectInput(c, e);
-  }
+  const body = await jsonBody(c.req.raw);
+  if (body.root === undefined) throw new FieldError("root", "is required");
   return publishOffline(c, body.root, body.targets);
 });
 
 adminRoutes.post("/v1/admin/targets", async (c) => {
-  let body;
-  try {
-    body = await jsonBody(c.req.raw);
-    if (body.targets === undefined) throw new FieldError("targets", "is required");
-  } catch (e) {
-    return rejectInput(c, e);
-  }
+  const body = await jsonBody(c.req.raw);
+  if (body.targets === undefined) throw new FieldError("targets", "is required");
   return publishOffline(c, undefined, body.targets);
 });
 
@@ -208,17 +161,12 @@ export const MAX_IMPORT_BYTES = 16 * 1024 * 1024;
 adminRoutes.post("/v1/admin/import", async (c) => {
   const state = await loadState(new MetadataStore(c.env.METADATA));
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
-  let request, bins;
-  try {
-    const body = await readBody(c.req.raw, MAX_IMPORT_BYTES);
-    if (!body) return errorResponse(c, 413, `body is larger than ${MAX_IMPORT_BYTES} bytes`);
-    request = parseUploadRequest(parseJsonBody(body));
-    bins = binsOf({ id: "", ...request }, (p) => state.bins.binFor(p)).size;
-    if (bins > MAX_BINS_PER_COMMIT) {
-      throw new FieldError("targets", `touches ${bins} bins; at most ${MAX_BINS_PER_COMMIT} per import request (group the listing by bin)`);
-    }
-  } catch (e) {
-    return rejectInput(c, e);
+  const body = await readBody(c.req.raw, MAX_IMPORT_BYTES);
+  if (!body) return errorResponse(c, 413, `body is larger than ${MAX_IMPORT_BYTES} bytes`);
+  const request = parseUploadRequest(parseJsonBody(body));
+  const bins = new Set(pathsOf(request).map((p) => state.bins.binFor(p))).size;
+  if (bins > MAX_BINS_PER_COMMIT) {
+    throw new FieldError("targets", `touches ${bins} bins; at most ${MAX_BINS_PER_COMMIT} per import request (group the listing by bin)`);
   }
   const id = newUploadId();
   await new UploadStore(c.env.METADATA).put({ id, state: "queued", received: new Date(c.get("now")).toISOString(), request, atomic: false, bins });
@@ -233,14 +181,15 @@ adminRoutes.post("/v1/admin/import", async (c) => {
  */
 adminRoutes.put("/v1/admin/files/*", async (c) => {
   if (!isDevelopment(c.env)) return errorResponse(c, 404, "not found");
-  let key: string;
+  let path: string;
   try {
-    key = checkTargetPath(decodeURIComponent(new URL(c.req.url).pathname.slice("/v1/admin/files/".length)), "path");
-  } catch (e) {
-    return e instanceof URIError ? errorResponse(c, 400, "path is not valid percent-encoded UTF-8", { field: "path" }) : rejectInput(c, e);
+    path = decodeURIComponent(new URL(c.req.url).pathname.slice("/v1/admin/files/".length));
+  } catch {
+    throw new FieldError("path", "is not valid percent-encoded UTF-8");
   }
+  const key = checkTargetPath(path, "path");
   // Package files are immutable, like the targets that describe them: never replace one.
-  const object = await c.env.PACKAGES.put(key, c.req.raw.body ?? new Uint8Array(), { onlyIf: { etagDoesNotMatch: "*" } });
+  const object = await new PackageStore(c.env.PACKAGES).create(key, c.req.raw.body ?? new Uint8Array());
   if (!object) return errorResponse(c, 409, "a file is stored at that path already (package files are immutable)", { field: "path" });
   // The upload the consumer records for the R2 event of this object version: look it up by this id.
   const id = await r2UploadId(key, object.etag);
@@ -262,4 +211,3 @@ adminRoutes.post("/v1/admin/uploads/acknowledge", async (c) => {
   await new UploadStore(c.env.METADATA).acknowledge(until);
   return c.json({ acknowledged: until });
 });
-

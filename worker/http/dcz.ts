@@ -2,7 +2,7 @@ import { encodeDcz } from "../../shared/delta/dcz.js";
 import { formatUseAsDictionary, parseAvailableDictionary, parseSfString } from "../../shared/delta/headers.js";
 import { fromHex, toHex } from "../../shared/encoding.js";
 import { gunzip } from "../storage/gzip.js";
-import { type MetadataName, parseMetadataName } from "./metadata-name.js";
+import { type MetadataName, parseMetadataName } from "../storage/metadata-name.js";
 import { acceptsCoding } from "./negotiate.js";
 import { zstd } from "./zstd.js";
 

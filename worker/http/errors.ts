@@ -1,4 +1,5 @@
-import type { Context } from "hono";
+import type { Context, ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { FieldError, VerificationError } from "../../shared/errors.js";
 import { fromUtf8 } from "../../shared/encoding.js";
@@ -8,12 +9,18 @@ export function errorResponse(c: Context, status: ContentfulStatusCode, error: s
   return c.json({ error, ...extra }, status);
 }
 
-/** A validation or verification failure as a 400 naming the field; anything else propagates (500). */
-export function rejectInput(c: Context, e: unknown) {
-  if (e instanceof FieldError) return errorResponse(c, 400, e.message, { field: e.field });
-  if (e instanceof VerificationError) return errorResponse(c, 400, e.message, { reason: e.kind });
-  throw e;
-}
+/**
+ * Errors mapped once, for every route: input that fails validation is a 400 naming the field (a
+ * FieldError) or what a client would refuse (a VerificationError); an HTTPException answers as it
+ * says; anything else is ours, a 500 that says nothing more (the log has it).
+ */
+export const onError: ErrorHandler = (err, c) => {
+  if (err instanceof FieldError) return errorResponse(c, 400, err.message, { field: err.field });
+  if (err instanceof VerificationError) return errorResponse(c, 400, err.message, { reason: err.kind });
+  if (err instanceof HTTPException) return err.getResponse();
+  console.error(JSON.stringify({ event: "error", path: c.req.path, message: err.message }));
+  return errorResponse(c, 500, "internal error");
+};
 
 /**
  * Reads a request body of at most `limit` bytes; null when it is larger (reading stops there).

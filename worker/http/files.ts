@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { type AppEnv, isDevelopment } from "../env.js";
+import { PackageStore } from "../storage/packages.js";
 import { errorResponse } from "./errors.js";
 import { IMMUTABLE } from "./metadata.js";
 import { ifNoneMatchHits } from "./negotiate.js";
@@ -31,7 +32,7 @@ export const filesRoutes = new Hono<AppEnv>().get("/files/*", async (c) => {
   const path = targetPathOf(c, "/files/");
   if (path instanceof Response) return path;
   const head = c.req.method === "HEAD";
-  const object = head ? await c.env.PACKAGES.head(path) : await c.env.PACKAGES.get(path);
+  const object = await new PackageStore(c.env.PACKAGES).served(path, head);
   if (!object) return errorResponse(c, 404, "no such file", { path });
   const body = "body" in object ? (object as R2ObjectBody).body : null;
   // Artifacts are immutable (invariant 5: a path is never republished with other bytes).

@@ -1,9 +1,9 @@
 import { type Context, Hono } from "hono";
 import { type AppEnv, readConfig } from "../env.js";
-import { type FileInfo, fileInfo, metadataKey } from "../storage/metadata-store.js";
+import { type MetadataName, parseMetadataName } from "../storage/metadata-name.js";
+import { type FileInfo, MetadataStore } from "../storage/metadata-store.js";
 import { type Delta, type DeltaRequest, type StoredBytes, cachedDelta, dczEtag, deltaRequest, dictionaryOffer } from "./dcz.js";
 import { errorResponse } from "./errors.js";
-import { type MetadataName, parseMetadataName } from "./metadata-name.js";
 import { acceptsGzip, clientAcceptEncoding, ifNoneMatchHits } from "./negotiate.js";
 import { rawPathAfter } from "./target-path.js";
 
@@ -17,19 +17,6 @@ interface GzipFile {
   readonly info: FileInfo;
   readonly gzipLength: number;
   readonly body: ReadableStream | Uint8Array | null;
-}
-
-function storedInfo(object: R2Object, name: string): FileInfo {
-  const info = fileInfo(object);
-  if (!info) throw new Error(`${name} is stored without length and sha256`);
-  return info;
-}
-
-async function fromR2(bucket: R2Bucket, name: string, head: boolean): Promise<GzipFile | null> {
-  const object = head ? await bucket.head(metadataKey(name)) : await bucket.get(metadataKey(name));
-  if (!object) return null;
-  const body = "body" in object ? (object as R2ObjectBody).body : null;
-  return { info: storedInfo(object, name), gzipLength: object.size, body };
 }
 
 // The Cache API entry of an immutable file holds the stored gzip bytes as opaque bytes (so nothing
@@ -48,7 +35,7 @@ async function immutableFile(c: Context<AppEnv>, name: string, head: boolean): P
     const info = { length: Number(hit.headers.get(LENGTH_HEADER)), sha256: hit.headers.get(SHA256_HEADER) ?? "" };
     return { info, gzipLength: bytes.length, body: head ? null : bytes };
   }
-  const stored = await fromR2(c.env.METADATA, name, head);
+  const stored = await new MetadataStore(c.env.METADATA).served(name, head);
   if (!stored || head) return stored;
   const bytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
   const entry = new Response(bytes, {
@@ -139,7 +126,7 @@ export const metadataRoutes = new Hono<AppEnv>().get("/metadata/*", async (c) =>
   if (!name) return notFound(c, raw.slice(0, 255));
   const head = c.req.method === "HEAD";
   if (name.kind === "timestamp") {
-    const file = await fromR2(c.env.METADATA, name.name, head);
+    const file = await new MetadataStore(c.env.METADATA).served(name.name, head);
     if (!file) return notFound(c, name.name);
     const cacheControl = `public, max-age=${readConfig(c.env).timestampMaxAgeSeconds}`;
     return metadataResponse(file, c.req.raw, { cacheControl, vary: "Accept-Encoding" });

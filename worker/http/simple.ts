@@ -1,10 +1,11 @@
 import { type Context, Hono } from "hono";
 import { isProjectName, normalizeProject, pageTargetPaths } from "../../shared/simple/index.js";
 import { type AppEnv, readConfig } from "../env.js";
+import { MetadataStore } from "../storage/metadata-store.js";
+import { findTarget } from "../storage/repository.js";
 import { contentResponse, readContent } from "./content-response.js";
 import { errorResponse } from "./errors.js";
 import { NO_STORE } from "./metadata.js";
-import { findTarget } from "./published.js";
 import { OFFERED_TYPES, chooseRepresentation } from "./simple-accept.js";
 import { rawPathAfter } from "./target-path.js";
 
@@ -43,7 +44,7 @@ export const simpleRoutes = new Hono<AppEnv>().get("/simple/*", async (c) => {
   if (!representation) return errorResponse(c, 406, "no acceptable representation", { available: OFFERED_TYPES });
 
   const path = pageTargetPaths(project)[representation.format];
-  const published = await findTarget(c.env.METADATA, path);
+  const published = await findTarget(new MetadataStore(c.env.METADATA), path);
   const sha256 = published?.file.hashes.sha256;
   if (!published || !sha256) return notFound(c, project);
   const content = await readContent(c, sha256, c.req.method === "HEAD");

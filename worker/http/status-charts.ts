@@ -1,6 +1,6 @@
-import type { CommitSummary } from "../publish/retention.js";
+import type { CommitSummary } from "../storage/commits.js";
 import type { UploadStore } from "../storage/uploads.js";
-import type { Status } from "./status.js";
+import type { Status } from "./status-report.js";
 
 /** What the status page charts: the last hour, minute by minute, and where the bins' expiries lie. */
 export interface Charts {

@@ -1,8 +1,8 @@
 import { formatDuration } from "../../shared/time.js";
-import type { PublishedTarget } from "./published.js";
+import type { PublishedTarget } from "../storage/repository.js";
 import type { Charts } from "./status-charts.js";
 import { barChartSvg } from "./status-svg.js";
-import type { RoleExpiry, Status } from "./status.js";
+import type { RoleExpiry, Status } from "./status-report.js";
 
 export interface PageExtras {
   readonly charts: Charts | null;
@@ -162,7 +162,7 @@ ${extras.charts ? html`<h2>Activity</h2>${chartsSection(extras.charts)}` : ""}
 <p>As of <time datetime="${s.now}">${s.now}</time>. Machine-readable: <a href="/v1/status">/v1/status</a>.</p>
 <section id="warnings"><h2>Warnings</h2>${warnings}</section>
 ${body}
-<h2>Keys</h2><p>Online key${s.onlineKeys.length > 1 ? "s" : ""}: ${s.onlineKeys.map((k, i) => html`${i ? ", " : ""}<code>${k}</code>`)}</p>${job}
+<h2>Keys</h2><p>Online key${s.onlineKeys.length > 1 ? "s" : ""}: ${s.onlineKeys.length ? s.onlineKeys.map((k, i) => html`${i ? ", " : ""}<code>${k}</code>`) : "not recorded yet (the queue consumer or the cron records it when it first runs)"}</p>${job}
 <script>${raw(SCRIPT)}</script>
 </body></html>`.html;
 }

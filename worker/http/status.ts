@@ -1,22 +1,20 @@
-import { MAX_BIN_BYTES } from "../../shared/bins.js";
 import { Hono } from "hono";
-import { Metadata } from "../../shared/metadata/metadata.js";
+import { MAX_BIN_BYTES } from "../../shared/bins.js";
+import { binAt, duePosition, oldestBinSignature, renewalPeriod } from "../../shared/renewal.js";
 import { formatExpires } from "../../shared/time.js";
 import { type AppEnv, type Config, type Env, readConfig } from "../env.js";
-import { type CronState, readCronState } from "../publish/cron.js";
-import { duePosition, oldestBinSignature, renewalPeriod } from "../publish/renew.js";
-import { type CommitSummary, recentCommits } from "../publish/retention.js";
-import { onlineSigners } from "../publish/signers.js";
-import { type RepoState, loadState, readTargetsRole, roleVersion } from "../publish/state.js";
+import { recentCommits } from "../storage/commits.js";
+import { type CronState, readCronState } from "../storage/cron-state.js";
 import { type Job, JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
+import { readOnlineKeys } from "../storage/online-keys.js";
 import { oldestPending } from "../storage/pending.js";
+import { type RepoState, findTarget, loadState, readBin, readRoot, roleVersion } from "../storage/repository.js";
 import { UploadStore } from "../storage/uploads.js";
 import { collectCharts } from "./status-charts.js";
 import { renderStatusPage } from "./status-page.js";
-import { type RejectionFacts, rejectionFacts, rejectionWarning } from "./status-uploads.js";
-import { binName } from "../../shared/bins.js";
-import { findTarget } from "./published.js";
+import type { BinsStatus, RoleExpiry, Status, Warning } from "./status-report.js";
+import { rejectionFacts, rejectionWarning } from "./status-uploads.js";
 
 /** GET /v1/status (JSON, for monitors) and GET / (the same facts as a page, for operators). */
 export const statusRoutes = new Hono<AppEnv>();
@@ -30,69 +28,6 @@ export const PENDING_WARNING = 5 * MINUTE;
 /** Without a recorded cron run, assume the interval of wrangler.toml's trigger. */
 const DEFAULT_INTERVAL_SECONDS = 300;
 
-export interface RoleExpiry {
-  readonly version: number;
-  readonly expires: string;
-  readonly expiresInSeconds: number;
-}
-
-export interface BinsStatus {
-  readonly count: number;
-  readonly bitLength: number;
-  readonly namePrefix: string;
-  readonly versions: { readonly min: number; readonly max: number };
-  readonly renewCursor: number;
-  readonly renewalPeriodSeconds: number;
-  /** Renewals due and not done yet (a few until the next run; more means the cron is behind). */
-  readonly behind: number;
-  readonly catchingUp: boolean;
-  /**
-   * The bin signed longest ago: the next one the schedule renews (at the cursor), as its file says.
-   * While a catch-up runs, the schedule's bound instead. No bin expires before `expires`.
-   */
-  readonly oldestSignedAfter: string;
-  readonly expires: string;
-  readonly expiresInSeconds: number;
-}
-
-export interface Warning {
-  readonly level: "critical" | "warning";
-  readonly kind: string;
-  readonly message: string;
-  /** The role it is about, if one. */
-  readonly role?: string;
-}
-
-export interface Status {
-  readonly published: boolean;
-  readonly now: string;
-  readonly roles?: {
-    readonly root: RoleExpiry | { readonly version: number };
-    readonly timestamp: RoleExpiry;
-    readonly snapshot: RoleExpiry;
-    readonly targets: RoleExpiry;
-    readonly bins: BinsStatus;
-  };
-  readonly earliestExpiry?: { readonly role: string; readonly expires: string; readonly expiresInSeconds: number };
-  readonly lastCommit?: { readonly timestampVersion: number; readonly at: string; readonly reason?: string };
-  readonly recentCommits?: readonly CommitSummary[];
-  readonly lastCron: (CronState["lastRun"] & { readonly ageSeconds: number }) | null;
-  readonly cronIntervalSeconds: number;
-  readonly oldestPendingUpload: { readonly id: string; readonly received: string; readonly ageSeconds: number } | null;
-  readonly warnings: readonly Warning[];
-  readonly job: Omit<Job, "root" | "targets"> | null;
-  readonly onlineKeys: readonly string[];
-  /** What the renewal schedule keeps: `tuf-edge verify --min-valid auto` derives its margins from it. */
-  readonly renewal: {
-    readonly timestampRenewMarginSeconds: number;
-    readonly snapshotRenewMarginSeconds: number;
-    readonly binsExpirySeconds: number;
-    readonly binsRenewalPeriodSeconds: number;
-  };
-  /** Recent rejections (newest first) and how many are not acknowledged yet. */
-  readonly rejections: RejectionFacts;
-}
-
 const seconds = (ms: number) => Math.floor(ms / 1000);
 const expiry = (version: number, expires: number, now: number): RoleExpiry => ({
   version,
@@ -100,16 +35,11 @@ const expiry = (version: number, expires: number, now: number): RoleExpiry => ({
   expiresInSeconds: seconds(expires - now),
 });
 
-/** The bin the schedule renews next: the one signed longest ago (renew.ts). */
-const binAtCursor = (s: RepoState) => {
-  const n = s.bins.numberOfBins;
-  return binName(((s.notes.renewCursor % n) + n) % n, s.bins.bitLength, s.bins.namePrefix);
-};
-
+/** When the bin the schedule renews next expires: the one signed longest ago (shared/renewal.ts). */
 async function binExpires(store: MetadataStore, s: RepoState): Promise<number | null> {
-  const name = binAtCursor(s);
-  const role = await readTargetsRole(store, name, roleVersion(s, name)).catch(() => null);
-  return role ? role.signed.expires : null;
+  const name = binAt(s.notes.renewCursor, s.bins);
+  const role = await readBin(store, name, roleVersion(s, name)).catch(() => null);
+  return role ? role.head.expires : null;
 }
 
 function binsStatus(s: RepoState, config: Config, cron: CronState | null, now: number, cursorBinExpires: number | null): BinsStatus & { expiresMs: number } {
@@ -204,17 +134,17 @@ export function warningsFor(f: Facts, now: number): Warning[] {
 const jobWarning = (error: string): Warning => ({ level: "critical", kind: "job", message: `admin job failed: ${error}` });
 
 async function rootExpires(store: MetadataStore, version: number): Promise<number | null> {
-  const file = await store.read(`${version}.root.json`).catch(() => null);
-  return file ? Metadata.parse(file.bytes, "root").signed.expires : null;
+  const root = await readRoot(store, version).catch(() => null);
+  return root ? root.signed.expires : null;
 }
 
 export async function collectStatus(env: Env, now: number): Promise<Status> {
   const store = new MetadataStore(env.METADATA);
   const uploads = new UploadStore(env.METADATA);
-  const [state, job, signers, cron, pending, rejections] = await Promise.all([
+  const [state, job, onlineKeys, cron, pending, rejections] = await Promise.all([
     loadState(store),
     new JobStore(env.METADATA).get(),
-    onlineSigners(env),
+    readOnlineKeys(env.METADATA),
     readCronState(env.METADATA),
     oldestPending(env.METADATA, uploads),
     rejectionFacts(uploads, now),
@@ -228,7 +158,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     cronIntervalSeconds: cron?.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS,
     oldestPendingUpload: pending ? { ...pending, ageSeconds: seconds(now - Date.parse(pending.received)) } : null,
     job: job ? (jobStatus as Omit<Job, "root" | "targets">) : null,
-    onlineKeys: signers.map((s) => s.key.keyid),
+    onlineKeys: onlineKeys?.keyids ?? [],
     renewal: {
       timestampRenewMarginSeconds: seconds(config.timestampRenewMargin),
       snapshotRenewMarginSeconds: seconds(config.snapshotRenewMargin),
@@ -245,7 +175,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
   const s = state;
   const [rootExpiry, commits, cursorBinExpires] = await Promise.all([
     rootExpires(store, s.notes.rootVersion),
-    recentCommits(env.METADATA, s.timestamp.signed.version),
+    recentCommits(store, s.timestamp.signed.version),
     binExpires(store, s),
   ]);
   const bins = binsStatus(s, config, cron, now, cursorBinExpires);
@@ -306,11 +236,12 @@ statusRoutes.get("/", async (c) => {
   c.header("Cache-Control", "no-store");
   const status = await collectStatus(c.env, now);
   const target = c.req.query("target")?.trim();
+  const store = new MetadataStore(c.env.METADATA);
   const [charts, found] = await Promise.all([
     status.published
-      ? recentCommits(c.env.METADATA, status.lastCommit!.timestampVersion, 1000).then((commits) => collectCharts(new UploadStore(c.env.METADATA), commits, now, status))
+      ? recentCommits(store, status.lastCommit!.timestampVersion, 1000).then((commits) => collectCharts(new UploadStore(c.env.METADATA), commits, now, status))
       : null,
-    target ? findTarget(c.env.METADATA, target).catch(() => null) : undefined,
+    target ? findTarget(store, target).catch(() => null) : undefined,
   ]);
   const lookup = target ? { path: target, found: found ?? null } : null;
   return c.html(renderStatusPage(status, now, { charts, lookup, refreshSeconds: readConfig(c.env).timestampMaxAgeSeconds }));

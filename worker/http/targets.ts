@@ -1,22 +1,18 @@
 import { type Context, Hono } from "hono";
-import { type AppEnv, filesBaseUrl, readConfig } from "../env.js";
-import { errorResponse, rejectInput } from "./errors.js";
 import { parsePageTargetPath } from "../../shared/simple/names.js";
+import { type AppEnv, filesBaseUrl, readConfig } from "../env.js";
 import type { StoredContent } from "../storage/content.js";
+import { MetadataStore } from "../storage/metadata-store.js";
+import { type PublishedTarget, findTarget } from "../storage/repository.js";
 import { contentResponse, readContent } from "./content-response.js";
+import { errorResponse } from "./errors.js";
 import { IMMUTABLE, NO_STORE } from "./metadata.js";
-import { type PublishedTarget, findTarget } from "./published.js";
 import { decodeTargetPath, encodeTargetPath, hashPrefixed, rawPathAfter } from "./target-path.js";
 
-/** The target path of a request under `prefix`, or the 400/404 response that refuses it. */
+/** The target path of a request under `prefix`, or the 404 response that refuses it (a path that does not decode is a FieldError: 400). */
 export function targetPathOf(c: Context<AppEnv>, prefix: string): string | Response {
   const raw = rawPathAfter(c.req.url, prefix);
-  if (raw === null) return errorResponse(c, 404, "not found");
-  try {
-    return decodeTargetPath(raw);
-  } catch (e) {
-    return rejectInput(c, e);
-  }
+  return raw === null ? errorResponse(c, 404, "not found") : decodeTargetPath(raw);
 }
 
 /** What `/targets/{path}` answers with: a redirect to the file host, or bytes this Worker holds. */
@@ -37,7 +33,7 @@ const isMutable = (found: PublishedTarget) => parsePageTargetPath(found.path) !=
  * that hash wins, and else the path is taken as it is (a file may itself be called `<64 hex>.whl`).
  */
 async function resolveTarget(
-  bucket: R2Bucket,
+  store: MetadataStore,
   path: string,
   readContent: (sha256: string) => Promise<StoredContent | null>,
 ): Promise<Resolved | null> {
@@ -51,7 +47,7 @@ async function resolveTarget(
     // A page path needs no look-up: any stored version of it may be asked for.
     const page = parsePageTargetPath(prefixed.path) ? await byHash(sha256) : null;
     if (page) return page;
-    const found = await findTarget(bucket, prefixed.path);
+    const found = await findTarget(store, prefixed.path);
     const matches = found?.file.hashes[prefixed.algorithm] === prefixed.digest;
     if (found && isMutable(found)) {
       const stored = await byHash(matches ? found.file.hashes.sha256 : sha256);
@@ -59,7 +55,7 @@ async function resolveTarget(
     }
     if (found && matches) return { kind: "redirect", target: found };
   }
-  const found = await findTarget(bucket, path);
+  const found = await findTarget(store, path);
   if (!found) return null;
   const sha256 = found.file.hashes.sha256;
   const content = isMutable(found) && sha256 ? await readContent(sha256) : null;
@@ -74,7 +70,7 @@ export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
   const path = targetPathOf(c, "/targets/");
   if (path instanceof Response) return path;
   const head = c.req.method === "HEAD";
-  const resolved = await resolveTarget(c.env.METADATA, path, (sha256) => readContent(c, sha256, head));
+  const resolved = await resolveTarget(new MetadataStore(c.env.METADATA), path, (sha256) => readContent(c, sha256, head));
   if (!resolved) {
     c.header("Cache-Control", NO_STORE);
     return errorResponse(c, 404, "target not published", { path });

@@ -6,7 +6,7 @@ import type { AppEnv } from "../env.js";
 import { clearPending, markPending } from "../storage/pending.js";
 import { ReplayGuard } from "../storage/replays.js";
 import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
-import { errorResponse, parseJsonBody, readBody, rejectInput } from "./errors.js";
+import { errorResponse, parseJsonBody, readBody } from "./errors.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Targets plus removals in one request: each may touch a bin, and one commit is bounded. */
@@ -31,16 +31,11 @@ uploadRoutes.post("/v1/uploads", async (c) => {
   const body = await readBody(c.req.raw, MAX_BODY_BYTES, (chunk) => check.update(chunk));
   if (!body) return errorResponse(c, 413, `body is larger than ${MAX_BODY_BYTES} bytes`);
   if (!check.verify()) return errorResponse(c, 401, UNAUTHORIZED, { reason: "X-Webhook-Signature does not match the body" });
-  let request;
-  try {
-    request = parseUploadRequest(parseJsonBody(body));
-    if (request.targets.length + request.remove.length > MAX_ENTRIES) {
-      // Name the list that crosses the limit: `remove` when the targets alone are within it.
-      const field = request.targets.length > MAX_ENTRIES ? "targets" : "remove";
-      throw new FieldError(field, `at most ${MAX_ENTRIES} targets and removals in one request`);
-    }
-  } catch (e) {
-    return rejectInput(c, e);
+  const request = parseUploadRequest(parseJsonBody(body));
+  if (request.targets.length + request.remove.length > MAX_ENTRIES) {
+    // Name the list that crosses the limit: `remove` when the targets alone are within it.
+    const field = request.targets.length > MAX_ENTRIES ? "targets" : "remove";
+    throw new FieldError(field, `at most ${MAX_ENTRIES} targets and removals in one request`);
   }
   const id = newUploadId();
   const uploads = new UploadStore(c.env.METADATA);

@@ -5,12 +5,12 @@ import type { Metadata } from "../../shared/metadata/metadata.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
 import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
+import { type SupersededContent, recordCommit } from "../storage/commits.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
-import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, signMetadata, snapshotMetaOf } from "./plan.js";
-import { type SupersededContent, recordCommit } from "./retention.js";
 import {
   type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, rememberSnapshot, roleVersion,
-} from "./state.js";
+} from "../storage/repository.js";
+import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, signMetadata, snapshotMetaOf } from "./plan.js";
 
 export { signFile };
 export type { BinChange };

@@ -1,19 +1,17 @@
-import { FieldError } from "../../shared/errors.js";
-import { toHex } from "../../shared/encoding.js";
+import { MAX_BINS_PER_COMMIT } from "../../shared/bins.js";
+import type { FieldError } from "../../shared/errors.js";
 import { checkTargetPath } from "../../shared/upload.js";
+import type { QueueMessage, R2EventMessage } from "../storage/messages.js";
+import { PackageStore } from "../storage/packages.js";
 import { clearPending } from "../storage/pending.js";
-import type { UploadRecord, UploadStore } from "../storage/uploads.js";
+import { loadState } from "../storage/repository.js";
+import { type UploadRecord, type UploadStore, r2UploadId } from "../storage/uploads.js";
 import type { JobContext } from "./jobs.js";
 import { StepAhead, failJobStep, runJobStep } from "./jobs.js";
-import type { QueueMessage, R2EventMessage } from "./messages.js";
-import { loadState } from "./state.js";
-import { type SourcedUpload, type UploadContext, hashStored, publishUploads } from "./uploads.js";
+import { type SourcedUpload, type UploadContext, publishUploads } from "./uploads.js";
 
 /** Uploads with at most this many entries (a webhook request's limit) record each target's result. */
 const MAX_RESULTS = 2000;
-
-/** Bins one commit may touch: each costs about three R2 operations, of 10,000 per invocation. */
-export const MAX_BINS_PER_COMMIT = 2500;
 
 export interface ConsumerContext extends JobContext, UploadContext {
   readonly uploads: UploadStore;
@@ -30,7 +28,7 @@ async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Pro
     return null;
   }
   const key = event.object.key;
-  const id = `r2-${toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${key}\n${event.object.eTag ?? ""}`)))).slice(0, 32)}`;
+  const id = await r2UploadId(key, event.object.eTag ?? "");
   // At-least-once delivery: an event already decided is recognised, not applied again.
   const known = await ctx.uploads.get(id);
   if (known && known.state !== "queued") return known;
@@ -41,7 +39,7 @@ async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Pro
   } catch (e) {
     return { ...base, state: "rejected", rejected: [{ path: key, reason: (e as FieldError).message }] };
   }
-  const hashed = await hashStored(ctx.packages, key);
+  const hashed = await new PackageStore(ctx.packages).hash(key);
   if (!hashed) return { ...base, state: "rejected", rejected: [{ path: key, reason: "object no longer exists" }] };
   return { ...base, state: "queued", request: { targets: [{ path: key, length: hashed.length, hashes: { sha256: hashed.sha256 } }], remove: [] } };
 }

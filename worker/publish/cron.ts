@@ -1,53 +1,25 @@
-import { metadataKey } from "../storage/metadata-store.js";
+import type { CatchUp } from "../../shared/renewal.js";
+import { type CronRun, type CronState, type RenewalReport, type SweepReport, readCronState, writeCronState } from "../storage/cron-state.js";
 import { sweepPending } from "../storage/pending.js";
 import { ReplayGuard } from "../storage/replays.js";
 import type { UploadStore } from "../storage/uploads.js";
 import type { PublishContext } from "./commit.js";
 import { type JobContext, resumeStalledJob } from "./jobs.js";
-import { type CatchUp, type RenewalReport, renew } from "./renew.js";
-import { type SweepReport, sweep } from "./retention.js";
+import { renew } from "./renew.js";
+import { sweep } from "./retention.js";
 
 /**
  * One cron run (architecture.md, "renewal"): renew, then retention, then record what happened in
- * `state/cron.json` for GET /v1/status. Each part is logged as one JSON line; a failing part does not
- * stop the next one, and the run then fails as a whole (Cloudflare shows it; it is not retried).
+ * the cron state (storage/cron-state.ts) for GET /v1/status. Each part is logged as one JSON line; a
+ * failing part does not stop the next one, and the run then fails as a whole (Cloudflare shows it;
+ * it is not retried).
  */
-
-export interface CronRun {
-  readonly cron: string;
-  readonly started: string;
-  readonly durationMs: number;
-  readonly renewal: RenewalReport | { readonly error: string };
-  readonly retention: SweepReport | { readonly error: string };
-  readonly pendingMarkersCleared?: number;
-  /** Upload records past UPLOAD_RETENTION_SECONDS deleted this run (at most 250; `more` when others wait). */
-  readonly uploadRecords?: { readonly deleted: number; readonly more: boolean };
-  /** R2 calls this run made, by method (each is a subrequest, and billed). */
-  readonly r2: Readonly<Record<string, number>>;
-}
-
-export interface CronState {
-  readonly lastRun: CronRun;
-  /** Seconds between runs, read from the cron expression; null when it is not a simple one. */
-  readonly intervalSeconds: number | null;
-  /** Where the orphan sweep continues. */
-  readonly orphanCursor: string;
-  /** A bin catch-up that has not finished (see oldestBinSignature). */
-  readonly binsCatchUp?: CatchUp;
-}
-
-const KEY = "state/cron.json";
 
 export interface CronContext extends PublishContext, Pick<JobContext, "jobs" | "enqueue" | "cacheDrainSeconds"> {
   readonly uploads: UploadStore;
 }
 
 const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
-
-export async function readCronState(bucket: R2Bucket): Promise<CronState | null> {
-  const object = await bucket.get(KEY);
-  return object ? ((await object.json()) as CronState) : null;
-}
 
 /**
  * The interval of the usual cron shapes ("*\/5 * * * *", "0 * * * *", "0 *\/6 * * *", "30 2 * * *");
@@ -92,7 +64,7 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     log("job-resume-failed", failure(e));
   }
   // Before bootstrap there is nothing to renew or sweep: not a failure.
-  if (!(await bucket.head(metadataKey("timestamp.json")))) {
+  if (!(await ctx.store.exists("timestamp.json"))) {
     log("cron", { cron, idle: "no repository is published yet" });
     return null;
   }
@@ -155,7 +127,7 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     ...(binsCatchUp ? { binsCatchUp } : {}),
   };
   try {
-    await bucket.put(KEY, JSON.stringify(state), { httpMetadata: { contentType: "application/json" } });
+    await writeCronState(bucket, state);
   } catch (e) {
     log("cron-state-failed", failure(e));
   }

@@ -1,21 +1,14 @@
 import { allBinNames } from "../../shared/bins.js";
+import { FieldError } from "../../shared/errors.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import { Targets } from "../../shared/metadata/targets.js";
-import type { Job, JobStore } from "../storage/jobs.js";
-import { metadataKey } from "../storage/metadata-store.js";
+import { binsOf, checkOnlineKeys } from "../../shared/offline.js";
+import { duePosition, renewalPeriod } from "../../shared/renewal.js";
+import { BINS_PER_STEP, type Job, type JobStore } from "../storage/jobs.js";
+import type { JobMessage, QueueMessage } from "../storage/messages.js";
+import { loadState, notesToCustom, readRoot } from "../storage/repository.js";
 import { type PublishContext, commit, signFile } from "./commit.js";
 import { buildSnapshot, buildTimestamp, snapshotMetaOf } from "./plan.js";
-import type { JobMessage, QueueMessage } from "./messages.js";
-import { duePosition, renewalPeriod } from "./renew.js";
-import { notesToCustom } from "./state.js";
-
-/**
- * Bins created or re-signed per step: about 2 R2 operations each, well inside one invocation's
- * limits. Kept to a second or two of work: locally, Miniflare's queue sometimes loses the message a
- * consumer sends during a run of five seconds or more (2,048 bins a step stalled a 16,384-bin
- * bootstrap at step 3 on this machine, before and after this session's changes).
- */
-export const BINS_PER_STEP = 512;
 
 export interface JobContext extends PublishContext {
   readonly jobs: JobStore;
@@ -29,7 +22,6 @@ export interface JobContext extends PublishContext {
 
 const binSlice = (bits: number, prefix: string, step: number) =>
   allBinNames(bits, prefix).slice(step * BINS_PER_STEP, (step + 1) * BINS_PER_STEP);
-export const binSteps = (bits: number) => Math.ceil(2 ** bits / BINS_PER_STEP);
 
 function parsedOffline(job: Job) {
   const root = job.root === undefined ? undefined : Metadata.fromJSON(job.root, "root");
@@ -43,13 +35,25 @@ function parsedOffline(job: Job) {
  * them, so that create-if-absent never keeps one.
  */
 async function clearUnpublished(ctx: JobContext) {
-  const bucket = ctx.store.bucket;
-  if (await bucket.head(metadataKey("timestamp.json"))) throw new Error("a repository is published already; this bootstrap cannot run");
+  if (await ctx.store.exists("timestamp.json")) throw new Error("a repository is published already; this bootstrap cannot run");
   for (;;) {
-    const page = await bucket.list({ prefix: metadataKey(""), limit: 1000 });
-    if (page.objects.length === 0) return;
-    await bucket.delete(page.objects.map((o) => o.key));
+    const { files } = await ctx.store.list("", 1000);
+    if (files.length === 0) return;
+    await ctx.store.delete(files.map((f) => f.name));
   }
+}
+
+/**
+ * Invariant 7, the half that needs the online keys: what a job publishes must name, for each online
+ * role, keys this writer holds (checkOnlineKeys). Checked before its first step writes anything; a
+ * job that fails it ends at once with the reason, which GET /v1/status shows.
+ */
+async function checkSignable(ctx: JobContext, job: Job): Promise<void> {
+  const { root, targets } = parsedOffline(job);
+  if (!root && !targets) return;
+  const state = root && targets ? null : await loadState(ctx.store);
+  const trusted = root ?? (await readRoot(ctx.store, state!.notes.rootVersion));
+  checkOnlineKeys(trusted.signed, targets ? binsOf(targets.signed) : state!.bins, ctx.signers.map((s) => s.key.keyid));
 }
 
 /** Bootstrap step: create version 1 of a slice of bins (nothing refers to them until the last step). */
@@ -67,7 +71,7 @@ async function createBins(ctx: JobContext, bits: number, prefix: string, step: n
 /** Last bootstrap step: root, targets, snapshot v1 over every bin, then timestamp v1 — the commit. */
 async function publishFirstVersion(ctx: JobContext, job: Job) {
   const { root, targets } = parsedOffline(job);
-  const bins = targets!.signed.delegations!.succinctRoles!;
+  const bins = binsOf(targets!.signed);
   await ctx.store.create("1.root.json", root!.toBytes());
   await ctx.store.create(`${targets!.signed.version}.targets.json`, targets!.toBytes());
   const now = ctx.clock();
@@ -136,9 +140,19 @@ export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<
   // shortly rather than drop it (dropped, the job would wait for the cron to resume it).
   if (message.step > job.done) throw new StepAhead(`step ${message.step + 1} arrived before step ${job.done + 1} recorded its progress`);
   const last = message.step === job.steps - 1;
+  if (message.step === 0) {
+    try {
+      await checkSignable(ctx, job);
+    } catch (e) {
+      if (!(e instanceof FieldError)) throw e;
+      const ended = await ctx.jobs.end(`refused: ${e.message}`, new Date(ctx.clock()).toISOString(), job.id);
+      if (ended) console.error(JSON.stringify({ event: "job-failed", job: job.id, kind: job.kind, error: ended.error }));
+      return;
+    }
+  }
   try {
     if (job.kind === "bootstrap") {
-      const bins = parsedOffline(job).targets!.signed.delegations!.succinctRoles!;
+      const bins = binsOf(parsedOffline(job).targets!.signed);
       if (last) await publishFirstVersion(ctx, job);
       else await createBins(ctx, bins.bitLength, bins.namePrefix, message.step);
     } else if (last) {

@@ -1,97 +1,24 @@
 import type { Config } from "../env.js";
-import { type MetadataStore, metadataKey } from "../storage/metadata-store.js";
-import { contentKey } from "../storage/content.js";
-import { type RepoState, loadState, readBin, roleVersion } from "./state.js";
+import { type SupersededContent, deleteCommits, readCommit, recordedCommits } from "../storage/commits.js";
+import { ContentStore } from "../storage/content.js";
+import type { SweepReport } from "../storage/cron-state.js";
+import type { MetadataStore } from "../storage/metadata-store.js";
+import { type RepoState, loadState, readBin, roleVersion } from "../storage/repository.js";
 
 /**
  * Retention (tuf-interop.md, "Consistent snapshots and retention"): superseded versions of snapshot,
  * targets and bins stay readable for RETENTION_SECONDS after they stop being current, then go.
  *
- * Every commit leaves a record, `state/gc/<timestamp version>.json`, of the files it superseded
- * (reachable from the previous timestamp, not from the new one). The cron deletes the files of a
- * record once it is older than the retention and a later timestamp is current, so nothing the current
- * or the previous timestamp reaches is ever deleted. Files no record names (written by an attempt
- * that crashed or lost the race, or superseded by a commit whose record was not written) are found
- * by a slow sweep over the whole bucket. Roots are never deleted.
+ * Every commit leaves a record of the files it superseded (storage/commits.ts: reachable from the
+ * previous timestamp, not from the new one). The cron deletes the files of a record once it is
+ * older than the retention and a later timestamp is current, so nothing the current or the previous
+ * timestamp reaches is ever deleted. Files no record names (written by an attempt that crashed or
+ * lost the race, or superseded by a commit whose record was not written) are found by a slow sweep
+ * over the whole bucket. Roots are never deleted.
  */
-
-const GC_PREFIX = "state/gc/";
-const recordKey = (timestampVersion: number) => `${GC_PREFIX}${String(timestampVersion).padStart(16, "0")}.json`;
-const recordVersion = (key: string) => Number(key.slice(GC_PREFIX.length, -".json".length));
 
 /** An attempt writes its files and swaps the timestamp within one invocation (15 minutes of wall time at most). */
 export const ATTEMPT_SLACK = 15 * 60_000;
-
-export interface CommitRecord {
-  readonly timestampVersion: number;
-  readonly snapshotVersion: number;
-  readonly committedAt: string;
-  /** "renewal" for the cron, "publish" otherwise. */
-  readonly reason: string;
-  /** Bins this commit re-signed. */
-  readonly bins: number;
-  /** Files this commit superseded. */
-  readonly files: readonly string[];
-  /** Bytes of mutable targets (simple pages) this commit superseded, by the path that held them. */
-  readonly content?: readonly SupersededContent[];
-  /** The largest bin it wrote (status warns when bins grow abnormally). */
-  readonly largestBin?: { readonly name: string; readonly bytes: number };
-}
-
-export interface SupersededContent {
-  readonly path: string;
-  readonly sha256: string;
-}
-
-export type CommitSummary = Omit<CommitRecord, "files" | "content"> & { readonly superseded: number };
-
-const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));
-
-/** Called right after a successful commit. A failure is logged, never thrown: the commit stands, and the orphan sweep finds what the record would have named. */
-export async function recordCommit(store: MetadataStore, record: CommitRecord): Promise<void> {
-  try {
-    await store.bucket.put(recordKey(record.timestampVersion), JSON.stringify(record), {
-      httpMetadata: { contentType: "application/json" },
-      customMetadata: {
-        committedAt: record.committedAt,
-        reason: record.reason,
-        snapshotVersion: String(record.snapshotVersion),
-        bins: String(record.bins),
-        superseded: String(record.files.length),
-        ...(record.largestBin && { largestBin: `${record.largestBin.name}:${record.largestBin.bytes}` }),
-      },
-    });
-  } catch (e) {
-    log("gc-record-failed", { timestamp: record.timestampVersion, error: (e as Error).message });
-  }
-}
-
-/** The last `count` commits up to timestamp version `current`, newest first: one list call. */
-export async function recentCommits(bucket: R2Bucket, current: number, count = 20): Promise<CommitSummary[]> {
-  const from = current - count;
-  // `include` is honoured since compatibility date 2022-08-04; the default types predate it.
-  const options = { prefix: GC_PREFIX, limit: count, include: ["customMetadata"], ...(from > 0 ? { startAfter: recordKey(from) } : {}) };
-  const listed = await bucket.list(options as R2ListOptions);
-  return listed.objects
-    .map((o) => {
-      const m = o.customMetadata ?? {};
-      return {
-        timestampVersion: recordVersion(o.key),
-        snapshotVersion: Number(m.snapshotVersion),
-        committedAt: m.committedAt ?? o.uploaded.toISOString(),
-        reason: m.reason ?? "publish",
-        bins: Number(m.bins ?? 0),
-        superseded: Number(m.superseded ?? 0),
-        ...(m.largestBin && { largestBin: { name: m.largestBin.split(":")[0]!, bytes: Number(m.largestBin.split(":")[1]) } }),
-      };
-    })
-    .reverse();
-}
-
-async function readRecord(bucket: R2Bucket, key: string): Promise<CommitRecord | null> {
-  const object = await bucket.get(key);
-  return object ? ((await object.json()) as CommitRecord) : null;
-}
 
 const VERSIONED = /^([1-9][0-9]{0,15})\.(.+)\.json$/;
 
@@ -122,17 +49,6 @@ export interface SweepLimits {
 
 export const SWEEP_LIMITS: SweepLimits = { deletes: 2000, records: 500, orphanPages: 2, orphanHeads: 100 };
 
-export interface SweepReport {
-  /** Records whose files were deleted, and the files deleted for them. */
-  readonly records: number;
-  readonly deleted: number;
-  /** Files a record named that were current after all (kept). */
-  readonly kept: number;
-  /** More records are due than one run may handle. */
-  readonly backlog: boolean;
-  readonly orphans: { readonly scanned: number; readonly deleted: number; readonly cursor: string; readonly skipped?: string };
-}
-
 /**
  * The superseded bytes that may go: those that their path holds neither in the current state nor in
  * the previous timestamp's (a page can come back to earlier bytes: a yank undone, say). `previous`
@@ -150,46 +66,42 @@ async function supersededContent(store: MetadataStore, state: RepoState, items: 
   return out;
 }
 
-/** Deletes keys in calls of at most 1,000 (R2's bound per delete call). */
-async function deleteKeys(bucket: R2Bucket, keys: readonly string[]) {
-  for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
-}
-
 /** One bounded retention pass: due records first, then a slice of the orphan sweep from `orphanCursor`. */
 export async function sweep(store: MetadataStore, config: Pick<Config, "retention">, now: number, orphanCursor: string, limits = SWEEP_LIMITS): Promise<SweepReport> {
   const state = await loadState(store);
   const none = { records: 0, deleted: 0, kept: 0, backlog: false };
   if (!state) return { ...none, orphans: { scanned: 0, deleted: 0, cursor: "", skipped: "nothing is published" } };
-  const bucket = store.bucket;
   const current = state.timestamp.signed.version;
 
   // 1. Records of commits older than the retention and older than the current one.
-  const previous = (await readRecord(bucket, recordKey(current)))?.files ?? [];
+  const previous = (await readCommit(store, current))?.files ?? [];
+  const content = new ContentStore(store.bucket);
   let records = 0, deleted = 0, kept = 0, backlog = false, read = 0;
-  const done: string[] = [];
-  let startAfter: string | undefined;
+  const done: number[] = [];
+  let after: number | null = null;
   scan: for (;;) {
-    const page = await bucket.list({ prefix: GC_PREFIX, limit: 100, ...(startAfter ? { startAfter } : {}) });
-    for (const object of page.objects) {
-      if (recordVersion(object.key) >= current) break scan;
+    const page = await recordedCommits(store, after, 100);
+    for (const version of page.versions) {
+      if (version >= current) break scan;
       if (read >= limits.records) { backlog = true; break scan; }
       read++;
-      const record = await readRecord(bucket, object.key);
+      const record = await readCommit(store, version);
       if (record && Date.parse(record.committedAt) + config.retention > now) break scan;
       // Double check against the current state: never a root, never anything current.
       const files = (record?.files ?? []).filter((name) => superseded(state, name));
       if (deleted > 0 && deleted + files.length > limits.deletes) { backlog = true; break scan; }
-      const content = await supersededContent(store, state, record?.content ?? [], previous);
-      await deleteKeys(bucket, [...files.map(metadataKey), ...content.map(contentKey)]);
-      deleted += files.length + content.length;
+      const pages = await supersededContent(store, state, record?.content ?? [], previous);
+      await store.delete(files);
+      await content.delete(pages);
+      deleted += files.length + pages.length;
       kept += (record?.files.length ?? 0) - files.length;
       records++;
-      done.push(object.key);
+      done.push(version);
     }
-    if (!page.truncated) break;
-    startAfter = page.objects.at(-1)?.key;
+    if (!page.more) break;
+    after = page.versions.at(-1) ?? null;
   }
-  await deleteKeys(bucket, done);
+  await deleteCommits(store, done);
 
   const orphans = await sweepOrphans(store, state, config.retention, now, orphanCursor, { ...limits, deletes: Math.max(0, limits.deletes - deleted) });
   return { records, deleted, kept, backlog, orphans };
@@ -203,8 +115,7 @@ export async function sweep(store: MetadataStore, config: Pick<Config, "retentio
  * retention. What the previous timestamp reaches (the current commit's record) is kept regardless.
  */
 async function sweepOrphans(store: MetadataStore, state: RepoState, retention: number, now: number, cursor: string, limits: SweepLimits) {
-  const bucket = store.bucket;
-  const record = await readRecord(bucket, recordKey(state.timestamp.signed.version));
+  const record = await readCommit(store, state.timestamp.signed.version);
   // Without the current commit's record we cannot tell what the previous timestamp reaches.
   if (!record && state.timestamp.signed.version > 1) return { scanned: 0, deleted: 0, cursor, skipped: "no record of the current commit" };
   const previous = new Set(record?.files ?? []);
@@ -213,30 +124,29 @@ async function sweepOrphans(store: MetadataStore, state: RepoState, retention: n
   const doomed: string[] = [];
   let next = cursor;
   pages: for (let page = 0; page < limits.orphanPages; page++) {
-    const listed = await bucket.list({ prefix: metadataKey(""), limit: 1000, ...(next ? { startAfter: next } : {}) });
-    for (const object of listed.objects) {
-      const name = object.key.slice(metadataKey("").length);
+    const listed = await store.list(next, 1000);
+    for (const { name, uploaded: written } of listed.files) {
       const old = superseded(state, name);
-      if (old && object.uploaded.getTime() + retention <= now && !previous.has(name)) {
+      if (old && written.getTime() + retention <= now && !previous.has(name)) {
         const currentName = `${old.current}.${old.role}.json`;
         let uploaded = currentUploaded.get(currentName);
         if (uploaded === undefined) {
           if (heads >= limits.orphanHeads || doomed.length >= limits.deletes) break pages;
           heads++;
-          uploaded = (await bucket.head(metadataKey(currentName)))?.uploaded.getTime() ?? now;
+          uploaded = (await store.uploaded(currentName))?.getTime() ?? now;
           currentUploaded.set(currentName, uploaded);
         }
         if (uploaded + retention + ATTEMPT_SLACK <= now) doomed.push(name);
       }
       scanned++;
-      next = object.key;
+      next = name;
       if (doomed.length >= limits.deletes) break pages;
     }
-    if (!listed.truncated) {
+    if (!listed.more) {
       next = "";
       break;
     }
   }
-  await deleteKeys(bucket, doomed.map(metadataKey));
+  await store.delete(doomed);
   return { scanned, deleted: doomed.length, cursor: next };
 }

@@ -1,10 +1,11 @@
-import { toHex } from "../../shared/encoding.js";
 import { readRemovals, serialOf } from "../../shared/mutable.js";
+import { pathsOf } from "../../shared/upload.js";
 import type { ContentStore } from "../storage/content.js";
+import { PackageStore } from "../storage/packages.js";
+import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
 import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
 import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
 import { type PagesMode, companionPaths, modeRefusal, pageChanges } from "./pages.js";
-import { type RepoState, readBin, roleVersion } from "./state.js";
 
 export type { Upload } from "./decide.js";
 
@@ -12,6 +13,7 @@ export type { Upload } from "./decide.js";
 export type UploadSource = "webhook" | "bucket" | "import";
 
 export interface UploadContext extends PublishContext {
+  /** The PACKAGES bucket (storage/packages.ts). */
   readonly packages: R2Bucket;
   readonly content: ContentStore;
   readonly pagesMode: PagesMode;
@@ -23,19 +25,6 @@ export interface SourcedUpload extends Upload {
 
 export type UploadOutcome = UploadDecision & { readonly snapshotVersion: number };
 
-/** The bins an import touches: its cost in reads and writes (an import renders no pages). */
-export const binsOf = (upload: Upload, binFor: (path: string) => string): Set<string> =>
-  new Set([...upload.targets.map((t) => t.path), ...upload.remove.map((r) => r.path)].map(binFor));
-
-/** Length and SHA-256 of an object in the packages bucket, computed from its bytes (invariant 8). */
-export async function hashStored(packages: R2Bucket, key: string): Promise<{ length: number; sha256: string } | null> {
-  const object = await packages.get(key);
-  if (!object) return null;
-  const digest = new crypto.DigestStream("SHA-256");
-  await object.body.pipeTo(digest);
-  return { length: object.size, sha256: toHex(new Uint8Array(await digest.digest)) };
-}
-
 /**
  * Targets refused before any decision, by upload id and path: what the mode does not accept, a
  * serial-numbered target whose bytes tuf-edge does not hold, and a webhook claim that the packages
@@ -45,6 +34,7 @@ async function refusals(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
   const refused = new Map<string, Map<string, string>>();
   const refuse = (u: Upload, path: string, reason: string) => (refused.get(u.id) ?? refused.set(u.id, new Map()).get(u.id)!).set(path, reason);
   const checks: (() => Promise<void>)[] = [];
+  const packages = new PackageStore(ctx.packages);
   for (const u of uploads) {
     for (const r of u.remove) {
       const why = modeRefusal(ctx.pagesMode, r.path, r.serial, false);
@@ -63,8 +53,8 @@ async function refusals(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
       } else if (u.source === "webhook") {
         checks.push(async () => {
           // Most webhook targets are not in the bucket: a HEAD answers that; only a stored object is read.
-          if (!(await ctx.packages.head(t.path))) return;
-          const stored = await hashStored(ctx.packages, t.path);
+          if (!(await packages.exists(t.path))) return;
+          const stored = await packages.hash(t.path);
           if (stored && (stored.length !== t.length || stored.sha256 !== t.hashes.sha256)) {
             refuse(u, t.path, `the packages bucket holds other bytes at this path (length ${stored.length}, sha256 ${stored.sha256})`);
           }
@@ -123,7 +113,6 @@ function supersededContent(view: ReadonlyMap<string, PathView>, changes: Readonl
  */
 export async function publishUploads(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
   const refused = await refusals(ctx, uploads);
-  const pathsOf = (u: Upload) => [...u.targets.map((t) => t.path), ...u.remove.map((r) => r.path)];
   // Bulk imports back-sign files as they are; releases (webhook, bucket) re-render their pages.
   const rendered = ctx.pagesMode === "render" ? new Set(uploads.filter((u) => u.source !== "import").flatMap(pathsOf)) : new Set<string>();
   const paths = new Set([...uploads.flatMap(pathsOf), ...companionPaths(rendered)]);

@@ -25,6 +25,17 @@ export interface Job {
   readonly resign?: boolean;
 }
 
+/**
+ * Bins created or re-signed per step: about 2 R2 operations each, well inside one invocation's
+ * limits. Kept to a second or two of work: locally, Miniflare's queue sometimes loses the message a
+ * consumer sends during a run of five seconds or more (2,048 bins a step stalled a 16,384-bin
+ * bootstrap at step 3 on this machine).
+ */
+export const BINS_PER_STEP = 512;
+
+/** Steps of a job that works through all 2^bits bins (the request that starts it states them). */
+export const binSteps = (bits: number) => Math.ceil(2 ** bits / BINS_PER_STEP);
+
 export interface StoredJob {
   readonly job: Job;
   readonly etag: string;

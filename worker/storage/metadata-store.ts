@@ -72,7 +72,51 @@ export class MetadataStore {
     return (await this.bucket.put(metadataKey("timestamp.json"), body, options)) !== null;
   }
 
-  async delete(names: string[]): Promise<void> {
-    if (names.length) await this.bucket.delete(names.map(metadataKey));
+  /**
+   * Like read, but when the stored file still has the etag `unchanged`, a conditional read that
+   * transfers nothing: then `bytes` is null (the caller holds them already).
+   */
+  async readChanged(name: string, unchanged: string | undefined): Promise<(Omit<StoredFile, "bytes"> & { bytes: Uint8Array | null }) | null> {
+    const object = await this.bucket.get(metadataKey(name), unchanged ? { onlyIf: { etagDoesNotMatch: unchanged } } : {});
+    if (!object) return null;
+    const bytes = "body" in object ? await gunzip(new Uint8Array(await object.arrayBuffer())) : null;
+    return { bytes, etag: object.etag, uploaded: object.uploaded, custom: object.customMetadata ?? {} };
   }
+
+  /** Deletes files by name, at most 1,000 a call (R2's bound). */
+  async delete(names: readonly string[]): Promise<void> {
+    for (let i = 0; i < names.length; i += 1000) await this.bucket.delete(names.slice(i, i + 1000).map(metadataKey));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.bucket.head(metadataKey(name))) !== null;
+  }
+
+  /** When a file was written; null when it is not stored. */
+  async uploaded(name: string): Promise<Date | null> {
+    return (await this.bucket.head(metadataKey(name)))?.uploaded ?? null;
+  }
+
+  /** Stored files in name order, at most `limit` after the name `after` ("": from the first), with when each was written. */
+  async list(after: string, limit: number): Promise<{ files: { name: string; uploaded: Date }[]; more: boolean }> {
+    const prefix = metadataKey("");
+    const page = await this.bucket.list({ prefix, limit, ...(after ? { startAfter: metadataKey(after) } : {}) });
+    return { files: page.objects.map((o) => ({ name: o.key.slice(prefix.length), uploaded: o.uploaded })), more: page.truncated };
+  }
+
+  /** A file as stored, for serving: its gzip bytes (no body for `head`), their length, and what they decode to. */
+  async served(name: string, head: boolean): Promise<ServedFile | null> {
+    const object = head ? await this.bucket.head(metadataKey(name)) : await this.bucket.get(metadataKey(name));
+    if (!object) return null;
+    const info = fileInfo(object);
+    if (!info) throw new Error(`${name} is stored without length and sha256`);
+    return { info, gzipLength: object.size, body: "body" in object ? (object as R2ObjectBody).body : null };
+  }
+}
+
+export interface ServedFile {
+  /** Of the uncompressed JSON. */
+  readonly info: FileInfo;
+  readonly gzipLength: number;
+  readonly body: ReadableStream | null;
 }

@@ -1,0 +1,44 @@
+import type { Clock } from "../../shared/time.js";
+import { type Env, readConfig } from "../env.js";
+import { ContentStore } from "../storage/content.js";
+import { JobStore } from "../storage/jobs.js";
+import { MetadataStore } from "../storage/metadata-store.js";
+import { UploadStore } from "../storage/uploads.js";
+import type { ConsumerContext } from "./consumer.js";
+import { onlineSigners, recordSigners } from "./signers.js";
+
+/**
+ * R2 accepts one write per second per key: the timestamp commit waits for its slot. "Now" is the
+ * Worker's clock, like every other time (a test that moves the clock ahead does not wait).
+ */
+async function waitForSlot(lastWrite: Date, clock: Clock) {
+  const wait = Math.min(1000, lastWrite.getTime() + 1000 - clock());
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+/** The writer's context, for the queue consumer and the cron: the only place the online keys are loaded (invariant 10). */
+export async function writerContext(env: Env, clock: Clock): Promise<ConsumerContext> {
+  const config = readConfig(env);
+  const store = new MetadataStore(env.METADATA);
+  const signers = await onlineSigners(env);
+  await recordSigners(env.METADATA, signers, clock);
+  return {
+    store,
+    signers,
+    config,
+    clock,
+    waitForSlot: (lastWrite) => waitForSlot(lastWrite, clock),
+    jobs: new JobStore(env.METADATA),
+    uploads: new UploadStore(env.METADATA, clock),
+    packages: env.PACKAGES,
+    content: new ContentStore(env.METADATA),
+    pagesMode: config.pagesMode,
+    cacheDrainSeconds: config.timestampMaxAgeSeconds + 5,
+    enqueue: async (message, delaySeconds = 0) => {
+      await env.UPLOADS.send(message, delaySeconds ? { delaySeconds } : undefined);
+    },
+    enqueueAll: async (messages) => {
+      for (let i = 0; i < messages.length; i += 100) await env.UPLOADS.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+    },
+  };
+}
