@@ -1,5 +1,5 @@
 import { CliError } from "./errors.js";
-import { type Fetch } from "./verify.js";
+import type { Fetch } from "./http-transport.js";
 
 /** What GET /v1/status says about the renewal schedule (contract.md, "Status"). */
 export interface RenewalSchedule {

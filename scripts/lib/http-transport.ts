@@ -1,7 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { gunzipSync } from "node:zlib";
-import type { Fetch } from "./verify.js";
 
 const agents = { "http:": new HttpAgent({ keepAlive: true, maxSockets: 32 }), "https:": new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
 
@@ -41,6 +40,9 @@ export function httpGet(target: string, signal?: AbortSignal | null): Promise<Ra
 }
 
 /** httpGet as a fetch-compatible function (GET only). */
+/** The fetch that verify and the monitors take: the global one, or nodeHttpFetch. */
+export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
 export const nodeHttpFetch: Fetch = async (input, init = {}) => {
   const answer = await httpGet(String(input), init.signal);
   const empty = answer.status === 204 || answer.status === 304;

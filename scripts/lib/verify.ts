@@ -1,13 +1,12 @@
 import { setMaxListeners } from "node:events";
 import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, refresh } from "../../shared/index.js";
 import { CliError } from "./errors.js";
-import { httpGet } from "./http-transport.js";
+import { type Fetch, httpGet } from "./http-transport.js";
 
 /**
  * The transport: any fetch-compatible function (global fetch, or a delta-update fetch that
  * answers with the same bytes). Only GETs of URL/metadata/<name> go through it.
  */
-export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
 export interface RoleState {
   readonly name: string;

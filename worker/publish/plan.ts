@@ -50,7 +50,7 @@ export async function signMetadata<T extends Signed>(role: T, signers: readonly 
 
 export interface PlannedBin {
   readonly bytes: Uint8Array;
-  /** What the new version holds, for the cache (state.ts) so the next change to this bin splices again. */
+  /** What the new version holds, for the cache (storage/repository.ts) so the next change to this bin splices again. */
   readonly role: ScannedTargetsRole;
 }
 
