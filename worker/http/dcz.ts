@@ -60,7 +60,8 @@ export interface Delta {
  * stored gzip (a client far behind: every entry differs), so the caller answers gzip as usual.
  */
 export async function dczBody(file: StoredBytes, dictionary: StoredBytes): Promise<Uint8Array | null> {
-  const [content, base] = await Promise.all([gunzip(file.gzip), gunzip(dictionary.gzip)]);
+  const content = gunzip(file.gzip);
+  const base = gunzip(dictionary.gzip);
   const body = encodeDcz(await zstd(), content, base, { dictionary: fromHex(dictionary.sha256), content: fromHex(file.sha256) });
   return body.length < file.gzip.length ? body : null;
 }

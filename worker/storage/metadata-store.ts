@@ -79,7 +79,7 @@ export class MetadataStore {
   async readChanged(name: string, unchanged: string | undefined): Promise<(Omit<StoredFile, "bytes"> & { bytes: Uint8Array | null }) | null> {
     const object = await this.bucket.get(metadataKey(name), unchanged ? { onlyIf: { etagDoesNotMatch: unchanged } } : {});
     if (!object) return null;
-    const bytes = "body" in object ? await gunzip(new Uint8Array(await object.arrayBuffer())) : null;
+    const bytes = "body" in object ? gunzip(new Uint8Array(await object.arrayBuffer())) : null;
     return { bytes, etag: object.etag, uploaded: object.uploaded, custom: object.customMetadata ?? {} };
   }
 
