@@ -1,3 +1,4 @@
+import { deleteKeys } from "./delete-keys.js";
 import type { MetadataStore } from "./metadata-store.js";
 
 /**
@@ -84,8 +85,6 @@ export async function recordedCommits(store: MetadataStore, after: number | null
   return { versions: page.objects.map((o) => recordVersion(o.key)), more: page.truncated };
 }
 
-/** Deletes the records of these commits (at most 1,000 a call, R2's bound). */
-export async function deleteCommits(store: MetadataStore, timestampVersions: readonly number[]): Promise<void> {
-  const keys = timestampVersions.map(recordKey);
-  for (let i = 0; i < keys.length; i += 1000) await store.bucket.delete(keys.slice(i, i + 1000));
-}
+/** Deletes the records of these commits. */
+export const deleteCommits = (store: MetadataStore, timestampVersions: readonly number[]): Promise<void> =>
+  deleteKeys(store.bucket, timestampVersions.map(recordKey));

@@ -1,4 +1,5 @@
 import { isHex, sha256HexNative } from "../../shared/encoding.js";
+import { deleteKeys } from "./delete-keys.js";
 import { gunzip, gzip } from "./gzip.js";
 
 /**
@@ -40,9 +41,6 @@ export class ContentMismatch extends Error {
     super(`the bytes have SHA-256 ${actual}, not ${expected}`);
   }
 }
-
-/** R2 deletes at most 1,000 keys a call. */
-const DELETE_BATCH = 1000;
 
 export class ContentStore {
   constructor(readonly bucket: R2Bucket) {}
@@ -88,7 +86,6 @@ export class ContentStore {
   }
 
   async delete(sha256s: string[]): Promise<void> {
-    const keys = sha256s.filter(isSha256).map(contentKey);
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) await this.bucket.delete(keys.slice(i, i + DELETE_BATCH));
+    await deleteKeys(this.bucket, sha256s.filter(isSha256).map(contentKey));
   }
 }

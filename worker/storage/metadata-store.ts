@@ -1,4 +1,5 @@
 import { sha256HexNative } from "../../shared/encoding.js";
+import { deleteKeys } from "./delete-keys.js";
 import { type GzipLevel, gunzip, gzip } from "./gzip.js";
 
 /**
@@ -83,9 +84,9 @@ export class MetadataStore {
     return { bytes, etag: object.etag, uploaded: object.uploaded, custom: object.customMetadata ?? {} };
   }
 
-  /** Deletes files by name, at most 1,000 a call (R2's bound). */
-  async delete(names: readonly string[]): Promise<void> {
-    for (let i = 0; i < names.length; i += 1000) await this.bucket.delete(names.slice(i, i + 1000).map(metadataKey));
+  /** Deletes files by name. */
+  delete(names: readonly string[]): Promise<void> {
+    return deleteKeys(this.bucket, names.map(metadataKey));
   }
 
   async exists(name: string): Promise<boolean> {
