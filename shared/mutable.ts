@@ -10,10 +10,21 @@ import { TargetFile } from "./metadata/files.js";
  * Pure functions over what a bin holds: one decision per path, in the order uploads are applied.
  */
 
-/** What a bin remembers of a removed path: its serial when it was mutable, nothing when immutable. */
+/**
+ * What a bin remembers of a removed path: its serial when it was mutable, nothing when immutable;
+ * `unpublished` when the removal came before any publish of the path (reordered delivery). Those
+ * records are bounded per bin (MAX_UNPUBLISHED_REMOVALS), so they cannot fill one.
+ */
 export interface Removal {
   readonly serial?: number;
+  readonly unpublished?: true;
 }
+
+/** Removals of paths never published that one bin remembers; past it, such a removal is refused. */
+export const MAX_UNPUBLISHED_REMOVALS = 100;
+
+/** How far past the path's serial (0 for a new path) an update may jump: a serial near 2^53 would freeze the path for good. */
+export const MAX_SERIAL_STEP = 2 ** 40;
 
 /** The bins' own field (signed, so mirrors see revocations too) that lists removed paths. */
 export const REMOVED_FIELD = "x-tuf-edge-removed";
@@ -46,6 +57,8 @@ const CONFLICT = "already published with a different length or hashes (files are
 
 /** What publishing `incoming` (serial-numbered when `serial` is set) at a path does. */
 export function decideAdd(current: TargetFile | null, removed: Removal | null, incoming: TargetFile, serial?: number): Decision {
+  const jump = serialJump(current, removed, serial);
+  if (jump) return jump;
   if (removed) {
     if (removed.serial === undefined) return { outcome: "rejected", reason: REUSED };
     if (serial === undefined) return { outcome: "rejected", reason: "is serial-numbered: send it with a serial" };
@@ -65,11 +78,13 @@ export function decideAdd(current: TargetFile | null, removed: Removal | null, i
 
 /** What removing a path (at `serial`, for a mutable one) does. Removal of an absent path is remembered too. */
 export function decideRemove(current: TargetFile | null, removed: Removal | null, serial?: number): Decision {
+  const jump = serialJump(current, removed, serial);
+  if (jump) return jump;
   if (removed) {
     if (removed.serial === undefined || serial === undefined || serial <= removed.serial) return { outcome: "unchanged" };
-    return { outcome: "published", file: null, removal: { serial } };
+    return { outcome: "published", file: null, removal: { serial, ...(removed.unpublished && { unpublished: true }) } };
   }
-  if (!current) return { outcome: "published", file: null, removal: serial === undefined ? {} : { serial } };
+  if (!current) return { outcome: "published", file: null, removal: { ...(serial !== undefined && { serial }), unpublished: true } };
   const have = serialOf(current);
   if (have === undefined) {
     if (serial !== undefined) return { outcome: "rejected", reason: "is published without a serial (immutable): remove it without one" };
@@ -81,6 +96,14 @@ export function decideRemove(current: TargetFile | null, removed: Removal | null
   return { outcome: "published", file: null, removal: { serial } };
 }
 
+/** A serial too far past the one the path holds is refused (finding 8 of the second review). */
+function serialJump(current: TargetFile | null, removed: Removal | null, serial?: number): Decision | null {
+  if (serial === undefined) return null;
+  const have = (current && serialOf(current)) ?? removed?.serial ?? 0;
+  if (serial <= have + MAX_SERIAL_STEP) return null;
+  return { outcome: "rejected", reason: `serial ${serial} jumps more than ${MAX_SERIAL_STEP} past the path's serial ${have}` };
+}
+
 /** A bin's removal records, from its signed extra fields (absent: none). */
 export function readRemovals(extra: JsonObject): Map<string, Removal> {
   const out = new Map<string, Removal>();
@@ -88,7 +111,10 @@ export function readRemovals(extra: JsonObject): Map<string, Removal> {
   if (field === undefined) return out;
   for (const [path, value] of Object.entries(readObject(field, REMOVED_FIELD))) {
     const o = readObject(value, `${REMOVED_FIELD}.${path}`);
-    out.set(path, o.serial === undefined ? {} : { serial: readInt(o, "serial", `${REMOVED_FIELD}.${path}`) });
+    out.set(path, {
+      ...(o.serial !== undefined && { serial: readInt(o, "serial", `${REMOVED_FIELD}.${path}`) }),
+      ...(o.unpublished === true && { unpublished: true }),
+    });
   }
   return out;
 }
@@ -99,7 +125,7 @@ export function withRemovals(extra: JsonObject, removals: ReadonlyMap<string, Re
   for (const [k, v] of Object.entries(extra)) if (k !== REMOVED_FIELD) setField(out, k, v);
   if (removals.size === 0) return out;
   const field = jsonRecord();
-  for (const [path, r] of removals) setField(field, path, r.serial === undefined ? {} : { serial: r.serial });
+  for (const [path, r] of removals) setField(field, path, { ...(r.serial !== undefined && { serial: r.serial }), ...(r.unpublished && { unpublished: true }) });
   out[REMOVED_FIELD] = field;
   return out;
 }

@@ -29,7 +29,15 @@ export interface ProjectPage {
   readonly files: readonly PageFile[];
   /** PEP 700, in version order. */
   readonly versions: readonly string[];
+  /**
+   * File names removed from the project, sorted: never listed again (PyPI's rule). Kept in the JSON
+   * page under `_removed-files` (PEP 691 reserves `_` keys for the index), so the rule outlives the entry.
+   */
+  readonly removed?: readonly string[];
 }
+
+/** The JSON page's key for the file names removed from the project (PEP 691: `_` keys are the index's own). */
+export const REMOVED_FILES = "_removed-files";
 
 /** The page URL of a target: relative to `/simple/{project}/`, each path segment percent-encoded. */
 export const fileUrl = (targetPath: string): string => `../../targets/${targetPath.split("/").map(encodeURIComponent).join("/")}`;
@@ -38,9 +46,14 @@ const UPLOAD_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z$/;
 // Page strings end up in HTML attributes and in pip's logs: no control characters at all.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_STRING = 1024;
+/** A page URL: `../../targets/` and a target path of up to 1,024 bytes, each byte percent-encoded at worst. */
+export const MAX_URL = "../../targets/".length + 3 * 1024;
+/** Files one page lists, and file names it remembers as removed: each release re-renders the whole page. */
+export const MAX_PAGE_FILES = 10_000;
+export const MAX_REMOVED_FILES = 20_000;
 
-function checkText(value: string, field: string): string {
-  if (value.length > MAX_STRING) throw new FieldError(field, `must be at most ${MAX_STRING} characters`);
+function checkText(value: string, field: string, max = MAX_STRING): string {
+  if (value.length > max) throw new FieldError(field, `must be at most ${max} characters`);
   if (CONTROL.test(value)) throw new FieldError(field, "must not contain control characters");
   return value;
 }
@@ -56,7 +69,7 @@ export function checkPageFile(file: PageFile, field: string): PageFile {
   if (filename === "" || filename === "." || filename === ".." || /[/\\]/.test(filename)) {
     throw new FieldError(`${field}.filename`, "must be a file name (no / or \\)");
   }
-  const url = checkText(String(file.url), `${field}.url`);
+  const url = checkText(String(file.url), `${field}.url`, MAX_URL);
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url);
   if (url === "" || /\s/.test(url) || (scheme && !/^https?$/i.test(scheme[1]!))) {
     throw new FieldError(`${field}.url`, "must be a relative or http(s) URL without spaces");
@@ -107,9 +120,10 @@ export function withFiles(
     files.set(checked.filename, checked);
   });
   if (files.size === 0) return null;
+  if (files.size > MAX_PAGE_FILES) throw new FieldError("files", `would list ${files.size} files, past the bound of ${MAX_PAGE_FILES} a page may hold`);
   const sorted = [...files.values()].sort(byFilename);
   const versions = sortVersions(sorted.flatMap((f) => parseDistFilename(f.filename)?.version ?? []));
-  return { name, files: sorted, versions };
+  return { name, files: sorted, versions, ...(page?.removed?.length ? { removed: page.removed } : {}) };
 }
 
 /**
@@ -184,5 +198,6 @@ export function parseJsonPage(bytes: Uint8Array): ProjectPage {
     seen.add(f.filename);
   });
   const versions = readStringArray(o, "versions", "").map((v, i) => checkText(v, `versions[${i}]`));
-  return { name, files: files.sort(byFilename), versions: sortVersions(versions) };
+  const removed = o[REMOVED_FILES] === undefined ? [] : readStringArray(o, REMOVED_FILES, "").map((v, i) => checkText(v, `${REMOVED_FILES}[${i}]`));
+  return { name, files: files.sort(byFilename), versions: sortVersions(versions), ...(removed.length ? { removed: [...removed].sort() } : {}) };
 }

@@ -1,5 +1,5 @@
 import { utf8 } from "../encoding.js";
-import type { PageFile, ProjectPage } from "./page.js";
+import { type PageFile, type ProjectPage, REMOVED_FILES } from "./page.js";
 import { sortVersions } from "./version.js";
 
 /** The PEP 691 API version our pages state: 1.1 (PEP 700: size, upload-time, versions). */
@@ -52,6 +52,7 @@ export function renderPages(page: ProjectPage): { html: Uint8Array; json: Uint8A
     name: page.name,
     files: files.map(jsonFile),
     versions: sortVersions(page.versions),
+    ...(page.removed?.length ? { [REMOVED_FILES]: [...page.removed].sort() } : {}),
   };
   const name = escapeHtml(page.name);
   const html = [

@@ -2,7 +2,7 @@
 // (worker/publish/decide.ts): no duplicate, reordering or replay may roll a path back.
 import { describe, expect, it } from "vitest";
 import { TargetFile } from "../../shared/metadata/files.js";
-import { REMOVED_FIELD, decideAdd, decideRemove, entryFor, readRemovals, serialOf, withRemovals } from "../../shared/mutable.js";
+import { REMOVED_FIELD, type Removal, decideAdd, decideRemove, entryFor, readRemovals, serialOf, withRemovals } from "../../shared/mutable.js";
 import { shuffled } from "../support/published.js";
 import { type Change, MAX_BIN_BYTES, type PathView, type Upload, decideUploads } from "../../worker/publish/decide.js";
 
@@ -32,11 +32,11 @@ describe("decideAdd and decideRemove", () => {
     expect(decideAdd(current, removed, incoming, serial).outcome).toBe(outcome);
   });
 
-  const removals: [string, TargetFile | null, { serial?: number } | null, number | undefined, string, { serial?: number } | undefined][] = [
+  const removals: [string, TargetFile | null, Removal | null, number | undefined, string, Removal | undefined][] = [
     ["immutable", file(1), null, undefined, "published", {}],
     ["immutable, with a serial", file(1), null, 3, "rejected", undefined],
-    ["never published: remembered, so a late add cannot bring it", null, null, undefined, "published", {}],
-    ["never published, with a serial", null, null, 7, "published", { serial: 7 }],
+    ["never published: remembered (bounded per bin), so a late add cannot bring it", null, null, undefined, "published", { unpublished: true }],
+    ["never published, with a serial", null, null, 7, "published", { serial: 7, unpublished: true }],
     ["serial path, higher", file(1, 3), null, 4, "published", { serial: 4 }],
     ["serial path, same serial", file(1, 3), null, 3, "rejected", undefined],
     ["serial path, lower", file(1, 3), null, 2, "superseded", undefined],
@@ -125,7 +125,9 @@ describe("decideUploads: shuffled, repeated and replayed delivery", () => {
     for (const order of [[add, remove, add], [remove, add, add], [add, add, remove, add]]) {
       const repo = repository();
       for (const u of order) repo.deliver([u]);
-      expect(repo.held.get("p/x-1.0.tar.gz")).toEqual({ current: null, removed: {} });
+      const held = repo.held.get("p/x-1.0.tar.gz")!;
+      expect(held.current).toBeNull();
+      expect(held.removed).toEqual(order[0] === remove ? { unpublished: true } : {});
     }
   });
 

@@ -46,23 +46,25 @@ export function contentResponse(
 
 // Content is named by its hash, so a cached entry can never be stale: this location's cache holds
 // the stored gzip bytes as opaque bytes, under a path of our own that no client URL reaches.
-const cacheKey = (requestUrl: string, sha256: string) => new URL(`/.cache/content/${sha256}`, requestUrl).toString();
+const cacheKey = (requestUrl: string, path: string, sha256: string) =>
+  new URL(`/.cache/content/${sha256}/${encodeURIComponent(path)}`, requestUrl).toString();
 const LENGTH_HEADER = "X-Content-Length";
 
 /**
- * Stored content from this location's cache, else from R2 (then cached for the next reader). HEAD
- * asks R2 only: it transfers nothing, and says whether the content is still stored.
+ * The bytes `path` is published with, from this location's cache, else from R2 (then cached for
+ * the next reader). HEAD asks R2 only: it transfers nothing, and says whether the content is still
+ * stored. `legacy`: see ContentStore.storedAt.
  */
-export async function readContent(c: Context<AppEnv>, sha256: string, head: boolean): Promise<StoredContent | null> {
+export async function readContent(c: Context<AppEnv>, path: string, sha256: string, head: boolean, legacy: boolean): Promise<StoredContent | null> {
   const store = new ContentStore(c.env.METADATA);
-  if (head) return store.stored(sha256, true);
-  const key = cacheKey(c.req.url, sha256);
+  if (head) return store.storedAt(path, sha256, true, legacy);
+  const key = cacheKey(c.req.url, path, sha256);
   const hit = await caches.default.match(key);
   if (hit) {
     const bytes = new Uint8Array(await hit.arrayBuffer());
     return { sha256, length: Number(hit.headers.get(LENGTH_HEADER)), gzipLength: bytes.length, body: new Response(bytes).body };
   }
-  const stored = await store.stored(sha256, false);
+  const stored = await store.storedAt(path, sha256, false, legacy);
   if (!stored) return null;
   const bytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
   const entry = new Response(bytes, {

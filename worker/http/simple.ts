@@ -47,7 +47,7 @@ export const simpleRoutes = new Hono<AppEnv>().get("/simple/*", async (c) => {
   const published = await findTarget(new MetadataStore(c.env.METADATA), path);
   const sha256 = published?.file.hashes.sha256;
   if (!published || !sha256) return notFound(c, project);
-  const content = await readContent(c, sha256, c.req.method === "HEAD");
+  const content = await readContent(c, path, sha256, c.req.method === "HEAD", true);
   if (!content || content.length !== published.file.length) {
     // Published without its bytes: the publisher checks they are stored, so this is a broken repository.
     console.error(JSON.stringify({ event: "page-content-missing", path, sha256 }));

@@ -35,22 +35,22 @@ const isMutable = (found: PublishedTarget) => parsePageTargetPath(found.path) !=
 async function resolveTarget(
   store: MetadataStore,
   path: string,
-  readContent: (sha256: string) => Promise<StoredContent | null>,
+  readContent: (path: string, sha256: string, legacy: boolean) => Promise<StoredContent | null>,
 ): Promise<Resolved | null> {
   const prefixed = hashPrefixed(path);
   if (prefixed) {
-    const byHash = async (sha256: string | undefined) => {
-      const content = sha256 ? await readContent(sha256) : null;
+    const byHash = async (sha256: string | undefined, legacy: boolean) => {
+      const content = sha256 ? await readContent(prefixed.path, sha256, legacy) : null;
       return content ? ({ kind: "content", path: prefixed.path, content, byHash: true } as const) : null;
     };
     const sha256 = prefixed.algorithm === "sha256" ? prefixed.digest : undefined;
-    // A page path needs no look-up: any stored version of it may be asked for.
-    const page = parsePageTargetPath(prefixed.path) ? await byHash(sha256) : null;
+    // A page path needs no look-up: every version the path was published with is stored at its place.
+    const page = parsePageTargetPath(prefixed.path) ? await byHash(sha256, false) : null;
     if (page) return page;
     const found = await findTarget(store, prefixed.path);
     const matches = found?.file.hashes[prefixed.algorithm] === prefixed.digest;
     if (found && isMutable(found)) {
-      const stored = await byHash(matches ? found.file.hashes.sha256 : sha256);
+      const stored = await byHash(matches ? found.file.hashes.sha256 : sha256, matches);
       if (stored) return stored;
     }
     if (found && matches) return { kind: "redirect", target: found };
@@ -58,7 +58,7 @@ async function resolveTarget(
   const found = await findTarget(store, path);
   if (!found) return null;
   const sha256 = found.file.hashes.sha256;
-  const content = isMutable(found) && sha256 ? await readContent(sha256) : null;
+  const content = isMutable(found) && sha256 ? await readContent(path, sha256, true) : null;
   return content ? { kind: "content", path, content, byHash: false } : { kind: "redirect", target: found };
 }
 
@@ -70,7 +70,7 @@ export const targetsRoutes = new Hono<AppEnv>().get("/targets/*", async (c) => {
   const path = targetPathOf(c, "/targets/");
   if (path instanceof Response) return path;
   const head = c.req.method === "HEAD";
-  const resolved = await resolveTarget(new MetadataStore(c.env.METADATA), path, (sha256) => readContent(c, sha256, head));
+  const resolved = await resolveTarget(new MetadataStore(c.env.METADATA), path, (p, sha256, legacy) => readContent(c, p, sha256, head, legacy));
   if (!resolved) {
     c.header("Cache-Control", NO_STORE);
     return errorResponse(c, 404, "target not published", { path });

@@ -1,5 +1,6 @@
 import type { CatchUp } from "../../shared/renewal.js";
 import { type CronRun, type CronState, type RenewalReport, type SweepReport, readCronState, writeCronState } from "../storage/cron-state.js";
+import { ContentStore } from "../storage/content.js";
 import { sweepPending } from "../storage/pending.js";
 import { ReplayGuard } from "../storage/replays.js";
 import type { UploadStore } from "../storage/uploads.js";
@@ -87,6 +88,14 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     log("retention-failed", failure(e));
   }
 
+  let staged: { cursor: string; deleted: number } | undefined;
+  try {
+    staged = await new ContentStore(bucket).sweepStaged(ctx.clock(), previous?.stagedCursor ?? "");
+    if (staged.deleted) log("staged-content-deleted", { ...staged });
+  } catch (e) {
+    log("staged-sweep-failed", failure(e));
+  }
+
   let pendingMarkersCleared: number | undefined;
   try {
     pendingMarkersCleared = (await sweepPending(bucket, ctx.uploads)).cleared;
@@ -117,6 +126,7 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     renewal: renewal ?? { error: "failed (see the renewal-failed log line)" },
     retention: retention ?? { error: "failed (see the retention-failed log line)" },
     ...(pendingMarkersCleared !== undefined ? { pendingMarkersCleared } : {}),
+    ...(staged ? { stagedContentDeleted: staged.deleted } : {}),
     ...(uploadRecords ? { uploadRecords } : {}),
     r2: { ...r2Counts },
   };
@@ -124,6 +134,7 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     lastRun,
     intervalSeconds: cronIntervalSeconds(cron),
     orphanCursor: retention?.orphans.cursor ?? previous?.orphanCursor ?? "",
+    stagedCursor: staged?.cursor ?? previous?.stagedCursor ?? "",
     ...(binsCatchUp ? { binsCatchUp } : {}),
   };
   try {

@@ -2,7 +2,7 @@ import { MAX_BIN_BYTES } from "../../shared/bins.js";
 import { canonicalJson } from "../../shared/canonical.js";
 import { utf8 } from "../../shared/encoding.js";
 import type { TargetFile } from "../../shared/metadata/files.js";
-import { type Decision, type PathOutcome, type Removal, decideAdd, decideRemove, entryFor } from "../../shared/mutable.js";
+import { type Decision, MAX_UNPUBLISHED_REMOVALS, type PathOutcome, type Removal, decideAdd, decideRemove, entryFor } from "../../shared/mutable.js";
 import type { RemoveEntry, UploadTarget } from "../../shared/upload.js";
 
 /**
@@ -50,19 +50,36 @@ export { MAX_BIN_BYTES };
 
 const byteLength = (s: string) => utf8(s).length;
 /** Bytes an entry adds to its bin's canonical JSON: `"path":{...},`. */
-const entryBytes = (path: string, file: TargetFile) => byteLength(JSON.stringify(path)) + byteLength(canonicalJson(file.toJSON())) + 2;
-const removalBytes = (path: string, r: Removal) => byteLength(JSON.stringify(path)) + (r.serial === undefined ? 2 : 12 + String(r.serial).length) + 2;
+export const entryBytes = (path: string, file: TargetFile) => byteLength(JSON.stringify(path)) + byteLength(canonicalJson(file.toJSON())) + 2;
+export const removalBytes = (path: string, r: Removal) =>
+  byteLength(JSON.stringify(path)) + byteLength(canonicalJson({ ...(r.serial !== undefined && { serial: r.serial }), ...(r.unpublished && { unpublished: true }) })) + 2;
+
+/**
+ * What follows from an upload's published changes beyond their own paths (the project pages in
+ * render mode): refusals by path, the bytes it adds to each bin, and `keep` to make it part of the
+ * batch once the upload is accepted. Pure, like the decision.
+ */
+export interface Consequences {
+  check(upload: Upload, changes: ReadonlyMap<string, Change>, at: (path: string) => PathView): {
+    readonly refused: ReadonlyMap<string, string>;
+    readonly growth: ReadonlyMap<string, number>;
+    keep(): void;
+  };
+}
 
 export interface DecideInput {
   readonly uploads: readonly Upload[];
   readonly view: ReadonlyMap<string, PathView>;
   /** Stored size of each touched bin. */
   readonly binBytes: ReadonlyMap<string, number>;
+  /** Removal records of never-published paths each touched bin holds. */
+  readonly unpublishedRemovals?: ReadonlyMap<string, number>;
   /** Targets refused before any decision (claims that the stored bytes contradict, rules of the mode). */
   readonly refused: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  readonly consequences?: Consequences;
 }
 
-export function decideUploads({ uploads, view, binBytes, refused }: DecideInput) {
+export function decideUploads({ uploads, view, binBytes, unpublishedRemovals, refused, consequences }: DecideInput) {
   const changes = new Map<string, Change>();
   const sizes = new Map(binBytes);
   const at = (path: string) => {
@@ -72,6 +89,7 @@ export function decideUploads({ uploads, view, binBytes, refused }: DecideInput)
     return { bin: base.bin, current: change.file, removed: change.file ? null : (change.removal ?? null) };
   };
   const decisions = new Map<string, UploadDecision>();
+  const early = new Map(unpublishedRemovals);
 
   for (const u of uploads) {
     const decided: { path: string; decision: Decision }[] = [];
@@ -84,10 +102,32 @@ export function decideUploads({ uploads, view, binBytes, refused }: DecideInput)
       const file = entryFor(t.length, t.hashes, t.custom, t.serial);
       decide(t.path, ({ current, removed }) => decideAdd(current, removed, file, t.serial));
     }
-    for (const r of u.remove) decide(r.path, ({ current, removed }) => decideRemove(current, removed, r.serial));
+    const earlyHere = new Map<string, number>();
+    for (const r of u.remove) {
+      decide(r.path, ({ bin, current, removed }) => {
+        const d = decideRemove(current, removed, r.serial);
+        if (d.outcome !== "published" || !d.removal?.unpublished || removed) return d;
+        // A removal before any publish is remembered (it must win over a late add), within a bound per bin.
+        const count = (early.get(bin) ?? 0) + (earlyHere.get(bin) ?? 0);
+        if (count >= MAX_UNPUBLISHED_REMOVALS) {
+          return { outcome: "rejected", reason: `was never published, and ${bin} already remembers ${MAX_UNPUBLISHED_REMOVALS} removals of such paths` };
+        }
+        earlyHere.set(bin, (earlyHere.get(bin) ?? 0) + 1);
+        return d;
+      });
+    }
+
+    // What follows from the accepted changes (the project pages): refusals of its own, and bin growth.
+    const tentative = new Map<string, Change>();
+    for (const d of decided) if (d.decision.outcome === "published") tentative.set(d.path, { file: d.decision.file, ...(d.decision.removal && { removal: d.decision.removal }) });
+    const follows = consequences?.check(u, tentative, at);
+    for (const d of decided) {
+      const reason = follows?.refused.get(d.path);
+      if (reason && d.decision.outcome !== "rejected") d.decision = { outcome: "rejected", reason };
+    }
 
     // A target that cannot be signed, or would push its bin past the bound, is refused here too.
-    const growth = new Map<string, number>();
+    const growth = new Map<string, number>(follows?.growth);
     const deltas = new Map<(typeof decided)[number], number>();
     for (const d of decided) {
       if (d.decision.outcome !== "published") continue;
@@ -111,6 +151,14 @@ export function decideUploads({ uploads, view, binBytes, refused }: DecideInput)
         d.decision = { outcome: "rejected", reason: `would grow ${bin} to ${size} bytes, past the bound of ${MAX_BIN_BYTES} that keeps it installable` };
       }
     }
+    // The pages' entries count too: a bin only a page entry grows refuses the upload's own changes.
+    for (const [bin, n] of follows?.growth ?? []) {
+      const size = (sizes.get(bin) ?? 0) + growth.get(bin)!;
+      if (size <= MAX_BIN_BYTES || n <= 0) continue;
+      for (const d of decided) {
+        if (d.decision.outcome === "published") d.decision = { outcome: "rejected", reason: `its project's page would grow ${bin} to ${size} bytes, past the bound of ${MAX_BIN_BYTES}` };
+      }
+    }
 
     const rejected = decided.filter((d) => d.decision.outcome === "rejected");
     const whole = rejected.length > 0 && u.atomic !== false;
@@ -122,6 +170,9 @@ export function decideUploads({ uploads, view, binBytes, refused }: DecideInput)
     const own = rejected.map(({ path, decision }) => ({ path, reason: (decision as { reason: string }).reason }));
     decisions.set(u.id, { state: whole ? "rejected" : "published", targets: results, rejected: own });
     if (whole) continue;
+    follows?.keep();
+    for (const [bin, n] of earlyHere) early.set(bin, (early.get(bin) ?? 0) + n);
+    for (const [bin, n] of follows?.growth ?? []) sizes.set(bin, (sizes.get(bin) ?? 0) + n);
     for (const d of decided) {
       if (d.decision.outcome !== "published") continue;
       const bin = at(d.path).bin;

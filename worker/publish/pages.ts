@@ -1,17 +1,23 @@
 import { sha256HexNative } from "../../shared/encoding.js";
+import { FieldError } from "../../shared/errors.js";
+import type { TargetFile } from "../../shared/metadata/files.js";
 import { type Removal, entryFor, serialOf } from "../../shared/mutable.js";
 import {
-  type PageFile, type ProjectPage, fileUrl, metadataFileOf, pageTargetPaths, parseDistFilename, parseJsonPage, parsePageTargetPath,
-  renderPages, withCoreMetadata, withFiles,
+  PageRefusal, type ProjectPage, addDist, metadataFileOf, pageTargetPaths, parseDistFilename, parseJsonPage, parsePageTargetPath,
+  removeDist, renderPages, setCoreMetadata,
 } from "../../shared/simple/index.js";
 import type { ContentStore } from "../storage/content.js";
-import type { Change, PathView } from "./decide.js";
+import { type Change, type Consequences, type PathView, type Upload, entryBytes, removalBytes } from "./decide.js";
 
 /**
  * Simple pages in render mode (SIMPLE_PAGES=render, the default): tuf-edge renders each project's
  * PEP 691 pages itself and publishes them in the same commit as the distributions they list. A
  * page is rebuilt from the previously signed JSON page plus the commit's changes, never from a
  * second source of truth. Pages are mutable targets whose serial tuf-edge counts up itself.
+ *
+ * Each upload's page changes are made inside its own decision (PageEdits): an upload whose page
+ * cannot be read or rendered, or that breaks the file-name rule (shared/simple/release.ts), is
+ * rejected alone, never the batch.
  */
 
 export type PagesMode = "render" | "index";
@@ -19,7 +25,7 @@ export type PagesMode = "render" | "index";
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 /** The project a distribution path (or its PEP 658 .metadata) belongs to, or null. */
-function projectOf(path: string): string | null {
+export function projectOf(path: string): string | null {
   return parseDistFilename(basename(metadataFileOf(path) ?? path))?.project ?? null;
 }
 
@@ -51,87 +57,137 @@ export function companionPaths(paths: Iterable<string>): Set<string> {
   return out;
 }
 
-async function signedPage(content: ContentStore, view: PathView | undefined): Promise<ProjectPage | null> {
-  const sha256 = view?.current?.hashes.sha256;
-  if (!sha256) return null;
-  const bytes = await content.get(sha256);
-  if (!bytes || sha256HexNative(bytes) !== sha256) throw new Error(`the signed page ${sha256} is not stored intact`);
-  return parseJsonPage(bytes);
+/** A page's signed JSON, or why it cannot be read (the project's uploads are then refused). */
+export type LoadedPage = ProjectPage | null | Error;
+
+/** The signed JSON page of each project, read before the decision. */
+export async function loadPages(content: ContentStore, view: ReadonlyMap<string, PathView>, projects: Iterable<string>): Promise<Map<string, LoadedPage>> {
+  const out = new Map<string, LoadedPage>();
+  await Promise.all(
+    [...projects].map(async (project) => {
+      const path = pageTargetPaths(project).json;
+      const sha256 = view.get(path)?.current?.hashes.sha256;
+      if (!sha256) return void out.set(project, null);
+      try {
+        const bytes = await content.getAt(path, sha256);
+        if (!bytes || sha256HexNative(bytes) !== sha256) throw new Error(`its bytes ${sha256} are not stored intact`);
+        out.set(project, parseJsonPage(bytes));
+      } catch (e) {
+        out.set(project, e instanceof Error ? e : new Error(String(e)));
+      }
+    }),
+  );
+  return out;
 }
 
-interface ProjectEdit {
-  add: PageFile[];
-  remove: string[];
-  metadata: Map<string, string | null>;
-}
+/** The most bytes a page's entry takes in its bin (16-digit length and serial): what a new page may add. */
+const pageEntryBound = (path: string) => entryBytes(path, entryFor(2 ** 53 - 1, { sha256: "0".repeat(64) }, undefined, 2 ** 53 - 1));
 
-/**
- * The page changes that follow a commit's distribution changes: for each touched project, both
- * pages re-rendered (or removed when no file is left), their bytes stored before any bin names them.
- */
-export async function pageChanges(
-  content: ContentStore,
-  view: ReadonlyMap<string, PathView>,
-  changes: Map<string, Change>,
-  now: number,
-): Promise<Map<string, Change>> {
-  const fileAt = (path: string) => (changes.has(path) ? changes.get(path)!.file : (view.get(path)?.current ?? null));
-  const edits = new Map<string, ProjectEdit>();
-  const edit = (project: string) => edits.get(project) ?? edits.set(project, { add: [], remove: [], metadata: new Map() }).get(project)!;
-  const out = new Map<string, Change>();
+/** The batch's project pages as its accepted uploads leave them; an upload's edits are checked before they are kept. */
+export class PageEdits implements Consequences {
+  private readonly pages = new Map<string, ProjectPage | null>();
+  private readonly counted = new Set<string>();
 
-  for (const [path, change] of changes) {
-    const project = projectOf(path);
-    if (!project) continue;
+  constructor(
+    private readonly loaded: ReadonlyMap<string, LoadedPage>,
+    private readonly view: ReadonlyMap<string, PathView>,
+    /** Uploads whose changes re-render pages (releases; not bulk imports). */
+    private readonly rendered: (u: Upload) => boolean,
+    private readonly now: number,
+  ) {}
+
+  check(u: Upload, changes: ReadonlyMap<string, Change>, at: (path: string) => PathView) {
+    const local = new Map<string, ProjectPage | null>();
+    const refused = new Map<string, string>();
+    const growth = new Map<string, number>();
+    const keep = () => {
+      for (const [project, page] of local) this.pages.set(project, page);
+    };
+    if (!this.rendered(u)) return { refused, growth, keep };
+    const fileAt = (path: string): TargetFile | null => (changes.has(path) ? changes.get(path)!.file : at(path).current);
+    // Distributions first, so a .metadata in the same upload finds its dist listed.
+    const ordered = [...changes].sort(([a], [b]) => Number(metadataFileOf(a) !== null) - Number(metadataFileOf(b) !== null));
+    for (const [path, change] of ordered) {
+      const project = projectOf(path);
+      if (!project) continue;
+      const page = local.has(project) ? local.get(project)! : this.pageOf(project);
+      if (page instanceof Error) {
+        refused.set(path, `the signed page of ${project} cannot be read (${page.message}): its uploads wait for an operator`);
+        continue;
+      }
+      try {
+        local.set(project, this.edit(page, project, path, change.file, fileAt));
+      } catch (e) {
+        if (!(e instanceof PageRefusal || e instanceof FieldError)) throw e;
+        refused.set(path, e instanceof FieldError ? `cannot be listed on the page of ${project}: ${e.message}` : e.message);
+      }
+    }
+    for (const project of local.keys()) {
+      if (this.counted.has(project)) continue;
+      for (const path of Object.values(pageTargetPaths(project))) {
+        const { bin, current, removed } = this.view.get(path)!;
+        const now = pageEntryBound(path) - (current ? entryBytes(path, current) : removed ? removalBytes(path, removed) : 0);
+        growth.set(bin, (growth.get(bin) ?? 0) + Math.max(0, now));
+      }
+    }
+    return {
+      refused,
+      growth,
+      keep: () => {
+        keep();
+        for (const project of local.keys()) this.counted.add(project);
+      },
+    };
+  }
+
+  private pageOf(project: string): LoadedPage {
+    return this.pages.has(project) ? this.pages.get(project)! : (this.loaded.get(project) ?? null);
+  }
+
+  private edit(page: ProjectPage | null, project: string, path: string, file: TargetFile | null, fileAt: (p: string) => TargetFile | null) {
     const dist = metadataFileOf(path);
-    if (dist) {
-      edit(project).metadata.set(basename(dist), change.file?.hashes.sha256 ?? null);
-      continue;
-    }
-    const e = edit(project);
-    e.remove.push(basename(path));
-    if (!change.file) {
-      // A removed distribution takes its metadata file with it.
-      if (fileAt(`${path}.metadata`)) out.set(`${path}.metadata`, { file: null, removal: {} });
-      continue;
-    }
+    if (dist) return setCoreMetadata(page, project, dist, file?.hashes.sha256 ?? null);
+    if (!file) return removeDist(page, project, path);
     const meta = fileAt(`${path}.metadata`);
-    e.add.push({
-      filename: basename(path),
-      url: fileUrl(path),
-      hashes: { sha256: change.file.hashes.sha256! },
-      size: change.file.length,
-      uploadTime: new Date(now).toISOString(),
+    return addDist(page, project, path, {
+      hashes: { sha256: file.hashes.sha256! },
+      size: file.length,
+      uploadTime: new Date(this.now).toISOString(),
       ...(meta && { coreMetadata: { sha256: meta.hashes.sha256! } }),
     });
   }
 
-  for (const [project, e] of edits) {
-    const paths = pageTargetPaths(project);
-    const before = view.get(paths.json);
-    let page = await signedPage(content, before);
-    const listed = new Map((page?.files ?? []).map((f) => [f.filename, f]));
-    page = withFiles(page, project, e.add, e.remove);
-    for (const [filename, sha256] of e.metadata) {
-      if (!page) break;
-      const file = page.files.find((f) => f.filename === filename);
-      if (sha256) page = withCoreMetadata(page, filename, sha256);
-      else if (file?.coreMetadata) page = withFiles(page, project, [{ ...file, coreMetadata: undefined }], [filename]);
+  /**
+   * The page changes that follow the accepted uploads: both pages of each touched project
+   * re-rendered (or removed when no file is left), their bytes stored at their path before any bin
+   * names them; and the .metadata of each removed distribution removed with it.
+   */
+  async render(content: ContentStore, changes: ReadonlyMap<string, Change>, fileAt: (path: string) => TargetFile | null): Promise<Map<string, Change>> {
+    const out = new Map<string, Change>();
+    for (const [path, change] of changes) {
+      if (change.file || metadataFileOf(path) || !projectOf(path)) continue;
+      if (fileAt(`${path}.metadata`) && !changes.has(`${path}.metadata`)) out.set(`${path}.metadata`, { file: null, removal: {} });
     }
-    if (page === null && listed.size === 0) continue;
-    const serial = Math.max(...[before, view.get(paths.html)].map((v) => (v?.current && serialOf(v.current)) ?? v?.removed?.serial ?? 0)) + 1;
-    if (page === null) {
-      const removal: Removal = { serial };
-      out.set(paths.html, { file: null, removal });
-      out.set(paths.json, { file: null, removal });
-      continue;
+    for (const [project, page] of this.pages) {
+      if (page === this.loaded.get(project)) continue; // edits that changed nothing
+      const paths = pageTargetPaths(project);
+      const before = this.view.get(paths.json);
+      const existed = before?.current ?? this.view.get(paths.html)?.current;
+      if (page === null && !existed) continue;
+      const serial = Math.max(...[before, this.view.get(paths.html)].map((v) => (v?.current && serialOf(v.current)) ?? v?.removed?.serial ?? 0)) + 1;
+      if (page === null) {
+        const removal: Removal = { serial };
+        out.set(paths.html, { file: null, removal });
+        out.set(paths.json, { file: null, removal });
+        continue;
+      }
+      const rendered = renderPages(page);
+      for (const format of ["html", "json"] as const) {
+        const stored = await content.putAt(paths[format], rendered[format]);
+        if (this.view.get(paths[format])?.current?.hashes.sha256 === stored.sha256) continue;
+        out.set(paths[format], { file: entryFor(stored.length, { sha256: stored.sha256 }, undefined, serial) });
+      }
     }
-    const rendered = renderPages(page);
-    for (const format of ["html", "json"] as const) {
-      const stored = await content.put(rendered[format]);
-      if (view.get(paths[format])?.current?.hashes.sha256 === stored.sha256) continue;
-      out.set(paths[format], { file: entryFor(stored.length, { sha256: stored.sha256 }, undefined, serial) });
-    }
+    return out;
   }
-  return out;
 }

@@ -55,13 +55,13 @@ export const SWEEP_LIMITS: SweepLimits = { deletes: 2000, records: 500, orphanPa
  * names the files the current commit superseded, so the bin versions the previous timestamp reached.
  */
 async function supersededContent(store: MetadataStore, state: RepoState, items: readonly SupersededContent[], previous: readonly string[]) {
-  const out: string[] = [];
+  const out: SupersededContent[] = [];
   for (const { path, sha256 } of items) {
     const bin = state.bins.binFor(path);
     const versions = [roleVersion(state, bin), ...previous.filter((f) => f.endsWith(`.${bin}.json`)).map((f) => Number(f.split(".")[0]))];
     let held = false;
     for (const v of versions) if ((await readBin(store, bin, v)).targets.file(path)?.hashes.sha256 === sha256) held = true;
-    if (!held) out.push(sha256);
+    if (!held) out.push({ path, sha256 });
   }
   return out;
 }
@@ -92,7 +92,7 @@ export async function sweep(store: MetadataStore, config: Pick<Config, "retentio
       if (deleted > 0 && deleted + files.length > limits.deletes) { backlog = true; break scan; }
       const pages = await supersededContent(store, state, record?.content ?? [], previous);
       await store.delete(files);
-      await content.delete(pages);
+      await content.deleteAt(pages);
       deleted += files.length + pages.length;
       kept += (record?.files.length ?? 0) - files.length;
       records++;

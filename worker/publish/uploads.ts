@@ -1,11 +1,11 @@
 import { readRemovals, serialOf } from "../../shared/mutable.js";
-import { pathsOf } from "../../shared/upload.js";
+import { type UploadTarget, pathsOf } from "../../shared/upload.js";
 import type { ContentStore } from "../storage/content.js";
 import { PackageStore } from "../storage/packages.js";
 import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
 import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
 import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
-import { type PagesMode, companionPaths, modeRefusal, pageChanges } from "./pages.js";
+import { PageEdits, type PagesMode, companionPaths, loadPages, modeRefusal, projectOf } from "./pages.js";
 
 export type { Upload } from "./decide.js";
 
@@ -44,26 +44,41 @@ async function refusals(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
       const why = modeRefusal(ctx.pagesMode, t.path, t.serial, u.source === "bucket");
       if (why) {
         refuse(u, t.path, why);
-      } else if (t.serial !== undefined) {
-        checks.push(async () => {
-          const held = await ctx.content.head(t.hashes.sha256!);
-          if (!held) refuse(u, t.path, `its bytes are not stored: PUT /v1/content/${t.hashes.sha256} first`);
-          else if (held.length !== t.length) refuse(u, t.path, `the stored bytes of ${t.hashes.sha256} are ${held.length} long, not ${t.length}`);
-        });
       } else if (u.source === "webhook") {
         checks.push(async () => {
-          // Most webhook targets are not in the bucket: a HEAD answers that; only a stored object is read.
-          if (!(await packages.exists(t.path))) return;
-          const stored = await packages.hash(t.path);
-          if (stored && (stored.length !== t.length || stored.sha256 !== t.hashes.sha256)) {
-            refuse(u, t.path, `the packages bucket holds other bytes at this path (length ${stored.length}, sha256 ${stored.sha256})`);
-          }
+          const why = await claimRefusal(ctx, packages, t);
+          if (why) refuse(u, t.path, why);
         });
       }
     }
   }
   await mapBounded(checks, BIN_CONCURRENCY, (check) => check());
   return refused;
+}
+
+/**
+ * Why a webhook claim cannot be published; null when it can. The packages bucket's bytes win over
+ * any claim (invariant 8), for every hash the claim states and for serial targets too; in render
+ * mode a distribution the pages list must be in the bucket, so no claim can come before its bytes.
+ * A serial target's bytes must be stored where tuf-edge serves them.
+ */
+async function claimRefusal(ctx: UploadContext, packages: PackageStore, t: UploadTarget): Promise<string | null> {
+  const listed = ctx.pagesMode === "render" && projectOf(t.path) !== null;
+  // Most webhook targets are not in the bucket: a HEAD answers that; only a stored object is read.
+  if (await packages.exists(t.path)) {
+    const stored = await packages.hash(t.path, Object.keys(t.hashes));
+    if (stored && (stored.length !== t.length || Object.entries(t.hashes).some(([alg, hex]) => stored.hashes[alg] !== hex))) {
+      return `the packages bucket holds other bytes at this path (length ${stored.length}, sha256 ${stored.hashes.sha256})`;
+    }
+  } else if (listed) {
+    return "is a distribution the project's page would list, and the packages bucket holds no file at this path: store it there first";
+  }
+  if (t.serial === undefined) return null;
+  const sha256 = t.hashes.sha256!;
+  const held = (await ctx.content.headAt(t.path, sha256)) ?? (await ctx.content.head(sha256));
+  if (!held) return `its bytes are not stored: PUT /v1/content/${sha256} first`;
+  if (held.length !== t.length) return `the stored bytes of ${sha256} are ${held.length} long, not ${t.length}`;
+  return null;
 }
 
 /** What each path holds in the published state: one read per touched bin. */
@@ -75,14 +90,16 @@ async function loadPaths(ctx: PublishContext, state: RepoState, paths: Iterable<
   }
   const view = new Map<string, PathView>();
   const binBytes = new Map<string, number>();
+  const unpublishedRemovals = new Map<string, number>();
   await mapBounded([...byBin], BIN_CONCURRENCY, async ([bin, list]) => {
     const { head, targets } = await readBin(ctx.store, bin, roleVersion(state, bin));
     // The entries' size, plus the head and removal records (an estimate well inside the bound's margin).
     binBytes.set(bin, targets.length + JSON.stringify(head.extra).length + 300);
     const removals = readRemovals(head.extra);
+    unpublishedRemovals.set(bin, [...removals.values()].filter((r) => r.unpublished).length);
     for (const path of list) view.set(path, { bin, current: targets.file(path) ?? null, removed: removals.get(path) ?? null });
   });
-  return { view, binBytes };
+  return { view, binBytes, unpublishedRemovals };
 }
 
 /** Each changed bin's list of changes (removals carry what the bin remembers of them). */
@@ -114,17 +131,30 @@ function supersededContent(view: ReadonlyMap<string, PathView>, changes: Readonl
 export async function publishUploads(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
   const refused = await refusals(ctx, uploads);
   // Bulk imports back-sign files as they are; releases (webhook, bucket) re-render their pages.
-  const rendered = ctx.pagesMode === "render" ? new Set(uploads.filter((u) => u.source !== "import").flatMap(pathsOf)) : new Set<string>();
-  const paths = new Set([...uploads.flatMap(pathsOf), ...companionPaths(rendered)]);
+  const releases = ctx.pagesMode === "render" ? uploads.filter((u) => u.source !== "import") : [];
+  const rendered = new Set(releases.map((u) => u.id));
+  const paths = new Set([...uploads.flatMap(pathsOf), ...companionPaths(releases.flatMap(pathsOf))]);
+  const projects = new Set(releases.flatMap(pathsOf).flatMap((p) => projectOf(p) ?? []));
   const outcome = await commit(ctx, async (state) => {
-    const { view, binBytes } = await loadPaths(ctx, state, paths);
-    const { changes, decisions } = decideUploads({ uploads, view, binBytes, refused });
-    const releases = new Map([...changes].filter(([path]) => rendered.has(path)));
-    for (const [path, change] of await pageChanges(ctx.content, view, releases, ctx.clock())) changes.set(path, change);
+    const { view, binBytes, unpublishedRemovals } = await loadPaths(ctx, state, paths);
+    const pages = new PageEdits(await loadPages(ctx.content, view, projects), view, (u) => rendered.has(u.id), ctx.clock());
+    const { changes, decisions } = decideUploads({ uploads, view, binBytes, unpublishedRemovals, refused, consequences: pages });
+    const fileAt = (path: string) => (changes.has(path) ? changes.get(path)!.file : (view.get(path)?.current ?? null));
+    const pageChanges = await pages.render(ctx.content, changes, fileAt);
+    for (const [path, change] of pageChanges) changes.set(path, change);
+    await storeContent(ctx, changes, pageChanges);
     return { plan: { bins: binEdits(view, changes), supersededContent: supersededContent(view, changes) }, decision: decisions };
   });
   const snapshotVersion = outcome.committed?.snapshotVersion ?? outcome.state.timestamp.signed.snapshotMeta.version;
   const results = new Map<string, UploadOutcome>();
   for (const [id, decision] of outcome.decision) results.set(id, { ...decision, snapshotVersion });
   return { results, committed: outcome.committed as Committed | null };
+}
+
+/** Each published serial target's bytes, copied to its path's own place before a bin names them (pages are stored there already). */
+async function storeContent(ctx: UploadContext, changes: ReadonlyMap<string, Change>, rendered: ReadonlyMap<string, Change>) {
+  const serials = [...changes].filter(([path, c]) => c.file && serialOf(c.file) !== undefined && !rendered.has(path));
+  await mapBounded(serials, BIN_CONCURRENCY, async ([path, c]) => {
+    if (!(await ctx.content.publishAt(path, c.file!.hashes.sha256!))) throw new Error(`the bytes of ${path} (${c.file!.hashes.sha256}) are no longer stored`);
+  });
 }

@@ -38,6 +38,8 @@ export interface CronRun {
   readonly renewal: RenewalReport | { readonly error: string };
   readonly retention: SweepReport | { readonly error: string };
   readonly pendingMarkersCleared?: number;
+  /** Staged content (PUT /v1/content) that no commit published within a day, deleted this run. */
+  readonly stagedContentDeleted?: number;
   /** Upload records past UPLOAD_RETENTION_SECONDS deleted this run (at most 250; `more` when others wait). */
   readonly uploadRecords?: { readonly deleted: number; readonly more: boolean };
   /** R2 calls this run made, by method (each is a subrequest, and billed). */
@@ -50,6 +52,8 @@ export interface CronState {
   readonly intervalSeconds: number | null;
   /** Where the orphan sweep continues: the last metadata file name it saw. */
   readonly orphanCursor: string;
+  /** Where the sweep of staged content continues (an R2 list cursor). */
+  readonly stagedCursor?: string;
   /** A bin catch-up that has not finished (see oldestBinSignature in shared/renewal.ts). */
   readonly binsCatchUp?: CatchUp;
 }

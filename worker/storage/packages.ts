@@ -11,13 +11,27 @@ export class PackageStore {
     return (await this.bucket.head(path)) !== null;
   }
 
-  /** Length and SHA-256 of the stored object, computed from its bytes; null when there is none. */
-  async hash(path: string): Promise<{ length: number; sha256: string } | null> {
+  /**
+   * Length and hashes of the stored object, computed from its bytes (SHA-256 always, and each of
+   * `algorithms` a claim states: sha256, sha512); null when there is none.
+   */
+  async hash(path: string, algorithms: readonly string[] = []): Promise<{ length: number; sha256: string; hashes: Record<string, string> } | null> {
     const object = await this.bucket.get(path);
     if (!object) return null;
-    const digest = new crypto.DigestStream("SHA-256");
-    await object.body.pipeTo(digest);
-    return { length: object.size, sha256: toHex(new Uint8Array(await digest.digest)) };
+    const names = [...new Set(["sha256", ...algorithms])];
+    const digests = names.map((alg) => new crypto.DigestStream(alg === "sha512" ? "SHA-512" : "SHA-256"));
+    let body: ReadableStream = object.body;
+    const pipes: Promise<void>[] = [];
+    for (let i = 0; i < digests.length - 1; i++) {
+      const [a, b] = body.tee();
+      pipes.push(a.pipeTo(digests[i]!));
+      body = b;
+    }
+    pipes.push(body.pipeTo(digests.at(-1)!));
+    await Promise.all(pipes);
+    const hashes: Record<string, string> = {};
+    for (let i = 0; i < names.length; i++) hashes[names[i]!] = toHex(new Uint8Array(await digests[i]!.digest));
+    return { length: object.size, sha256: hashes.sha256!, hashes };
   }
 
   /** Create-if-absent (package files are immutable): the stored object, or null when one is there already. */
