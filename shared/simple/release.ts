@@ -34,16 +34,18 @@ export function addDist(page: ProjectPage | null, project: string, path: string,
 }
 
 /**
- * The page without the distribution at `path`, its file name remembered as removed. A removal of
- * another path, even one with the same file name, leaves the page as it is.
+ * The page without the distribution at `path`, its file name remembered as removed (the page stays
+ * when no file is left). A removal of another path, even one with the same file name, leaves the
+ * page as it is.
  */
 export function removeDist(page: ProjectPage | null, project: string, path: string): ProjectPage | null {
   if (!page || !listed(page, path)?.here) return page;
   const filename = basename(path);
   const removed = [...(page.removed ?? []), filename].sort();
   if (removed.length > MAX_REMOVED_FILES) throw new PageRefusal(`${project} has removed ${MAX_REMOVED_FILES} file names, the most a page remembers`);
-  const next = withFiles(page, project, [], [filename]);
-  return next && { ...next, removed };
+  // A page with no file left stays, as a project does on PyPI: it remembers the removed names.
+  const next = withFiles(page, project, [], [filename]) ?? { name: page.name, files: [], versions: [] };
+  return { ...next, removed };
 }
 
 /**

@@ -71,7 +71,8 @@ const recordHash = (data: Uint8Array) => `sha256=${createHash("sha256").update(d
  * A minimal valid pure-Python wheel (binary distribution format): `{name}/__init__.py` and a
  * `.dist-info` with METADATA, WHEEL and RECORD (hashes of every other file).
  */
-export function buildWheel(name: string, version: string, opts: { requiresPython?: string } = {}): Wheel {
+/** `extra` is appended to the package's `__init__.py`: the same file name with other bytes. */
+export function buildWheel(name: string, version: string, opts: { requiresPython?: string; extra?: string } = {}): Wheel {
   const distName = name.replace(/[-.]+/g, "_");
   const info = `${distName}-${version}.dist-info`;
   const text = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
@@ -79,7 +80,7 @@ export function buildWheel(name: string, version: string, opts: { requiresPython
     ["Metadata-Version: 2.1", `Name: ${name}`, `Version: ${version}`, ...(opts.requiresPython ? [`Requires-Python: ${opts.requiresPython}`] : []), "", ""].join("\n"),
   );
   const files: [string, Uint8Array][] = [
-    [`${distName}/__init__.py`, text(`__version__ = "${version}"\n`)],
+    [`${distName}/__init__.py`, text(`__version__ = "${version}"\n${opts.extra ?? ""}`)],
     [`${info}/METADATA`, metadata],
     [`${info}/WHEEL`, text("Wheel-Version: 1.0\nGenerator: tuf-edge-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n")],
   ];

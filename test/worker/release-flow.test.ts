@@ -128,13 +128,16 @@ describe("render mode: releases, metadata, removals", () => {
     }
   });
 
-  test("removing the last file deletes the project's pages: pip finds nothing", async () => {
+  test("removing the last file leaves an empty page that remembers the name: pip finds nothing", async () => {
     const path = wheelPath(v1.filename);
     const r = await removeFiles(path);
     // The dist's .metadata goes with it.
     expect((await verified()).target(`${path}.metadata`)).toBeUndefined();
     expect(r.results).toEqual([{ path, outcome: "published" }]);
-    expect(await page("demo")).toBe(404);
+    // As on PyPI, the project stays, with no files; its removed file names are never used again.
+    const left = await page("demo");
+    expect(left.files).toEqual([]);
+    expect(left["_removed-files"]).toContain(v1.filename);
     expect((await pipDownload(w, "demo")).code).not.toBe(0);
   });
 });
