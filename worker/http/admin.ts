@@ -9,7 +9,7 @@ import { type AppEnv, isDevelopment } from "../env.js";
 import { type Job, JobStore, binSteps } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { PackageStore } from "../storage/packages.js";
-import { loadState, readRoot } from "../storage/repository.js";
+import { loadState, readRoot, trustedRootVersion } from "../storage/repository.js";
 import { UploadStore, newUploadId, r2UploadId } from "../storage/uploads.js";
 import { errorResponse, parseJsonBody, readBody } from "./errors.js";
 
@@ -101,7 +101,7 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
   const state = await loadState(store);
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
   const now = c.get("now");
-  const old = (await readRoot(store, state.notes.rootVersion)).signed;
+  const old = (await readRoot(store, await trustedRootVersion(store, state.notes.rootVersion))).signed;
   const root = rootJson === undefined ? undefined : verifyNextRoot(rootJson, old, now);
   const trusted = root?.signed ?? old;
   let next = { targets: state.targets, bins: state.bins };

@@ -6,7 +6,7 @@ import { binsOf, checkOnlineKeys } from "../../shared/offline.js";
 import { duePosition, renewalPeriod } from "../../shared/renewal.js";
 import { BINS_PER_STEP, type Job, type JobStore } from "../storage/jobs.js";
 import type { JobMessage, QueueMessage } from "../storage/messages.js";
-import { loadState, notesToCustom, readRoot } from "../storage/repository.js";
+import { loadState, notesToCustom, readRoot, trustedRootVersion } from "../storage/repository.js";
 import { type PublishContext, commit, signFile } from "./commit.js";
 import { buildSnapshot, buildTimestamp, snapshotMetaOf } from "./plan.js";
 
@@ -52,7 +52,7 @@ async function checkSignable(ctx: JobContext, job: Job): Promise<void> {
   const { root, targets } = parsedOffline(job);
   if (!root && !targets) return;
   const state = root && targets ? null : await loadState(ctx.store);
-  const trusted = root ?? (await readRoot(ctx.store, state!.notes.rootVersion));
+  const trusted = root ?? (await readRoot(ctx.store, await trustedRootVersion(ctx.store, state!.notes.rootVersion)));
   checkOnlineKeys(trusted.signed, targets ? binsOf(targets.signed) : state!.bins, ctx.signers.map((s) => s.key.keyid));
 }
 
@@ -106,6 +106,9 @@ async function resignBins(ctx: JobContext, step: number) {
 /** Publish's last step: the new targets (if any) in a commit, then the new root version. */
 async function publishOffline(ctx: JobContext, job: Job) {
   const { root, targets } = parsedOffline(job);
+  // The root file first (create-if-absent, so a re-run skips it): the notes never name a root that
+  // is not stored (second review, finding 7), and a job stopped here leaves the file the trusted one.
+  if (root) await ctx.store.create(`${root.signed.version}.root.json`, root.toBytes());
   await commit(ctx, async (state) => {
     const plan = {
       bins: new Map(),
@@ -117,8 +120,6 @@ async function publishOffline(ctx: JobContext, job: Job) {
     };
     return { plan, decision: null };
   });
-  // A root version is visible once its file exists; the files it replaces stay forever.
-  if (root) await ctx.store.create(`${root.signed.version}.root.json`, root.toBytes());
 }
 
 const log = (event: string, fields: Record<string, unknown>) => console.log(JSON.stringify({ event, ...fields }));

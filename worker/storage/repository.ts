@@ -89,6 +89,19 @@ async function readVersioned<T>(store: MetadataStore, name: string, parse: (byte
 export const readRoot = (store: MetadataStore, version: number): Promise<Metadata<Root>> =>
   readVersioned(store, `${version}.root.json`, (b) => Metadata.parse(b, "root"));
 
+/**
+ * The version of the trusted root: the highest stored, searched from the one the timestamp's notes
+ * name. A root file is written before the commit that notes it, so a job stopped in between left
+ * it ahead of the notes; code before that wrote it after the commit, so one may be missing (second
+ * review, finding 7): the search goes down to the last one stored too.
+ */
+export async function trustedRootVersion(store: MetadataStore, noted: number): Promise<number> {
+  let v = noted;
+  while (v > 1 && !(await store.exists(`${v}.root.json`))) v--;
+  while (await store.exists(`${v + 1}.root.json`)) v++;
+  return v;
+}
+
 const readSnapshot = (store: MetadataStore, version: number) =>
   readVersioned(store, `${version}.snapshot.json`, (b) => Metadata.parse(b, "snapshot"));
 
