@@ -1,3 +1,4 @@
+import { metadataFileOf, pageTargetPaths, parseDistFilename } from "./names.js";
 import { type PageFile, type ProjectPage, MAX_REMOVED_FILES, fileUrl, withFiles } from "./page.js";
 
 /**
@@ -12,6 +13,24 @@ export class PageRefusal extends Error {
 }
 
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/** The project a distribution path (or its PEP 658 .metadata) belongs to, or null. */
+export function projectOf(path: string): string | null {
+  return parseDistFilename(basename(metadataFileOf(path) ?? path))?.project ?? null;
+}
+
+/** Paths a release also touches: each project's two pages and each dist's .metadata (or the dist of a .metadata). */
+export function companionPaths(paths: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const path of paths) {
+    const project = projectOf(path);
+    if (!project) continue;
+    const { html, json } = pageTargetPaths(project);
+    out.add(html).add(json);
+    out.add(metadataFileOf(path) ?? `${path}.metadata`);
+  }
+  return out;
+}
 
 /** The entry that lists `filename` on the page, and whether it is the one at `path`. */
 function listed(page: ProjectPage | null, path: string): { file: PageFile; here: boolean } | null {

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
+import { MAX_STORAGE_OPS_PER_COMMIT, uploadCost } from "../../shared/budget.js";
 import { FieldError } from "../../shared/errors.js";
 import { parseUploadRequest } from "../../shared/upload.js";
 import { startWebhookCheck, webhookKeyId } from "../../shared/webhook.js";
-import type { AppEnv } from "../env.js";
+import { type AppEnv, readConfig } from "../env.js";
 import { clearPending, markPending } from "../storage/pending.js";
 import { ReplayGuard } from "../storage/replays.js";
 import { UploadStore, isUploadId, newUploadId } from "../storage/uploads.js";
@@ -36,6 +37,11 @@ uploadRoutes.post("/v1/uploads", async (c) => {
     // Name the list that crosses the limit: `remove` when the targets alone are within it.
     const field = request.targets.length > MAX_ENTRIES ? "targets" : "remove";
     throw new FieldError(field, `at most ${MAX_ENTRIES} targets and removals in one request`);
+  }
+  // Bounded work (invariant 9): one request must fit one commit, the pages it re-renders included.
+  const cost = uploadCost(request, readConfig(c.env).pagesMode === "render");
+  if (cost > MAX_STORAGE_OPS_PER_COMMIT) {
+    throw new FieldError("targets", `would take ${cost} storage operations in one commit, past the bound of ${MAX_STORAGE_OPS_PER_COMMIT}: split the request`);
   }
   const id = newUploadId();
   const uploads = new UploadStore(c.env.METADATA);

@@ -1,4 +1,4 @@
-import { MAX_BINS_PER_COMMIT } from "../../shared/bins.js";
+import { MAX_STORAGE_OPS_PER_COMMIT, uploadCost } from "../../shared/budget.js";
 import type { FieldError } from "../../shared/errors.js";
 import { checkTargetPath } from "../../shared/upload.js";
 import type { QueueMessage, R2EventMessage } from "../storage/messages.js";
@@ -80,15 +80,15 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
   }
 
   // Bounded work (invariant 9): what does not fit this commit waits for the next batch. The bins an
-  // upload touches are counted by the import endpoint; a webhook upload touches at most its entries.
+  // import touches are counted by its endpoint (a read and a write each, no pages); a release's
+  // storage operations by uploadCost, its pages included.
   const chosen: typeof pending = [];
   const deferred: typeof pending = [];
   let touched = 0;
   for (const p of pending) {
     const { request, bins } = p.record;
-    // Render mode adds each project's two pages and a .metadata companion to what an upload touches.
-    const cost = bins ?? (request.targets.length + request.remove.length) * (ctx.pagesMode === "render" ? 4 : 1);
-    if (chosen.length > 0 && touched + cost > MAX_BINS_PER_COMMIT) {
+    const cost = bins !== undefined ? 2 * bins : uploadCost(request, ctx.pagesMode === "render");
+    if (chosen.length > 0 && touched + cost > MAX_STORAGE_OPS_PER_COMMIT) {
       deferred.push(p);
       continue;
     }

@@ -3,8 +3,8 @@ import { FieldError } from "../../shared/errors.js";
 import type { TargetFile } from "../../shared/metadata/files.js";
 import { type Removal, entryFor, serialOf } from "../../shared/mutable.js";
 import {
-  PageRefusal, type ProjectPage, addDist, metadataFileOf, pageTargetPaths, parseDistFilename, parseJsonPage, parsePageTargetPath,
-  removeDist, renderPages, setCoreMetadata,
+  PageRefusal, type ProjectPage, addDist, metadataFileOf, pageTargetPaths, parseJsonPage, parsePageTargetPath, projectOf, removeDist,
+  renderPages, setCoreMetadata,
 } from "../../shared/simple/index.js";
 import type { ContentStore } from "../storage/content.js";
 import { type Change, type Consequences, type PathView, type Upload, entryBytes, removalBytes } from "./decide.js";
@@ -22,13 +22,6 @@ import { type Change, type Consequences, type PathView, type Upload, entryBytes,
 
 export type PagesMode = "render" | "index";
 
-const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
-
-/** The project a distribution path (or its PEP 658 .metadata) belongs to, or null. */
-export function projectOf(path: string): string | null {
-  return parseDistFilename(basename(metadataFileOf(path) ?? path))?.project ?? null;
-}
-
 /**
  * Why a path cannot be published (or removed) in this mode; null when it can. In render mode the
  * pages are tuf-edge's own, and a file arriving in the packages bucket must name its project.
@@ -41,20 +34,6 @@ export function modeRefusal(mode: PagesMode, path: string, serial: number | unde
   if (page) return "is under simple/, where tuf-edge renders the pages itself (SIMPLE_PAGES=render): send the distributions";
   if (fromBucket && !projectOf(path)) return "names no project: not a wheel or sdist file name (nor its PEP 658 .metadata)";
   return null;
-}
-
-/** Paths a commit must also read in render mode: each project's pages and each dist's .metadata. */
-export function companionPaths(paths: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  for (const path of paths) {
-    const project = projectOf(path);
-    if (!project) continue;
-    const { html, json } = pageTargetPaths(project);
-    out.add(html).add(json);
-    const dist = metadataFileOf(path);
-    out.add(dist ?? `${path}.metadata`);
-  }
-  return out;
 }
 
 /** A page's signed JSON, or why it cannot be read (the project's uploads are then refused). */

@@ -5,7 +5,8 @@ import { PackageStore } from "../storage/packages.js";
 import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
 import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
 import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
-import { PageEdits, type PagesMode, companionPaths, loadPages, modeRefusal, projectOf } from "./pages.js";
+import { companionPaths, projectOf } from "../../shared/simple/index.js";
+import { PageEdits, type PagesMode, loadPages, modeRefusal } from "./pages.js";
 
 export type { Upload } from "./decide.js";
 
