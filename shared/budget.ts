@@ -13,8 +13,10 @@ export const MAX_STORAGE_OPS_PER_COMMIT = 7_500;
  * What one upload costs a commit at most (second review, finding 11): a read and a write for every
  * path it touches (its own, and in render mode each dist's .metadata and its project's two pages,
  * each possibly in a bin of its own); a bucket check per target; in render mode, per project, a
- * read of the signed page and a head and a put for each of its two renderings; per serial target,
- * a head and the copy of its bytes (a read and a write).
+ * read of the signed page and a head and a put for each of its two renderings, and per
+ * distribution its check (a head, range reads of the zip's end, its central directory and one
+ * member) and the store of its extracted .metadata; per serial target, a head and the copy of its
+ * bytes (a read and a write).
  */
 export function uploadCost(request: Pick<UploadRequest, "targets" | "remove">, render: boolean): number {
   const own = pathsOf(request);
@@ -22,5 +24,6 @@ export function uploadCost(request: Pick<UploadRequest, "targets" | "remove">, r
   if (render) for (const p of companionPaths(own)) touched.add(p);
   const projects = render ? new Set(own.flatMap((p) => projectOf(p) ?? [])).size : 0;
   const serials = request.targets.filter((t) => t.serial !== undefined).length;
-  return 2 * touched.size + request.targets.length + 5 * projects + 3 * serials;
+  const dists = render ? request.targets.filter((t) => projectOf(t.path) !== null).length : 0;
+  return 2 * touched.size + request.targets.length + 5 * projects + 6 * dists + 3 * serials;
 }

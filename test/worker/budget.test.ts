@@ -7,15 +7,19 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MAX_STORAGE_OPS_PER_COMMIT, uploadCost } from "../../shared/budget.js";
 import { bootstrapByHand, deliver } from "../support/consumer.js";
 import { upload } from "../support/repo.js";
+import { buildWheel } from "../support/wheel.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const release = (i: number, tag = "") => ({ path: `packages/p${i}/proj${tag}${i}-1.0-py3-none-any.whl`, bytes: new TextEncoder().encode(`wheel ${tag}${i}`) });
+const release = (i: number, tag = "") => {
+  const wheel = buildWheel(`proj${tag}${i}`, "1.0");
+  return { path: `packages/p${i}/${wheel.filename}`, bytes: wheel.bytes };
+};
 const target = (r: ReturnType<typeof release>) => ({ path: r.path, length: r.bytes.length, hashes: { sha256: sha256(r.bytes) } });
 
 describe("uploadCost", () => {
   test("a release of a new project costs its dist, .metadata and two page paths, the page content calls and a bucket check", () => {
-    expect(uploadCost({ targets: [target(release(1))], remove: [] }, true)).toBe(2 * 4 + 1 + 5);
+    expect(uploadCost({ targets: [target(release(1))], remove: [] }, true)).toBe(2 * 4 + 1 + 5 + 6);
     expect(uploadCost({ targets: [target(release(1))], remove: [] }, false)).toBe(2 + 1);
     const many = { targets: Array.from({ length: 2000 }, (_, i) => target(release(i))), remove: [] };
     expect(uploadCost(many, true)).toBeGreaterThan(MAX_STORAGE_OPS_PER_COMMIT);
@@ -41,7 +45,7 @@ describe("in render mode", () => {
     const bucket = await w.packages();
     const ids: string[] = [];
     for (const tag of ["a", "b"]) {
-      const releases = Array.from({ length: 300 }, (_, i) => release(i, tag));
+      const releases = Array.from({ length: 250 }, (_, i) => release(i, tag));
       for (const r of releases) await bucket.put(r.path, r.bytes);
       const res = await upload(w, { targets: releases.map(target) });
       expect(res.status).toBe(202);

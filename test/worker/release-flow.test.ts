@@ -68,13 +68,17 @@ describe("render mode: releases, metadata, removals", () => {
     expect(new Uint8Array(pip.files[v1.filename]!)).toEqual(v1.bytes);
   });
 
-  test("a PEP 658 .metadata file adds core-metadata to its dist's entry", async () => {
-    await publishDist(w, `${wheelPath(v1.filename)}.metadata`, v1.metadata);
+  test("the wheel's METADATA is extracted and published as its PEP 658 .metadata in the same commit", async () => {
+    const path = `${wheelPath(v1.filename)}.metadata`;
     const file = (await page("demo")).files[0];
     expect(file["core-metadata"]).toEqual({ sha256: sha256Hex(v1.metadata) });
     expect(file["data-dist-info-metadata"]).toEqual({ sha256: sha256Hex(v1.metadata) });
+    expect((await verified()).target(path)?.hashes.sha256).toBe(sha256Hex(v1.metadata));
     const html = await (await fetch(`${w.url}/simple/demo/`, { headers: { accept: "text/html" } })).text();
     expect(html).toContain(`data-core-metadata="sha256=${sha256Hex(v1.metadata)}"`);
+    // Stored beside the wheel in the packages bucket, where the file host serves it.
+    const stored = await (await w.packages()).get(path);
+    expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(v1.metadata);
   });
 
   test("a second release is listed beside the first, and pip follows it", async () => {
@@ -106,7 +110,7 @@ describe("render mode: releases, metadata, removals", () => {
     expect((await verified()).target(path)).toBeUndefined();
     // Other bytes stored at the removed path later: a new event, refused (a filename is never reused).
     await (await w.packages()).delete(path);
-    const again = await (await w.packages()).put(path, v1.bytes);
+    const again = await (await w.packages()).put(path, buildWheel("demo", "2.0", { extra: "# other bytes" }).bytes);
     await deliverNow(w, [{ ...event, object: { key: path, size: again!.size, eTag: again!.etag } }]);
     const outcome = await waitForOutcome(w, r2UploadId(path, again!.etag));
     expect(outcome.state).toBe("rejected");

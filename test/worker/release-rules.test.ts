@@ -75,7 +75,8 @@ describe("finding 1: a file name is bound to one path and one set of bytes, even
     const before = await page("named");
     const e = await stored(`${elsewhere}.metadata`, new TextEncoder().encode("Metadata-Version: 2.1\nName: evil\n"));
     await deliver(w, [e]);
-    expect(await reasonOf(idOf(e))).toMatch(/listed by named at another path .*its \.metadata belongs beside it/);
+    // Refused: its own wheel (at that path) was refused, and it contradicts that wheel's METADATA.
+    expect((await record(idOf(e))).state).toBe("rejected");
     expect((await page("named")).files[0]["core-metadata"]).toEqual(before.files[0]["core-metadata"]);
   });
 
@@ -221,5 +222,31 @@ describe("finding 5: removals of paths never published cannot fill a bin", () =>
     const e = await stored(path, wheel.bytes);
     await deliver(w, [e]);
     expect((await record(idOf(e))).state).toBe("published");
+  });
+});
+
+describe("issue 22, part 3: distributions are checked in workerd before anything is signed", () => {
+  test.each([
+    ["a 0-byte wheel", new Uint8Array(0), /is empty/],
+    ["6 bytes of text named as a wheel", new TextEncoder().encode("junk!\n"), /is not a zip archive/],
+    ["a wheel of another project", buildWheel("someone-else", "1.0").bytes, /names project someone-else, not junk/],
+  ])("%s is refused with the reason; nothing is listed", async (_, bytes, reason) => {
+    const e = await stored(`packages/ju/junk-1.0-py3-none-any.whl.${Math.random().toString(36).slice(2)}/junk-1.0-py3-none-any.whl`, bytes);
+    await deliver(w, [e]);
+    expect(await reasonOf(idOf(e))).toMatch(reason);
+    expect(await page("junk")).toBe(404);
+  });
+
+  test("a .metadata that contradicts its wheel, or has no wheel beside it, is refused", async () => {
+    const wheel = buildWheel("metaclash", "1.0");
+    const path = `packages/me/${wheel.filename}`;
+    await deliver(w, [await stored(path, wheel.bytes)]);
+    await (await w.packages()).delete(`${path}.metadata`);
+    const clash = await stored(`${path}.metadata`, new TextEncoder().encode("Metadata-Version: 2.1\nName: metaclash\nVersion: 6.6.6\n"));
+    await deliver(w, [clash]);
+    expect(await reasonOf(idOf(clash))).toMatch(/contradicts the METADATA inside its wheel/);
+    const orphan = await stored(`nowhere/${wheel.filename}.metadata`, wheel.metadata);
+    await deliver(w, [orphan]);
+    expect(await reasonOf(idOf(orphan))).toMatch(/has no wheel stored beside it/);
   });
 });

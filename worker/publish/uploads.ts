@@ -6,6 +6,7 @@ import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
 import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
 import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
 import { companionPaths, projectOf } from "../../shared/simple/index.js";
+import { inspectReleases } from "./dists.js";
 import { PageEdits, type PagesMode, loadPages, modeRefusal } from "./pages.js";
 
 export type { Upload } from "./decide.js";
@@ -31,9 +32,14 @@ export type UploadOutcome = UploadDecision & { readonly snapshotVersion: number 
  * serial-numbered target whose bytes tuf-edge does not hold, and a webhook claim that the packages
  * bucket's bytes contradict (security review, finding 5: the bucket's bytes win).
  */
-async function refusals(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
+async function refusals(ctx: UploadContext, sent: readonly SourcedUpload[]) {
   const refused = new Map<string, Map<string, string>>();
-  const refuse = (u: Upload, path: string, reason: string) => (refused.get(u.id) ?? refused.set(u.id, new Map()).get(u.id)!).set(path, reason);
+  const refuse = (u: Upload, path: string, reason: string) => {
+    const mine = refused.get(u.id) ?? refused.set(u.id, new Map()).get(u.id)!;
+    if (!mine.has(path)) mine.set(path, reason);
+  };
+  // Distributions checked first (render mode); a wheel's extracted .metadata joins its upload.
+  const uploads = await inspectReleases(ctx, sent, refuse);
   const checks: (() => Promise<void>)[] = [];
   const packages = new PackageStore(ctx.packages);
   for (const u of uploads) {
@@ -54,7 +60,7 @@ async function refusals(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
     }
   }
   await mapBounded(checks, BIN_CONCURRENCY, (check) => check());
-  return refused;
+  return { uploads, refused };
 }
 
 /**
@@ -129,8 +135,8 @@ function supersededContent(view: ReadonlyMap<string, PathView>, changes: Readonl
  * Publishes a batch of uploads in one commit: every accepted upload lands in the same snapshot,
  * with the pages of the projects it touches (render mode). Load, decide (pure), write.
  */
-export async function publishUploads(ctx: UploadContext, uploads: readonly SourcedUpload[]) {
-  const refused = await refusals(ctx, uploads);
+export async function publishUploads(ctx: UploadContext, sent: readonly SourcedUpload[]) {
+  const { uploads, refused } = await refusals(ctx, sent);
   // Bulk imports back-sign files as they are; releases (webhook, bucket) re-render their pages.
   const releases = ctx.pagesMode === "render" ? uploads.filter((u) => u.source !== "import") : [];
   const rendered = new Set(releases.map((u) => u.id));

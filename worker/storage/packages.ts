@@ -1,3 +1,4 @@
+import type { StoredDist } from "../../shared/dist/inspect.js";
 import { toHex } from "../../shared/encoding.js";
 
 /**
@@ -32,6 +33,29 @@ export class PackageStore {
     const hashes: Record<string, string> = {};
     for (let i = 0; i < names.length; i++) hashes[names[i]!] = toHex(new Uint8Array(await digests[i]!.digest));
     return { length: object.size, sha256: hashes.sha256!, hashes };
+  }
+
+  /** Range reads of the stored object, for checking a distribution without reading all of it; null when there is none. */
+  async dist(path: string): Promise<StoredDist | null> {
+    const head = await this.bucket.head(path);
+    if (!head) return null;
+    const bucket = this.bucket;
+    return {
+      reader: {
+        size: head.size,
+        async read(offset: number, length: number) {
+          if (length === 0) return new Uint8Array(0);
+          const object = await bucket.get(path, { range: { offset, length } });
+          if (!object) throw new Error(`${path} is no longer stored`);
+          return new Uint8Array(await object.arrayBuffer());
+        },
+      },
+      async stream() {
+        const object = await bucket.get(path);
+        if (!object) throw new Error(`${path} is no longer stored`);
+        return object.body as ReadableStream<Uint8Array>;
+      },
+    };
   }
 
   /** Create-if-absent (package files are immutable): the stored object, or null when one is there already. */

@@ -1,0 +1,66 @@
+import { DistRefusal, inspectDist } from "../../shared/dist/inspect.js";
+import { sha256HexNative } from "../../shared/encoding.js";
+import { metadataFileOf, projectOf } from "../../shared/simple/index.js";
+import type { UploadTarget } from "../../shared/upload.js";
+import { PackageStore } from "../storage/packages.js";
+import { BIN_CONCURRENCY, mapBounded } from "./commit.js";
+import type { SourcedUpload, UploadContext } from "./uploads.js";
+
+/**
+ * Render mode: every distribution a release lists is checked as PyPI checks an upload before
+ * anything is signed (shared/dist/inspect.ts), and a wheel's METADATA is published as its PEP 658
+ * `.metadata` in the same commit: stored beside the wheel in the packages bucket (where the file
+ * host serves it) and added to the upload. A `.metadata` that contradicts its wheel is refused.
+ */
+export async function inspectReleases(ctx: UploadContext, uploads: readonly SourcedUpload[], refuse: (u: SourcedUpload, path: string, reason: string) => void) {
+  const packages = new PackageStore(ctx.packages);
+  const extracted = new Map<string, Promise<Uint8Array | DistRefusal | null>>();
+  /** A dist's METADATA (null: an sdist, or not stored), read once per batch. */
+  const metadataOf = (path: string) => {
+    if (!extracted.has(path)) {
+      extracted.set(path, (async () => {
+        const dist = await packages.dist(path);
+        if (!dist) return null;
+        try {
+          return (await inspectDist(path, dist)).metadata;
+        } catch (e) {
+          if (e instanceof DistRefusal) return e;
+          throw e;
+        }
+      })());
+    }
+    return extracted.get(path)!;
+  };
+  const out: SourcedUpload[] = [];
+  for (const u of uploads) {
+    if (ctx.pagesMode !== "render" || u.source === "import") {
+      out.push(u);
+      continue;
+    }
+    const added: UploadTarget[] = [];
+    await mapBounded([...u.targets], BIN_CONCURRENCY, async (t) => {
+      if (!projectOf(t.path)) return;
+      const dist = metadataFileOf(t.path);
+      const found = await metadataOf(dist ?? t.path);
+      if (found instanceof DistRefusal) return refuse(u, t.path, `${dist ? "its distribution " : ""}is not a valid distribution: it ${found.message}`);
+      if (dist) {
+        if (!dist.endsWith(".whl")) return;
+        if (!found) return refuse(u, t.path, "has no wheel stored beside it: tuf-edge extracts a wheel's .metadata itself");
+        if (sha256HexNative(found) !== t.hashes.sha256 || found.length !== t.length) refuse(u, t.path, "contradicts the METADATA inside its wheel");
+        return;
+      }
+      if (!found) return;
+      const path = `${t.path}.metadata`;
+      const target = { path, length: found.length, hashes: { sha256: sha256HexNative(found) } };
+      const sent = u.targets.find((o) => o.path === path);
+      if (sent && sent.hashes.sha256 !== target.hashes.sha256) return refuse(u, t.path, "the .metadata sent with it contradicts the METADATA inside the wheel");
+      if (!(await packages.create(path, found))) {
+        const stored = await packages.hash(path);
+        if (stored && stored.sha256 !== target.hashes.sha256) return refuse(u, t.path, `the packages bucket holds a ${path.slice(path.lastIndexOf("/") + 1)} that contradicts the METADATA inside the wheel`);
+      }
+      if (!sent) added.push(target);
+    });
+    out.push(added.length ? { ...u, targets: [...u.targets, ...added] } : u);
+  }
+  return out;
+}
