@@ -15,7 +15,7 @@ export const MAX_STORAGE_OPS_PER_COMMIT = 7_500;
  * each possibly in a bin of its own); a bucket check per target; in render mode, per project, a
  * read of the signed page and a head and a put for each of its two renderings, and per
  * distribution its check (a head, range reads of the zip's end, its central directory and one
- * member) and the store of its extracted .metadata; per serial target, a head and the copy of its
+ * member), the store of its extracted .metadata and a look for its .provenance; per serial target, a head and the copy of its
  * bytes (a read and a write).
  */
 export function uploadCost(request: Pick<UploadRequest, "targets" | "remove">, render: boolean): number {
@@ -25,5 +25,5 @@ export function uploadCost(request: Pick<UploadRequest, "targets" | "remove">, r
   const projects = render ? new Set(own.flatMap((p) => projectOf(p) ?? [])).size : 0;
   const serials = request.targets.filter((t) => t.serial !== undefined).length;
   const dists = render ? request.targets.filter((t) => projectOf(t.path) !== null).length : 0;
-  return 2 * touched.size + request.targets.length + 5 * projects + 6 * dists + 3 * serials;
+  return 2 * touched.size + request.targets.length + 5 * projects + 7 * dists + 3 * serials;
 }

@@ -65,6 +65,12 @@ function parseSdist(stem: string): DistFilename | null {
 }
 
 const METADATA_OF = /\.(?:whl|tar\.gz|zip)\.metadata$/;
+const PROVENANCE_OF = /\.(?:whl|tar\.gz|zip)\.provenance$/;
+
+/** PEP 740: the distribution a `{dist}.provenance` path belongs to (the path without `.provenance`), else null. */
+export function provenanceFileOf(path: string): string | null {
+  return PROVENANCE_OF.test(path) ? path.slice(0, -".provenance".length) : null;
+}
 
 /** PEP 658: the distribution a `{dist}.metadata` path belongs to (the path without `.metadata`), else null. */
 export function metadataFileOf(path: string): string | null {

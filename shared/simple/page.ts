@@ -20,6 +20,8 @@ export interface PageFile {
   readonly requiresPython?: string;
   /** PEP 592; true or the reason. False is the same as absent. */
   readonly yanked?: boolean | string;
+  /** PEP 740: the URL of the file's provenance (its signed `.provenance` target), relative like `url`. */
+  readonly provenance?: string;
 }
 
 export interface ProjectPage {
@@ -87,6 +89,7 @@ export function checkPageFile(file: PageFile, field: string): PageFile {
   };
   if (file.coreMetadata !== undefined) out.coreMetadata = { sha256: checkSha256(file.coreMetadata?.sha256, `${field}.core-metadata.sha256`) };
   if (file.requiresPython !== undefined) out.requiresPython = checkText(String(file.requiresPython), `${field}.requires-python`);
+  if (file.provenance !== undefined) out.provenance = checkText(String(file.provenance), `${field}.provenance`, MAX_URL + ".provenance".length);
   if (typeof file.yanked === "string") out.yanked = checkText(file.yanked, `${field}.yanked`);
   else if (file.yanked === true) out.yanked = true;
   else if (file.yanked !== undefined && file.yanked !== false) throw new FieldError(`${field}.yanked`, "must be a boolean or a string");
@@ -160,6 +163,8 @@ function readPageFile(value: unknown, field: string): PageFile {
   if (yanked !== undefined && typeof yanked !== "boolean" && typeof yanked !== "string") {
     throw new FieldError(`${field}.yanked`, "must be a boolean or a string");
   }
+  const provenance = o.provenance;
+  if (provenance !== undefined && provenance !== null && typeof provenance !== "string") throw new FieldError(`${field}.provenance`, "must be a URL or null");
   const file: PageFile = {
     filename: readString(o, "filename", field),
     url: readString(o, "url", field),
@@ -169,6 +174,7 @@ function readPageFile(value: unknown, field: string): PageFile {
     ...(core ?? legacy ? { coreMetadata: { sha256: (core ?? legacy)! } } : {}),
     ...(typeof requiresPython === "string" ? { requiresPython } : {}),
     ...(yanked !== undefined ? { yanked } : {}),
+    ...(typeof provenance === "string" ? { provenance } : {}),
   };
   return checkPageFile(file, field);
 }

@@ -1,4 +1,4 @@
-import { metadataFileOf, pageTargetPaths, parseDistFilename } from "./names.js";
+import { metadataFileOf, pageTargetPaths, parseDistFilename, provenanceFileOf } from "./names.js";
 import { type PageFile, type ProjectPage, MAX_REMOVED_FILES, fileUrl, withFiles } from "./page.js";
 
 /**
@@ -14,20 +14,23 @@ export class PageRefusal extends Error {
 
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
-/** The project a distribution path (or its PEP 658 .metadata) belongs to, or null. */
+/** The distribution a PEP 658 `.metadata` or PEP 740 `.provenance` path belongs to, else null. */
+export const distOfCompanion = (path: string): string | null => metadataFileOf(path) ?? provenanceFileOf(path);
+
+/** The project a distribution path (or its `.metadata` or `.provenance`) belongs to, or null. */
 export function projectOf(path: string): string | null {
-  return parseDistFilename(basename(metadataFileOf(path) ?? path))?.project ?? null;
+  return parseDistFilename(basename(distOfCompanion(path) ?? path))?.project ?? null;
 }
 
-/** Paths a release also touches: each project's two pages and each dist's .metadata (or the dist of a .metadata). */
+/** Paths a release also touches: each project's two pages, and each dist with its .metadata and .provenance. */
 export function companionPaths(paths: Iterable<string>): Set<string> {
   const out = new Set<string>();
   for (const path of paths) {
     const project = projectOf(path);
     if (!project) continue;
     const { html, json } = pageTargetPaths(project);
-    out.add(html).add(json);
-    out.add(metadataFileOf(path) ?? `${path}.metadata`);
+    const dist = distOfCompanion(path) ?? path;
+    out.add(html).add(json).add(dist).add(`${dist}.metadata`).add(`${dist}.provenance`);
   }
   return out;
 }
@@ -78,5 +81,18 @@ export function setCoreMetadata(page: ProjectPage | null, project: string, distP
   if (!held.here) throw new PageRefusal(`${basename(distPath)} is listed by ${project} at another path (${held.file.url}); its .metadata belongs beside it`);
   const { coreMetadata: _, ...rest } = held.file;
   const file = sha256 ? { ...rest, coreMetadata: { sha256 } } : rest;
+  return { ...page!, files: page!.files.map((f) => (f === held.file ? file : f)) };
+}
+
+/**
+ * PEP 740: the page linking the provenance of the distribution at `distPath` (false: unlinked).
+ * Like a `.metadata`, it belongs to that path only; a page that does not list the file is unchanged.
+ */
+export function setProvenance(page: ProjectPage | null, project: string, distPath: string, present: boolean): ProjectPage | null {
+  const held = listed(page, distPath);
+  if (!held) return page;
+  if (!held.here) throw new PageRefusal(`${basename(distPath)} is listed by ${project} at another path (${held.file.url}); its .provenance belongs beside it`);
+  const { provenance: _, ...rest } = held.file;
+  const file = present ? { ...rest, provenance: `${held.file.url}.provenance` } : rest;
   return { ...page!, files: page!.files.map((f) => (f === held.file ? file : f)) };
 }

@@ -2,8 +2,8 @@ import { utf8 } from "../encoding.js";
 import { type PageFile, type ProjectPage, REMOVED_FILES } from "./page.js";
 import { sortVersions } from "./version.js";
 
-/** The PEP 691 API version our pages state: 1.1 (PEP 700: size, upload-time, versions). */
-export const API_VERSION = "1.1";
+/** The PEP 691 API version our pages state: 1.3 (PEP 700: size, upload-time, versions; PEP 740: provenance). */
+export const API_VERSION = "1.3";
 
 /** HTML-escapes text and attribute values: filenames, URLs and reasons are chosen by uploaders. */
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -25,6 +25,7 @@ function jsonFile(f: PageFile): Record<string, unknown> {
   }
   if (f.requiresPython !== undefined) out["requires-python"] = f.requiresPython;
   if (f.yanked !== undefined && f.yanked !== false) out.yanked = f.yanked;
+  if (f.provenance !== undefined) out.provenance = f.provenance;
   return out;
 }
 
@@ -36,6 +37,7 @@ function htmlAnchor(f: PageFile): string {
     attrs.push(`data-dist-info-metadata="sha256=${f.coreMetadata.sha256}"`);
   }
   if (f.yanked !== undefined && f.yanked !== false) attrs.push(`data-yanked="${f.yanked === true ? "" : escapeHtml(f.yanked)}"`);
+  if (f.provenance !== undefined) attrs.push(`data-provenance="${escapeHtml(f.provenance)}"`);
   return `    <a ${attrs.join(" ")}>${escapeHtml(f.filename)}</a><br />`;
 }
 

@@ -74,6 +74,7 @@ describe("a release's page entries count in the bin bound", () => {
   const view = new Map<string, PathView>([
     [path, { bin: "bins-0", current: null, removed: null }],
     [`${path}.metadata`, { bin: "bins-0", current: null, removed: null }],
+    [`${path}.provenance`, { bin: "bins-0", current: null, removed: null }],
     [pages.html, { bin: "bins-1", current: null, removed: null }],
     [pages.json, { bin: "bins-1", current: null, removed: null }],
   ]);
@@ -94,7 +95,7 @@ describe("a release's page entries count in the bin bound", () => {
 
   it("an unreadable signed page refuses that project's uploads alone", () => {
     const other: Upload = { id: "v", targets: [{ path: "packages/b/other-1.0.tar.gz", length: 1, hashes: { sha256: H("b") } }], remove: [] };
-    const wide = new Map([...view, ["packages/b/other-1.0.tar.gz", { bin: "bins-2", current: null, removed: null }], ...Object.values(pageTargetPaths("other")).map((p) => [p, { bin: "bins-3", current: null, removed: null }] as const), ["packages/b/other-1.0.tar.gz.metadata", { bin: "bins-2", current: null, removed: null }]]);
+    const wide = new Map([...view, ["packages/b/other-1.0.tar.gz", { bin: "bins-2", current: null, removed: null }], ...Object.values(pageTargetPaths("other")).map((p) => [p, { bin: "bins-3", current: null, removed: null }] as const), ["packages/b/other-1.0.tar.gz.metadata", { bin: "bins-2", current: null, removed: null }], ["packages/b/other-1.0.tar.gz.provenance", { bin: "bins-2", current: null, removed: null }]]);
     const { decisions } = decideUploads({
       uploads: [upload, other],
       view: wide,

@@ -98,7 +98,7 @@ describe("withFiles", () => {
 describe("renderPages", () => {
   it("renders PEP 691 JSON v1.1 with PEP 700 fields and PEP 714 metadata keys", () => {
     const json = JSON.parse(fromUtf8(renderPages(demo()).json));
-    expect(json.meta).toEqual({ "api-version": "1.1" });
+    expect(json.meta).toEqual({ "api-version": "1.3" });
     expect(json.name).toBe("demo");
     expect(json.versions).toEqual(["0.9", "1.0", "1.1rc1"]);
     expect(json.files[1]).toEqual({
@@ -118,7 +118,7 @@ describe("renderPages", () => {
 
   it("renders PEP 503 HTML with the repository version, hashes in the fragment and every data attribute", () => {
     const html = fromUtf8(renderPages(demo()).html);
-    expect(html).toContain('<meta name="pypi:repository-version" content="1.1">');
+    expect(html).toContain('<meta name="pypi:repository-version" content="1.3">');
     expect(html).toContain(
       `<a href="../../targets/packages/x/demo-1.0-py3-none-any.whl#sha256=${H("a")}" data-requires-python="&gt;=3.8" ` +
         `data-core-metadata="sha256=${H("b")}" data-dist-info-metadata="sha256=${H("b")}">demo-1.0-py3-none-any.whl</a><br />`,

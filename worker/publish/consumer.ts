@@ -1,11 +1,13 @@
 import { MAX_STORAGE_OPS_PER_COMMIT, uploadCost } from "../../shared/budget.js";
 import type { FieldError } from "../../shared/errors.js";
+import { provenanceFileOf } from "../../shared/simple/index.js";
 import { checkTargetPath } from "../../shared/upload.js";
 import type { QueueMessage, R2EventMessage } from "../storage/messages.js";
 import { PackageStore } from "../storage/packages.js";
 import { clearPending } from "../storage/pending.js";
 import { loadState } from "../storage/repository.js";
 import { type UploadRecord, type UploadStore, r2UploadId } from "../storage/uploads.js";
+import { bucketProvenance } from "./dists.js";
 import type { JobContext } from "./jobs.js";
 import { StepAhead, failJobStep, runJobStep } from "./jobs.js";
 import { type SourcedUpload, type UploadContext, publishUploads } from "./uploads.js";
@@ -38,6 +40,11 @@ async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Pro
     checkTargetPath(key, "object.key");
   } catch (e) {
     return { ...base, state: "rejected", rejected: [{ path: key, reason: (e as FieldError).message }] };
+  }
+  if (ctx.pagesMode === "render" && provenanceFileOf(key)) {
+    const target = await bucketProvenance(ctx, key);
+    if (typeof target === "string" || !target) return { ...base, state: "rejected", rejected: [{ path: key, reason: target ?? "object no longer exists" }] };
+    return { ...base, state: "queued", request: { targets: [target], remove: [] } };
   }
   const hashed = await new PackageStore(ctx.packages).hash(key);
   if (!hashed) return { ...base, state: "rejected", rejected: [{ path: key, reason: "object no longer exists" }] };

@@ -1,10 +1,30 @@
 import { DistRefusal, inspectDist } from "../../shared/dist/inspect.js";
 import { sha256HexNative } from "../../shared/encoding.js";
-import { metadataFileOf, projectOf } from "../../shared/simple/index.js";
+import { metadataFileOf, projectOf, provenanceFileOf } from "../../shared/simple/index.js";
 import type { UploadTarget } from "../../shared/upload.js";
 import { PackageStore } from "../storage/packages.js";
 import { BIN_CONCURRENCY, mapBounded } from "./commit.js";
 import type { SourcedUpload, UploadContext } from "./uploads.js";
+
+/** PEP 740 provenance files are a few KB of attestations. */
+export const MAX_PROVENANCE_BYTES = 1024 * 1024;
+
+/**
+ * A provenance file stored in the packages bucket, as a mutable target (it gains attestations
+ * after upload): its bytes staged in the content store, ordered by the second the bucket stored
+ * this version (R2 takes one write a second per key). A string is the reason it cannot be; null
+ * when nothing is stored there.
+ */
+export async function bucketProvenance(ctx: UploadContext, path: string): Promise<UploadTarget | string | null> {
+  const object = await ctx.packages.get(path);
+  if (!object) return null;
+  if (object.size > MAX_PROVENANCE_BYTES) {
+    await object.body.cancel();
+    return `is ${object.size} bytes, past the bound of ${MAX_PROVENANCE_BYTES} for a provenance file`;
+  }
+  const stored = await ctx.content.put(new Uint8Array(await object.arrayBuffer()));
+  return { path, length: stored.length, hashes: { sha256: stored.sha256 }, serial: Math.floor(object.uploaded.getTime() / 1000) };
+}
 
 /**
  * Render mode: every distribution a release lists is checked as PyPI checks an upload before
@@ -39,7 +59,7 @@ export async function inspectReleases(ctx: UploadContext, uploads: readonly Sour
     }
     const added: UploadTarget[] = [];
     await mapBounded([...u.targets], BIN_CONCURRENCY, async (t) => {
-      if (!projectOf(t.path)) return;
+      if (!projectOf(t.path) || provenanceFileOf(t.path)) return;
       const dist = metadataFileOf(t.path);
       const found = await metadataOf(dist ?? t.path);
       if (found instanceof DistRefusal) return refuse(u, t.path, `${dist ? "its distribution " : ""}is not a valid distribution: it ${found.message}`);
@@ -48,6 +68,12 @@ export async function inspectReleases(ctx: UploadContext, uploads: readonly Sour
         if (!found) return refuse(u, t.path, "has no wheel stored beside it: tuf-edge extracts a wheel's .metadata itself");
         if (sha256HexNative(found) !== t.hashes.sha256 || found.length !== t.length) refuse(u, t.path, "contradicts the METADATA inside its wheel");
         return;
+      }
+      // Provenance stored beside the dist is published with it.
+      if (u.source !== "webhook" || !u.targets.some((o) => o.path === `${t.path}.provenance`)) {
+        const provenance = await bucketProvenance(ctx, `${t.path}.provenance`);
+        if (typeof provenance === "string") return refuse(u, t.path, `its .provenance ${provenance}`);
+        if (provenance && !u.targets.some((o) => o.path === provenance.path)) added.push(provenance);
       }
       if (!found) return;
       const path = `${t.path}.metadata`;

@@ -3,8 +3,8 @@ import { FieldError } from "../../shared/errors.js";
 import type { TargetFile } from "../../shared/metadata/files.js";
 import { type Removal, entryFor, serialOf } from "../../shared/mutable.js";
 import {
-  PageRefusal, type ProjectPage, addDist, metadataFileOf, pageTargetPaths, parseJsonPage, parsePageTargetPath, projectOf, removeDist,
-  renderPages, setCoreMetadata,
+  PageRefusal, type ProjectPage, addDist, distOfCompanion, metadataFileOf, pageTargetPaths, parseJsonPage, parsePageTargetPath, projectOf,
+  provenanceFileOf, removeDist, renderPages, setCoreMetadata, setProvenance,
 } from "../../shared/simple/index.js";
 import type { ContentStore } from "../storage/content.js";
 import { type Change, type Consequences, type PathView, type Upload, entryBytes, removalBytes } from "./decide.js";
@@ -32,6 +32,7 @@ export function modeRefusal(mode: PagesMode, path: string, serial: number | unde
     return page && parsePageTargetPath(path) && serial === undefined ? "is a simple page, which changes: send it with a serial" : null;
   }
   if (page) return "is under simple/, where tuf-edge renders the pages itself (SIMPLE_PAGES=render): send the distributions";
+  if (provenanceFileOf(path) && serial === undefined && !fromBucket) return "is a provenance file, which gains attestations: send it with a serial";
   if (fromBucket && !projectOf(path)) return "names no project: not a wheel or sdist file name (nor its PEP 658 .metadata)";
   return null;
 }
@@ -84,8 +85,8 @@ export class PageEdits implements Consequences {
     };
     if (!this.rendered(u)) return { refused, growth, keep };
     const fileAt = (path: string): TargetFile | null => (changes.has(path) ? changes.get(path)!.file : at(path).current);
-    // Distributions first, so a .metadata in the same upload finds its dist listed.
-    const ordered = [...changes].sort(([a], [b]) => Number(metadataFileOf(a) !== null) - Number(metadataFileOf(b) !== null));
+    // Distributions first, so a .metadata or .provenance in the same upload finds its dist listed.
+    const ordered = [...changes].sort(([a], [b]) => Number(distOfCompanion(a) !== null) - Number(distOfCompanion(b) !== null));
     for (const [path, change] of ordered) {
       const project = projectOf(path);
       if (!project) continue;
@@ -126,14 +127,17 @@ export class PageEdits implements Consequences {
   private edit(page: ProjectPage | null, project: string, path: string, file: TargetFile | null, fileAt: (p: string) => TargetFile | null) {
     const dist = metadataFileOf(path);
     if (dist) return setCoreMetadata(page, project, dist, file?.hashes.sha256 ?? null);
+    const attested = distOfCompanion(path);
+    if (attested) return setProvenance(page, project, attested, file !== null);
     if (!file) return removeDist(page, project, path);
     const meta = fileAt(`${path}.metadata`);
-    return addDist(page, project, path, {
+    const added = addDist(page, project, path, {
       hashes: { sha256: file.hashes.sha256! },
       size: file.length,
       uploadTime: new Date(this.now).toISOString(),
       ...(meta && { coreMetadata: { sha256: meta.hashes.sha256! } }),
     });
+    return fileAt(`${path}.provenance`) ? setProvenance(added, project, path, true) : added;
   }
 
   /**
@@ -144,8 +148,11 @@ export class PageEdits implements Consequences {
   async render(content: ContentStore, changes: ReadonlyMap<string, Change>, fileAt: (path: string) => TargetFile | null): Promise<Map<string, Change>> {
     const out = new Map<string, Change>();
     for (const [path, change] of changes) {
-      if (change.file || metadataFileOf(path) || !projectOf(path)) continue;
+      if (change.file || distOfCompanion(path) || !projectOf(path)) continue;
       if (fileAt(`${path}.metadata`) && !changes.has(`${path}.metadata`)) out.set(`${path}.metadata`, { file: null, removal: {} });
+      // A mutable target keeps its serial when removed, so no late attestation brings it back.
+      const provenance = fileAt(`${path}.provenance`);
+      if (provenance && !changes.has(`${path}.provenance`)) out.set(`${path}.provenance`, { file: null, removal: { serial: serialOf(provenance) ?? 0 } });
     }
     for (const [project, page] of this.pages) {
       if (page === this.loaded.get(project)) continue; // edits that changed nothing
