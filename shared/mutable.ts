@@ -13,15 +13,15 @@ import { TargetFile } from "./metadata/files.js";
 /**
  * What a bin remembers of a removed path: its serial when it was mutable, nothing when immutable;
  * `unpublished` when the removal came before any publish of the path (reordered delivery). Those
- * records are bounded per bin (MAX_UNPUBLISHED_REMOVALS), so they cannot fill one.
+ * records are bounded per bin (MAX_UNPUBLISHED_REMOVAL_BYTES), so they cannot fill one.
  */
 export interface Removal {
   readonly serial?: number;
   readonly unpublished?: true;
 }
 
-/** Removals of paths never published that one bin remembers; past it, such a removal is refused. */
-export const MAX_UNPUBLISHED_REMOVALS = 100;
+/** Bytes of removal records of paths never published that one bin keeps (a tenth of its bound); past it, such a removal is refused. */
+export const MAX_UNPUBLISHED_REMOVAL_BYTES = 100_000;
 
 /** How far past the path's serial (0 for a new path) an update may jump: a serial near 2^53 would freeze the path for good. */
 export const MAX_SERIAL_STEP = 2 ** 40;

@@ -32,6 +32,10 @@ export interface Env {
   SNAPSHOT_RENEW_MARGIN?: string;
   /** Who renders the simple pages: "render" (tuf-edge, from the packages bucket; default) or "index". */
   SIMPLE_PAGES?: string;
+  /** Shard Durable Objects that read and write bins for the writer (worker/publish/bin-shards.ts). */
+  BIN_SHARDS?: DurableObjectNamespace;
+  /** How many shards the writer fans bin work out to; "0" keeps it in the consumer's invocation. */
+  WRITER_SHARDS?: string;
 }
 
 /** Development behaviour only when switched on explicitly: production is the default. */
@@ -79,6 +83,8 @@ export interface Config {
   snapshotRenewMargin: number;
   /** render: tuf-edge renders each project's pages from its distributions; index: the index sends them. */
   pagesMode: "render" | "index";
+  /** Shard objects the writer fans bin work out to (0: none). */
+  writerShards: number;
 }
 
 function seconds(value: string | undefined, fallback: number, name: string): number {
@@ -111,5 +117,6 @@ export function readConfig(env: Env): Config {
     timestampRenewMargin: seconds(env.TIMESTAMP_RENEW_MARGIN, Math.floor(timestampExpiry / 2), "TIMESTAMP_RENEW_MARGIN") * 1000,
     snapshotRenewMargin: seconds(env.SNAPSHOT_RENEW_MARGIN, Math.floor(snapshotExpiry / 2), "SNAPSHOT_RENEW_MARGIN") * 1000,
     pagesMode: pagesMode(env.SIMPLE_PAGES),
+    writerShards: env.WRITER_SHARDS === "0" ? 0 : seconds(env.WRITER_SHARDS, 64, "WRITER_SHARDS"),
   };
 }

@@ -6,6 +6,7 @@ import { onError } from "./http/errors.js";
 import { readRoutes } from "./http/read.js";
 import { statusRoutes } from "./http/status.js";
 import { uploadRoutes } from "./http/uploads.js";
+import { createBinShard } from "./publish/bin-shards.js";
 import { consume, consumeDeadLetters } from "./publish/consumer.js";
 import { writerContext } from "./publish/context.js";
 import { countR2Calls, runCron } from "./publish/cron.js";
@@ -51,3 +52,6 @@ export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: Wo
 }
 
 export default createWorker();
+
+/** The writer's bin shards (worker/publish/bin-shards.ts), declared in wrangler.toml. */
+export const BinShard = createBinShard();

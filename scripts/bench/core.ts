@@ -41,7 +41,7 @@ export interface CoreBenchOptions {
 const DAY_MS = 86_400_000;
 const config: Config = {
   binsBitLength: 14, timestampExpiry: DAY_MS, snapshotExpiry: DAY_MS, binsExpiry: DAY_MS, retention: 3_600_000,
-  timestampMaxAgeSeconds: 30, timestampRenewMargin: DAY_MS / 2, snapshotRenewMargin: DAY_MS / 2, uploadRetention: 7 * DAY_MS, pagesMode: "index",
+  timestampMaxAgeSeconds: 30, timestampRenewMargin: DAY_MS / 2, snapshotRenewMargin: DAY_MS / 2, uploadRetention: 7 * DAY_MS, pagesMode: "index", writerShards: 0,
 };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -3,6 +3,7 @@
  * R2_DELAY_MS, to model R2 across the network (locally each call takes well under a millisecond).
  */
 import { createWorker } from "../../worker/index.js";
+import { createBinShard } from "../../worker/publish/bin-shards.js";
 import type { Env } from "../../worker/env.js";
 
 function delayed(bucket: R2Bucket, ms: number): R2Bucket {
@@ -24,3 +25,5 @@ export default createWorker({
     return ms > 0 ? { ...env, METADATA: delayed(env.METADATA, ms), PACKAGES: delayed(env.PACKAGES, ms) } : env;
   },
 });
+
+export const BinShard = createBinShard();

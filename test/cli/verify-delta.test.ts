@@ -50,7 +50,7 @@ test("a second run with --cache downloads deltas and passes", async () => {
     expect((await readdir(cache)).length).toBeGreaterThan(0);
 
     // A commit in between: a new snapshot and bin, which the kept versions are dictionaries for.
-    const res = await upload(w, { targets: [{ path: "packages/d/delta-1.0.tar.gz", length: 5, hashes: { sha256: "0".repeat(64) } }] });
+    const res = await upload(w, { targets: [{ path: "packages/d/delta-1.0.bin", length: 5, hashes: { sha256: "0".repeat(64) } }] });
     expect((await waitForUpload(w, ((await res.json()) as { id: string }).id)).state).toBe("published");
 
     p.encodings.length = 0;

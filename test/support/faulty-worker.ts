@@ -4,6 +4,7 @@
  * deployed (wrangler.toml's main is worker/index.ts).
  */
 import { createWorker } from "../../worker/index.js";
+import { createBinShard } from "../../worker/publish/bin-shards.js";
 import type { Env } from "../../worker/env.js";
 
 let offsetMs = 0;
@@ -47,14 +48,16 @@ function faulty(bucket: R2Bucket): R2Bucket {
   });
 }
 
-const worker = createWorker({
-  clock: () => Date.now() + offsetMs,
-  wrapEnv: (env: Env) => ({
-    ...env,
-    METADATA: faulty(env.METADATA),
-    UPLOADS: queueDown ? { ...env.UPLOADS, send: () => Promise.reject(new Error("injected queue failure")) } : env.UPLOADS,
-  }),
+const wrapEnv = (env: Env): Env => ({
+  ...env,
+  METADATA: faulty(env.METADATA),
+  UPLOADS: queueDown ? { ...env.UPLOADS, send: () => Promise.reject(new Error("injected queue failure")) } : env.UPLOADS,
 });
+
+const worker = createWorker({ clock: () => Date.now() + offsetMs, wrapEnv });
+
+/** The writer's shards write through the same faulty bucket: a crash at each write includes theirs. */
+export const BinShard = createBinShard(wrapEnv);
 
 async function control(request: Request): Promise<Response> {
   const url = new URL(request.url);

@@ -22,7 +22,7 @@ const BITS = 3;
 const DAY = 86_400_000;
 const config: Config = {
   binsBitLength: BITS, timestampExpiry: DAY, snapshotExpiry: DAY, binsExpiry: DAY, retention: 3_600_000,
-  timestampMaxAgeSeconds: 30, timestampRenewMargin: DAY / 2, snapshotRenewMargin: DAY / 2, uploadRetention: 7 * DAY, pagesMode: "index",
+  timestampMaxAgeSeconds: 30, timestampRenewMargin: DAY / 2, snapshotRenewMargin: DAY / 2, uploadRetention: 7 * DAY, pagesMode: "index", writerShards: 0,
 };
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { binFor } from "../../shared/bins.js";
-import { MAX_UNPUBLISHED_REMOVALS } from "../../shared/mutable.js";
+import { MAX_UNPUBLISHED_REMOVAL_BYTES } from "../../shared/mutable.js";
 import { pageTargetPaths } from "../../shared/simple/index.js";
 import type { R2EventMessage } from "../../worker/storage/messages.js";
 import { bootstrapByHand, deliver } from "../support/consumer.js";
@@ -202,16 +202,17 @@ describe("finding 2: bytes another path still uses are kept by retention", () =>
 });
 
 describe("finding 5: removals of paths never published cannot fill a bin", () => {
-  test(`a bin remembers at most ${MAX_UNPUBLISHED_REMOVALS} of them; uploads into it still publish`, async () => {
+  test(`a bin keeps at most ${MAX_UNPUBLISHED_REMOVAL_BYTES} bytes of them; uploads into it still publish`, async () => {
     const bin = binFor("packages/fill/anchor", BITS);
     const inBin: string[] = [];
-    for (let i = 0; inBin.length < MAX_UNPUBLISHED_REMOVALS + 5; i++) if (binFor(`ghost/${i}.tar.gz`, BITS) === bin) inBin.push(`ghost/${i}.tar.gz`);
-    const id = await submit({ remove: inBin.slice(0, MAX_UNPUBLISHED_REMOVALS) });
+    const long = "g".repeat(930);
+    for (let i = 0; inBin.length < 110; i++) if (binFor(`ghost/${long}/${i}.tar.gz`, BITS) === bin) inBin.push(`ghost/${long}/${i}.tar.gz`);
+    const id = await submit({ remove: inBin.slice(0, 100) });
     await deliver(w, [{ kind: "upload", id }]);
     expect((await record(id)).state).toBe("published");
-    const over = await submit({ remove: inBin.slice(MAX_UNPUBLISHED_REMOVALS) });
+    const over = await submit({ remove: inBin.slice(100) });
     await deliver(w, [{ kind: "upload", id: over }]);
-    expect(await reasonOf(over)).toMatch(new RegExp(`${bin} already remembers ${MAX_UNPUBLISHED_REMOVALS} removals`));
+    expect(await reasonOf(over)).toMatch(new RegExp(`${bin} already keeps ${MAX_UNPUBLISHED_REMOVAL_BYTES} bytes of removals`));
     // A late add of a remembered path stays refused; other uploads into the bin publish.
     const late = await submit({ targets: [{ path: inBin[0], length: 1, hashes: { sha256: sha256("x") } }] });
     await deliver(w, [{ kind: "upload", id: late }]);

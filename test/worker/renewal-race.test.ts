@@ -60,7 +60,7 @@ test("cron racing the consumer: no update lost, versions strictly increase", asy
   const ids: string[] = [];
   let crons = 0;
   for (let round = 0; round < 12; round++) {
-    const batch = Array.from({ length: 3 }, (_, i) => `packages/race/${round}/${i}/example-${round}.${i}.tar.gz`);
+    const batch = Array.from({ length: 3 }, (_, i) => `packages/race/${round}/${i}/example-${round}.${i}.bin`);
     ids.push(...(await Promise.all(batch.map((p) => sendUpload(w, p)))));
     paths.push(...batch);
     for (let i = 0; i < 2; i++, crons++) expect(await runCron(w)).toBe("ok");

@@ -110,7 +110,7 @@ describe("renewal over 30 simulated days", () => {
         }
 
         if (random() < 0.3) {
-          const path = `packages/sim/${runs}/example-${runs}.tar.gz`;
+          const path = `packages/sim/${runs}/example-${runs}.bin`;
           const id = await sendUpload(w, path, `content ${runs}`, Math.floor(t / 1000));
           await deliver(w, [id]);
           expect((await uploadState(w, id)).state).toBe("published");

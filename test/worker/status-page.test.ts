@@ -41,9 +41,9 @@ beforeAll(async () => {
   await bootstrapNow(w, 4);
   await setClock(w, t0 + HOUR);
   expect(await runCron(w)).toBe("ok");
-  await deliver(w, [await sendUpload(w, "packages/page/a-1.0.tar.gz", "a", Math.floor((t0 + HOUR) / 1000))]);
+  await deliver(w, [await sendUpload(w, "packages/page/a-1.0.bin", "a", Math.floor((t0 + HOUR) / 1000))]);
   // One upload the consumer has not seen yet.
-  pendingId = await sendUpload(w, "packages/page/b-1.0.tar.gz", "b", Math.floor((t0 + HOUR) / 1000));
+  pendingId = await sendUpload(w, "packages/page/b-1.0.bin", "b", Math.floor((t0 + HOUR) / 1000));
 });
 afterAll(async () => {
   await launched?.close();
@@ -77,13 +77,13 @@ describe("GET /v1/status", () => {
   });
 
   test("a rejected upload is listed with its reason and warned about until acknowledged", async () => {
-    rejectedId = await sendUpload(w, "packages/page/a-1.0.tar.gz", "other bytes", Math.floor((t0 + HOUR) / 1000));
+    rejectedId = await sendUpload(w, "packages/page/a-1.0.bin", "other bytes", Math.floor((t0 + HOUR) / 1000));
     await deliver(w, [rejectedId]);
     const s = await status(w);
-    expect(s.rejections).toMatchObject({ unacknowledged: 1, recent: [{ id: rejectedId, path: "packages/page/a-1.0.tar.gz", count: 1, partial: false }] });
+    expect(s.rejections).toMatchObject({ unacknowledged: 1, recent: [{ id: rejectedId, path: "packages/page/a-1.0.bin", count: 1, partial: false }] });
     expect(s.rejections.recent[0].reason).toMatch(/already published with a different length or hashes/);
     const warning = s.warnings.find((x: any) => x.kind === "rejected-uploads");
-    expect(warning.message).toContain(`an upload was rejected; latest ${rejectedId}: packages/page/a-1.0.tar.gz: already published`);
+    expect(warning.message).toContain(`an upload was rejected; latest ${rejectedId}: packages/page/a-1.0.bin: already published`);
 
     const listed = await (await fetch(`${w.url}/v1/uploads?state=rejected&limit=1`)).json();
     expect(listed).toMatchObject({ state: "rejected", uploads: [{ id: rejectedId, received: expect.stringMatching(/Z$/) }] });
@@ -127,10 +127,10 @@ describe("GET / in headless Chromium", () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, "status-page.png"), fullPage: true });
 
-    await page.fill('#lookup input[name="target"]', "packages/page/a-1.0.tar.gz");
+    await page.fill('#lookup input[name="target"]', "packages/page/a-1.0.bin");
     await page.click("#lookup button");
     await page.waitForURL(/\?target=/);
-    expect(await page.locator("#lookup-result").textContent()).toMatch(/^Published: packages\/page\/a-1\.0\.tar\.gz in bins-\w+ v\d+ .*, 1 bytes, sha256 /);
+    expect(await page.locator("#lookup-result").textContent()).toMatch(/^Published: packages\/page\/a-1\.0\.bin in bins-\w+ v\d+ .*, 1 bytes, sha256 /);
     await page.goto(`${w.url}/?target=${encodeURIComponent("packages/page/none.whl")}`);
     expect(await page.locator("#lookup-result").textContent()).toBe("Not published: packages/page/none.whl.");
     await page.close();

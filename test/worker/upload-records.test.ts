@@ -2,6 +2,7 @@
 // follows; rejections are listed newest first, page by page; records go after UPLOAD_RETENTION_SECONDS.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { r2UploadId } from "../support/uploads.js";
+import { buildWheel } from "../support/wheel.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { HOUR, bootstrapNow, captureLogs, deliver, deliverMessages, lastCronRun, listKeys, realNow, runCron, sendUpload, setClock } from "./cron-support.js";
 
@@ -26,7 +27,7 @@ afterAll(async () => {
 describe("upload ids and the rejection list", () => {
   test("PUT /v1/admin/files answers the id of the upload its R2 event becomes; GET follows it from queued to published", async () => {
     const key = "packages/rec/demo-0.1-py3-none-any.whl";
-    const res = await fetch(`${w.url}/v1/admin/files/${key}`, { method: "PUT", headers: { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` }, body: "wheel bytes" });
+    const res = await fetch(`${w.url}/v1/admin/files/${key}`, { method: "PUT", headers: { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` }, body: buildWheel("demo", "0.1").bytes });
     expect(res.status).toBe(202);
     const stored = (await res.json()) as { id: string; key: string; size: number; etag: string };
     expect(stored.id).toBe(r2UploadId(key, stored.etag));
@@ -35,11 +36,14 @@ describe("upload ids and the rejection list", () => {
     // The notification the PUT sent (the Worker's consumer is not running in this test: deliver it).
     const event = { account: "local", action: "PutObject", bucket: "tuf-edge-packages", object: { key, size: stored.size, eTag: stored.etag }, eventTime: queued.received };
     await deliverMessages(w, [event]);
-    expect((await get(`/v1/uploads/${stored.id}`)).body).toMatchObject({ id: stored.id, state: "published", snapshotVersion: expect.any(Number), targets: 1 });
+    const done = (await get(`/v1/uploads/${stored.id}`)).body;
+    expect(done).toMatchObject({ id: stored.id, state: "published", snapshotVersion: expect.any(Number), targets: 1 });
+    // The wheel, and its METADATA extracted as its .metadata in the same commit.
+    expect(done.results.map((r: any) => r.path)).toEqual([key, `${key}.metadata`]);
   });
 
   test("rejections are listed newest first with their reason, `limit` at a time with a cursor", async () => {
-    const path = "packages/rec/taken-1.0.tar.gz";
+    const path = "packages/rec/taken-1.0.bin";
     await deliver(w, [await sendUpload(w, path, "first")]);
     const rejected: string[] = [];
     for (const content of ["second", "third", "fourth"]) {

@@ -1,6 +1,7 @@
 import { sha256Hex } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
-import type { MetaFile } from "../../shared/metadata/files.js";
+import type { MetaFile, TargetFile } from "../../shared/metadata/files.js";
+import type { Removal } from "../../shared/mutable.js";
 import type { Metadata } from "../../shared/metadata/metadata.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
 import type { Clock } from "../../shared/time.js";
@@ -22,6 +23,19 @@ export interface PublishContext {
   readonly clock: Clock;
   /** Waits (real time) so that timestamp.json is written at most once a second. */
   readonly waitForSlot?: (lastWrite: Date) => Promise<void>;
+  /** Where bins are read and written (default: in this invocation). */
+  readonly bins?: BinAccess & BinViews;
+}
+
+/** What a decision needs of the touched bins: each path's entry and removal record, and each bin's size. */
+export interface BinViews {
+  views(state: RepoState, byBin: ReadonlyMap<string, readonly string[]>): Promise<ViewsOfBins>;
+}
+
+export interface ViewsOfBins {
+  readonly view: Map<string, { readonly bin: string; readonly current: TargetFile | null; readonly removed: Removal | null }>;
+  readonly binBytes: Map<string, number>;
+  readonly unpublishedRemovals: Map<string, number>;
 }
 
 /** The changes to one bin, applied in order; an empty list renews the bin (new version, same targets). */
@@ -100,19 +114,37 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   return out;
 }
 
-async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan, now: number) {
-  const expires = now + ctx.config.binsExpiry;
-  const written = await mapBounded([...plan.bins], BIN_CONCURRENCY, async ([name, changes]) => {
-    const current = roleVersion(state, name);
-    const role = await readBin(ctx.store, name, current);
-    let planned: Awaited<ReturnType<typeof planBin>> | undefined;
-    const { version, bytes } = await createVersioned(ctx.store, name, current + 1, async (v) => {
-      planned = await planBin(role, changes, v, expires, ctx.signers);
-      return planned.bytes;
-    });
-    rememberBin(name, version, planned!.role, bytes.length);
-    return [name, version, bytes.length] as const;
+/**
+ * One bin's next version: `changes` spliced into version `current`, signed, written create-if-absent
+ * at the first free version after it. Returns the version written and its size.
+ */
+export async function writeBin(ctx: Pick<PublishContext, "store" | "signers">, name: string, current: number, changes: BinEdit, expires: number) {
+  const role = await readBin(ctx.store, name, current);
+  let planned: Awaited<ReturnType<typeof planBin>> | undefined;
+  const { version, bytes } = await createVersioned(ctx.store, name, current + 1, async (v) => {
+    planned = await planBin(role, changes, v, expires, ctx.signers);
+    return planned.bytes;
   });
+  rememberBin(name, version, planned!.role, bytes.length);
+  return [name, version, bytes.length] as const;
+}
+
+/**
+ * Where bins are read for a decision and written for a commit: in this invocation (the default),
+ * or fanned out to shard Durable Objects that keep them in memory (bin-shards.ts).
+ */
+export interface BinAccess {
+  /** Writes each bin's next version; [name, version, bytes] per bin. */
+  write(state: RepoState, bins: ReadonlyMap<string, BinEdit>, expires: number): Promise<(readonly [string, number, number])[]>;
+}
+
+/** Bins written by this invocation, BIN_CONCURRENCY at a time. */
+export const localBins = (ctx: Pick<PublishContext, "store" | "signers">): BinAccess => ({
+  write: (state, bins, expires) => mapBounded([...bins], BIN_CONCURRENCY, ([name, changes]) => writeBin(ctx, name, roleVersion(state, name), changes, expires)),
+});
+
+async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan, now: number) {
+  const written = await (ctx.bins ?? localBins(ctx)).write(state, plan.bins, now + ctx.config.binsExpiry);
   // The largest bin written, for the commit record: status warns when one grows abnormally.
   const largest = written.reduce<{ name: string; bytes: number } | undefined>((m, [name, , bytes]) => (!m || bytes > m.bytes ? { name, bytes } : m), undefined);
   return { versions: new Map(written.map(([name, version]) => [name, version])), largest };

@@ -5,6 +5,7 @@ import { JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { UploadStore } from "../storage/uploads.js";
 import type { ConsumerContext } from "./consumer.js";
+import { shardedBins } from "./bin-shards.js";
 import { onlineSigners, recordSigners } from "./signers.js";
 
 /**
@@ -28,6 +29,7 @@ export async function writerContext(env: Env, clock: Clock): Promise<ConsumerCon
     config,
     clock,
     waitForSlot: (lastWrite) => waitForSlot(lastWrite, clock),
+    ...(config.writerShards > 0 && env.BIN_SHARDS && { bins: shardedBins(env.BIN_SHARDS, config.writerShards) }),
     jobs: new JobStore(env.METADATA),
     uploads: new UploadStore(env.METADATA, clock),
     packages: env.PACKAGES,

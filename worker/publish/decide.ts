@@ -2,7 +2,7 @@ import { MAX_BIN_BYTES } from "../../shared/bins.js";
 import { canonicalJson } from "../../shared/canonical.js";
 import { utf8 } from "../../shared/encoding.js";
 import type { TargetFile } from "../../shared/metadata/files.js";
-import { type Decision, MAX_UNPUBLISHED_REMOVALS, type PathOutcome, type Removal, decideAdd, decideRemove, entryFor } from "../../shared/mutable.js";
+import { type Decision, MAX_UNPUBLISHED_REMOVAL_BYTES, type PathOutcome, type Removal, decideAdd, decideRemove, entryFor } from "../../shared/mutable.js";
 import type { RemoveEntry, UploadTarget } from "../../shared/upload.js";
 
 /**
@@ -72,7 +72,7 @@ export interface DecideInput {
   readonly view: ReadonlyMap<string, PathView>;
   /** Stored size of each touched bin. */
   readonly binBytes: ReadonlyMap<string, number>;
-  /** Removal records of never-published paths each touched bin holds. */
+  /** Bytes of removal records of never-published paths each touched bin holds. */
   readonly unpublishedRemovals?: ReadonlyMap<string, number>;
   /** Targets refused before any decision (claims that the stored bytes contradict, rules of the mode). */
   readonly refused: ReadonlyMap<string, ReadonlyMap<string, string>>;
@@ -108,11 +108,11 @@ export function decideUploads({ uploads, view, binBytes, unpublishedRemovals, re
         const d = decideRemove(current, removed, r.serial);
         if (d.outcome !== "published" || !d.removal?.unpublished || removed) return d;
         // A removal before any publish is remembered (it must win over a late add), within a bound per bin.
-        const count = (early.get(bin) ?? 0) + (earlyHere.get(bin) ?? 0);
-        if (count >= MAX_UNPUBLISHED_REMOVALS) {
-          return { outcome: "rejected", reason: `was never published, and ${bin} already remembers ${MAX_UNPUBLISHED_REMOVALS} removals of such paths` };
+        const bytes = (early.get(bin) ?? 0) + (earlyHere.get(bin) ?? 0) + removalBytes(r.path, d.removal);
+        if (bytes > MAX_UNPUBLISHED_REMOVAL_BYTES) {
+          return { outcome: "rejected", reason: `was never published, and ${bin} already keeps ${MAX_UNPUBLISHED_REMOVAL_BYTES} bytes of removals of such paths` };
         }
-        earlyHere.set(bin, (earlyHere.get(bin) ?? 0) + 1);
+        earlyHere.set(bin, bytes - (early.get(bin) ?? 0));
         return d;
       });
     }

@@ -2,9 +2,10 @@ import { readRemovals, serialOf } from "../../shared/mutable.js";
 import { type UploadTarget, pathsOf } from "../../shared/upload.js";
 import type { ContentStore } from "../storage/content.js";
 import { PackageStore } from "../storage/packages.js";
+import type { MetadataStore } from "../storage/metadata-store.js";
 import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
-import { BIN_CONCURRENCY, type BinChange, type Committed, type PublishContext, commit, mapBounded } from "./commit.js";
-import { type Change, type PathView, type Upload, type UploadDecision, decideUploads } from "./decide.js";
+import { BIN_CONCURRENCY, type BinChange, type BinViews, type Committed, type PublishContext, type ViewsOfBins, commit, mapBounded } from "./commit.js";
+import { type Change, type PathView, type Upload, type UploadDecision, decideUploads, removalBytes } from "./decide.js";
 import { companionPaths, projectOf } from "../../shared/simple/index.js";
 import { inspectReleases } from "./dists.js";
 import { PageEdits, type PagesMode, loadPages, modeRefusal } from "./pages.js";
@@ -88,6 +89,32 @@ async function claimRefusal(ctx: UploadContext, packages: PackageStore, t: Uploa
   return null;
 }
 
+/** One bin's view of `paths` as stored at `version`: each path's entry and removal record, the bin's size and its unpublished removals. */
+export async function viewsOfBin(store: MetadataStore, bin: string, version: number, paths: readonly string[]) {
+  const { head, targets } = await readBin(store, bin, version);
+  const removals = readRemovals(head.extra);
+  return {
+    // The entries' size, plus the head and removal records (an estimate well inside the bound's margin).
+    bytes: targets.length + JSON.stringify(head.extra).length + 300,
+    unpublished: [...removals].reduce((n, [path, r]) => n + (r.unpublished ? removalBytes(path, r) : 0), 0),
+    views: paths.map((path) => ({ path, current: targets.file(path) ?? null, removed: removals.get(path) ?? null })),
+  };
+}
+
+/** Views read by this invocation, one read per touched bin. */
+export const localViews = (store: MetadataStore): BinViews => ({
+  async views(state, byBin) {
+    const out: ViewsOfBins = { view: new Map(), binBytes: new Map(), unpublishedRemovals: new Map() };
+    await mapBounded([...byBin], BIN_CONCURRENCY, async ([bin, paths]) => {
+      const v = await viewsOfBin(store, bin, roleVersion(state, bin), paths);
+      out.binBytes.set(bin, v.bytes);
+      out.unpublishedRemovals.set(bin, v.unpublished);
+      for (const { path, current, removed } of v.views) out.view.set(path, { bin, current, removed });
+    });
+    return out;
+  },
+});
+
 /** What each path holds in the published state: one read per touched bin. */
 async function loadPaths(ctx: PublishContext, state: RepoState, paths: Iterable<string>) {
   const byBin = new Map<string, string[]>();
@@ -95,18 +122,7 @@ async function loadPaths(ctx: PublishContext, state: RepoState, paths: Iterable<
     const bin = state.bins.binFor(path);
     (byBin.get(bin) ?? byBin.set(bin, []).get(bin)!).push(path);
   }
-  const view = new Map<string, PathView>();
-  const binBytes = new Map<string, number>();
-  const unpublishedRemovals = new Map<string, number>();
-  await mapBounded([...byBin], BIN_CONCURRENCY, async ([bin, list]) => {
-    const { head, targets } = await readBin(ctx.store, bin, roleVersion(state, bin));
-    // The entries' size, plus the head and removal records (an estimate well inside the bound's margin).
-    binBytes.set(bin, targets.length + JSON.stringify(head.extra).length + 300);
-    const removals = readRemovals(head.extra);
-    unpublishedRemovals.set(bin, [...removals.values()].filter((r) => r.unpublished).length);
-    for (const path of list) view.set(path, { bin, current: targets.file(path) ?? null, removed: removals.get(path) ?? null });
-  });
-  return { view, binBytes, unpublishedRemovals };
+  return (ctx.bins ?? localViews(ctx.store)).views(state, byBin);
 }
 
 /** Each changed bin's list of changes (removals carry what the bin remembers of them). */

@@ -1,0 +1,137 @@
+import { TargetFile } from "../../shared/metadata/files.js";
+import type { Removal } from "../../shared/mutable.js";
+import type { Env } from "../env.js";
+import { MetadataStore } from "../storage/metadata-store.js";
+import { type RepoState, roleVersion } from "../storage/repository.js";
+import { BIN_CONCURRENCY, type BinAccess, type BinEdit, type BinViews, type ViewsOfBins, mapBounded, writeBin } from "./commit.js";
+import { onlineSigners } from "./signers.js";
+import { viewsOfBin } from "./uploads.js";
+
+/**
+ * The writer, scaled out (issue 20): a commit's bin work (the reads a decision needs, then signing
+ * and writing each bin's next version) runs in shard Durable Objects instead of the one invocation
+ * of the consumer, which has only six subrequests in flight. A shard keeps its bins parsed in
+ * memory (storage/repository.ts's cache lives as long as its isolate), so a commit reads nothing
+ * from R2 in the steady state. Shards are reached through a tree of router objects, six calls wide
+ * at each level, so that many shards write at once. The sequencer (the consumer) still decides,
+ * writes the snapshot and swaps the timestamp last: a crash anywhere leaves unreferenced versioned
+ * files, never a visible half-commit (invariant 1), and the next attempt skips their names.
+ */
+
+/** Subrequests one invocation may have in flight (2026 limits): the width of the tree. */
+const WIDTH = 6;
+
+/** The shard of a bin: bins spread by index, so a rolling renewal range spreads over every shard. */
+export const shardOf = (bin: string, shards: number): number => parseInt(bin.slice(bin.lastIndexOf("-") + 1), 16) % shards;
+
+type Op = "views" | "write";
+interface Task {
+  readonly shard: number;
+  readonly body: unknown;
+}
+
+async function call(ns: DurableObjectNamespace, name: string, op: Op | "route", body: unknown): Promise<unknown[]> {
+  const stub = ns.get(ns.idFromName(name));
+  const res = await stub.fetch(`https://bin-shard/${op}`, { method: "POST", body: JSON.stringify(body) });
+  // The shard's own message, as the caller would have raised it itself (the shard logged its name).
+  if (!res.ok) throw new Error(await res.text());
+  return (await res.json()) as unknown[];
+}
+
+/** Runs `op` on every shard task, through routers when there are more than WIDTH; results in any order. */
+async function fanOut(ns: DurableObjectNamespace, op: Op, tasks: readonly Task[], depth = 0): Promise<unknown[]> {
+  if (tasks.length <= WIDTH) return (await Promise.all(tasks.map((t) => call(ns, `shard-${t.shard}`, op, t.body)))).flat();
+  const size = Math.ceil(tasks.length / WIDTH);
+  const chunks = Array.from({ length: WIDTH }, (_, i) => tasks.slice(i * size, (i + 1) * size)).filter((c) => c.length > 0);
+  const results = await Promise.all(chunks.map((c) => call(ns, `router-${depth}-${c[0]!.shard}`, "route", { op, tasks: c, depth: depth + 1 })));
+  return results.flat();
+}
+
+function byShard<T>(items: Iterable<[string, T]>, shards: number): Map<number, [string, T][]> {
+  const out = new Map<number, [string, T][]>();
+  for (const item of items) {
+    const s = shardOf(item[0], shards);
+    (out.get(s) ?? out.set(s, []).get(s)!).push(item);
+  }
+  return out;
+}
+
+interface ViewsRequest { readonly bins: { name: string; version: number; paths: readonly string[] }[] }
+interface ViewsAnswer { bin: string; bytes: number; unpublished: number; views: { path: string; current: unknown; removed: Removal | null }[] }
+interface WriteRequest { readonly expires: number; readonly bins: { name: string; version: number; changes: { path: string; file: unknown; removal?: Removal }[] }[] }
+
+/** The sequencer's side: bin views and writes fanned out to `shards` shard objects. */
+export function shardedBins(ns: DurableObjectNamespace, shards: number): BinAccess & BinViews {
+  return {
+    async views(state: RepoState, byBin: ReadonlyMap<string, readonly string[]>): Promise<ViewsOfBins> {
+      const tasks = [...byShard(byBin, shards)].map(([shard, bins]) => ({
+        shard,
+        body: { bins: bins.map(([name, paths]) => ({ name, version: roleVersion(state, name), paths })) } satisfies ViewsRequest,
+      }));
+      const out: ViewsOfBins = { view: new Map(), binBytes: new Map(), unpublishedRemovals: new Map() };
+      for (const a of (await fanOut(ns, "views", tasks)) as ViewsAnswer[]) {
+        out.binBytes.set(a.bin, a.bytes);
+        out.unpublishedRemovals.set(a.bin, a.unpublished);
+        for (const v of a.views) out.view.set(v.path, { bin: a.bin, current: v.current === null ? null : TargetFile.fromJSON(v.current, v.path), removed: v.removed });
+      }
+      return out;
+    },
+    async write(state: RepoState, bins: ReadonlyMap<string, BinEdit>, expires: number) {
+      const tasks = [...byShard(bins, shards)].map(([shard, list]) => ({
+        shard,
+        body: {
+          expires,
+          bins: list.map(([name, changes]) => ({ name, version: roleVersion(state, name), changes: changes.map((c) => ({ ...c, file: c.file?.toJSON() ?? null })) })),
+        } satisfies WriteRequest,
+      }));
+      return (await fanOut(ns, "write", tasks)) as [string, number, number][];
+    },
+  };
+}
+
+/** A shard's work on one request: its bins' views, or their next versions written. */
+async function serve(env: Env, op: string, body: unknown): Promise<unknown[]> {
+  const store = new MetadataStore(env.METADATA);
+  if (op === "views") {
+    const { bins } = body as ViewsRequest;
+    return mapBounded(bins, BIN_CONCURRENCY, async ({ name, version, paths }) => {
+      const v = await viewsOfBin(store, name, version, paths);
+      return { bin: name, bytes: v.bytes, unpublished: v.unpublished, views: v.views.map((x) => ({ ...x, current: x.current?.toJSON() ?? null })) } satisfies ViewsAnswer;
+    });
+  }
+  if (op === "write") {
+    const { bins, expires } = body as WriteRequest;
+    const ctx = { store, signers: await onlineSigners(env) };
+    return mapBounded(bins, BIN_CONCURRENCY, ({ name, version, changes }) =>
+      writeBin(ctx, name, version, changes.map((c) => ({ path: c.path, file: c.file === null ? null : TargetFile.fromJSON(c.file, c.path), ...(c.removal && { removal: c.removal }) })), expires),
+    );
+  }
+  if (op === "route") {
+    const r = body as { op: Op; tasks: Task[]; depth: number };
+    return fanOut(env.BIN_SHARDS!, r.op, r.tasks, r.depth);
+  }
+  throw new Error(`unknown shard operation ${op}`);
+}
+
+/**
+ * The shard Durable Object class; `wrapEnv` as in createWorker (the bench's production model wraps
+ * each invocation's bindings). It holds no state of its own but the isolate's cache of parsed bins.
+ */
+export function createBinShard(wrapEnv: (env: Env) => Env = (env) => env) {
+  return class BinShard {
+    constructor(
+      readonly state: DurableObjectState,
+      readonly env: Env,
+    ) {}
+
+    async fetch(request: Request): Promise<Response> {
+      const op = new URL(request.url).pathname.slice(1);
+      try {
+        return Response.json(await serve(wrapEnv(this.env), op, await request.json()));
+      } catch (e) {
+        console.error(JSON.stringify({ event: "bin-shard-failed", shard: this.state.id.name ?? this.state.id.toString(), op, error: (e as Error).message }));
+        return new Response((e as Error).message, { status: 500 });
+      }
+    }
+  };
+}
