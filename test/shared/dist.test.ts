@@ -3,8 +3,8 @@
 // refused at a bounded cost, reading only what is needed.
 import { deflateRawSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { ARCHIVE_LIMITS, DistRefusal, type RangeReader } from "../../shared/dist/archive.js";
-import { type StoredDist, inspectDist } from "../../shared/dist/inspect.js";
+import { ARCHIVE_LIMITS, DistRefusal, type RangeReader } from "../../shared/distribution/archive.js";
+import { type StoredDist, inspectDist } from "../../shared/distribution/inspect.js";
 import { buildWheel, zip } from "../support/wheel.js";
 
 const text = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));

@@ -1,4 +1,4 @@
-import { DistRefusal, inspectDist } from "../../shared/dist/inspect.js";
+import { DistRefusal, inspectDist } from "../../shared/distribution/inspect.js";
 import { sha256HexNative } from "../../shared/encoding.js";
 import { metadataFileOf, projectOf, provenanceFileOf } from "../../shared/simple/index.js";
 import type { UploadTarget } from "../../shared/upload.js";
@@ -28,7 +28,7 @@ export async function bucketProvenance(ctx: UploadContext, path: string): Promis
 
 /**
  * Render mode: every distribution a release lists is checked as PyPI checks an upload before
- * anything is signed (shared/dist/inspect.ts), and a wheel's METADATA is published as its PEP 658
+ * anything is signed (shared/distribution/inspect.ts), and a wheel's METADATA is published as its PEP 658
  * `.metadata` in the same commit: stored beside the wheel in the packages bucket (where the file
  * host serves it) and added to the upload. A `.metadata` that contradicts its wheel is refused.
  */

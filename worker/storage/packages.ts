@@ -1,4 +1,4 @@
-import type { StoredDist } from "../../shared/dist/inspect.js";
+import type { StoredDist } from "../../shared/distribution/inspect.js";
 import { toHex } from "../../shared/encoding.js";
 
 /**
