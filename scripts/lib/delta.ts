@@ -3,14 +3,16 @@
  * dictionary store on disk (a client process that starts per refresh, as pip does, still has last
  * time's metadata), and a tuf-js fetcher built on `createDeltaFetch`.
  */
-import { mkdir, readFile, readdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { BaseFetcher } from "tuf-js";
 // tuf-js tells "no newer root" (403/404) from other failures by this class, which it does not re-export.
 import { DownloadHTTPError } from "tuf-js/dist/error.js";
-import { toHex } from "../../shared/encoding.js";
-import { type DeltaFetchOptions, type DictionaryStore, type FetchFunction, type StoredDictionary, createDeltaFetch } from "../../shared/delta/fetch.js";
+import { fromHex, toHex } from "../../shared/encoding.js";
+import { type DictionaryBounds, DictionaryIndex, type DictionaryStore, equalBytes } from "../../shared/delta/dictionaries.js";
+import { type DeltaFetchOptions, type FetchFunction, createDeltaFetch } from "../../shared/delta/fetch.js";
+import { forEachLimit } from "./verify.js";
 import { Zstd } from "../../shared/delta/zstd.js";
 
 let loaded: Promise<Zstd> | null = null;
@@ -33,45 +35,88 @@ interface DictionaryFile {
   readonly match: string;
   readonly id?: string;
   readonly sha256: string;
+  readonly length?: number;
+  /** When it was stored (ms): the bounds evict the least recently stored first. */
+  readonly stored?: number;
 }
 
+/** The file operations the store uses (node:fs/promises by default; a test counts them). */
+export interface DictionaryFiles {
+  readdir(dir: string): Promise<string[]>;
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, bytes: Uint8Array | string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
+  rm(path: string, options: { force: true }): Promise<void>;
+}
+
+const nodeFiles: DictionaryFiles = { readdir, readFile, writeFile, rename, mkdir, rm };
+
 /**
- * Dictionaries in `dir`, one pair of files per `match` pattern: `<key>.json` (url, match, id, sha256)
- * and `<key>.bin` (the bytes). A file whose bytes no longer hash to the recorded sha256 is ignored.
+ * Dictionaries in `dir`, one pair of files per `match` pattern: `<key>.json` (url, match, id, sha256,
+ * length) and `<key>.bin` (the bytes). The records are read once, on the first look-up; after that a
+ * look-up reads one `.bin`, the one it uses, and checks its hash (a file that no longer hashes to
+ * its record is not used). A response already stored as it is is not written again. The store holds
+ * at most `bounds` (default 65,536 dictionaries, 1 GiB), least recently stored out.
  */
-export function fileDictionaries(dir: string): DictionaryStore {
+export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, files: DictionaryFiles = nodeFiles): DictionaryStore {
   const keyOf = async (match: string) => toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(match)))).slice(0, 32);
-  return {
-    async list() {
-      let names: string[];
+  let loaded: Promise<DictionaryIndex> | null = null;
+  const load = () => (loaded ??= (async () => {
+    const index = new DictionaryIndex(bounds);
+    let names: string[];
+    try {
+      names = await files.readdir(dir);
+    } catch {
+      return index;
+    }
+    const records: DictionaryFile[] = [];
+    await forEachLimit(names.filter((n) => n.endsWith(".json")), 16, async (name) => {
       try {
-        names = await readdir(dir);
+        const record = JSON.parse(new TextDecoder().decode(await files.readFile(join(dir, name)))) as DictionaryFile;
+        if (typeof record.match === "string" && typeof record.url === "string" && /^[0-9a-f]{64}$/.test(record.sha256)) records.push(record);
       } catch {
-        return [];
+        // A half-written or foreign file: not a dictionary.
       }
-      const out: StoredDictionary[] = [];
-      for (const name of names.filter((n) => n.endsWith(".json"))) {
-        try {
-          const meta = JSON.parse(await readFile(join(dir, name), "utf8")) as DictionaryFile;
-          const bytes = new Uint8Array(await readFile(join(dir, name.replace(/\.json$/, ".bin"))));
-          const sha256 = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-          if (toHex(sha256) !== meta.sha256) continue;
-          out.push({ url: meta.url, match: meta.match, ...(meta.id === undefined ? {} : { id: meta.id }), bytes, sha256 });
-        } catch {
-          // A half-written or foreign file: not a dictionary.
-        }
+    });
+    records.sort((a, b) => (a.stored ?? 0) - (b.stored ?? 0));
+    const evicted: string[] = [];
+    for (const r of records) {
+      evicted.push(...index.set({ url: r.url, match: r.match, ...(r.id === undefined ? {} : { id: r.id }), sha256: fromHex(r.sha256), length: r.length ?? 0 }));
+    }
+    for (const match of evicted) await remove(match);
+    return index;
+  })());
+  const remove = async (match: string) => {
+    const key = await keyOf(match);
+    await files.rm(join(dir, `${key}.json`), { force: true });
+    await files.rm(join(dir, `${key}.bin`), { force: true });
+  };
+  return {
+    async find(url) {
+      const entry = (await load()).best(url);
+      if (!entry) return null;
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await files.readFile(join(dir, `${await keyOf(entry.match)}.bin`)));
+      } catch {
+        return null;
       }
-      return out;
+      if (!equalBytes(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), entry.sha256)) return null;
+      return { url: entry.url, match: entry.match, ...(entry.id === undefined ? {} : { id: entry.id }), bytes, sha256: entry.sha256 };
     },
     async put(d) {
-      await mkdir(dir, { recursive: true });
+      const index = await load();
+      if (index.holds(d)) return;
+      await files.mkdir(dir, { recursive: true });
       const key = await keyOf(d.match);
-      const meta: DictionaryFile = { url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: toHex(d.sha256) };
+      const record: DictionaryFile = { url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: toHex(d.sha256), length: d.bytes.length, stored: Date.now() };
       // Bytes first, then the record that vouches for them, each by rename: a crash leaves no mix.
-      await writeFile(join(dir, `${key}.bin.tmp`), d.bytes);
-      await rename(join(dir, `${key}.bin.tmp`), join(dir, `${key}.bin`));
-      await writeFile(join(dir, `${key}.json.tmp`), JSON.stringify(meta));
-      await rename(join(dir, `${key}.json.tmp`), join(dir, `${key}.json`));
+      await files.writeFile(join(dir, `${key}.bin.tmp`), d.bytes);
+      await files.rename(join(dir, `${key}.bin.tmp`), join(dir, `${key}.bin`));
+      await files.writeFile(join(dir, `${key}.json.tmp`), JSON.stringify(record));
+      await files.rename(join(dir, `${key}.json.tmp`), join(dir, `${key}.json`));
+      for (const match of index.set({ url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: d.sha256, length: d.bytes.length })) await remove(match);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { gunzipSync } from "node:zlib";
+import { BodyTooLarge } from "../../shared/bounded-body.js";
 
 const agents = { "http:": new HttpAgent({ keepAlive: true, maxSockets: 32 }), "https:": new HttpsAgent({ keepAlive: true, maxSockets: 32 }) };
 
@@ -15,7 +16,7 @@ export interface RawAnswer {
  * CPU of the global fetch (undici, web streams, a Response) per file, which counts when a monitor
  * fetches 16,384 bins. Identity asked for; gzip decoded if a server sends it anyway.
  */
-export function httpGet(target: string, signal?: AbortSignal | null): Promise<RawAnswer> {
+export function httpGet(target: string, signal?: AbortSignal | null, maxLength = Infinity): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const url = new URL(target);
     const protocol = url.protocol as "http:" | "https:";
@@ -24,14 +25,31 @@ export function httpGet(target: string, signal?: AbortSignal | null): Promise<Ra
     const headers = { "user-agent": "tuf-edge-verify", "accept-encoding": "identity" };
     const req = send(url, { agent: agents[protocol], headers, ...(signal ? { signal } : {}) }, (res) => {
       const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
+      let length = 0;
+      const tooLarge = () => {
+        req.destroy();
+        reject(new BodyTooLarge(target, maxLength));
+      };
+      res.on("data", (c: Buffer) => {
+        length += c.length;
+        if (length > maxLength) return tooLarge();
+        chunks.push(c);
+      });
       res.on("error", reject);
       res.on("end", () => {
+        if (length > maxLength) return;
         const raw = Buffer.concat(chunks);
         const gzip = res.headers["content-encoding"] === "gzip";
         const flat: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && k !== "content-encoding") flat[k] = String(v);
-        resolve({ status: res.statusCode ?? 0, headers: flat, body: gzip ? gunzipSync(raw) : raw });
+        let body: Buffer;
+        try {
+          // A gzip bomb is bounded like any body: zlib stops at maxOutputLength.
+          body = gzip ? gunzipSync(raw, Number.isFinite(maxLength) ? { maxOutputLength: Math.max(1, maxLength) } : {}) : raw;
+        } catch (e) {
+          return reject((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" ? new BodyTooLarge(target, maxLength) : e);
+        }
+        resolve({ status: res.statusCode ?? 0, headers: flat, body });
       });
     });
     req.on("error", reject);

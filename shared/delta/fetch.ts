@@ -1,39 +1,10 @@
 import { DczError, decodeDcz, sha256 } from "./dcz.js";
-import { formatAvailableDictionary, formatSfString, matchesDictionary, parseUseAsDictionary } from "./headers.js";
+import { readBounded } from "../bounded-body.js";
+import { type DictionaryStore, memoryDictionaries } from "./dictionaries.js";
+import { formatAvailableDictionary, formatSfString, parseUseAsDictionary } from "./headers.js";
 import type { Zstd } from "./zstd.js";
 
-/** A response kept as a dictionary (RFC 9842 §2.1): its decoded bytes and what its server offered. */
-export interface StoredDictionary {
-  readonly url: string;
-  readonly match: string;
-  readonly id?: string;
-  readonly bytes: Uint8Array;
-  readonly sha256: Uint8Array;
-}
-
-/** Where dictionaries live between requests: in memory by default, on disk with `fileDictionaries`. */
-export interface DictionaryStore {
-  /** Every stored dictionary (a few per role: one per `match` pattern). */
-  list(): Promise<readonly StoredDictionary[]> | readonly StoredDictionary[];
-  /** Keeps `dictionary`, replacing the one stored for the same `match`. */
-  put(dictionary: StoredDictionary): Promise<void> | void;
-}
-
-/** The newest dictionary per `match`, in memory, at most `limit` of them (least recently stored out). */
-export function memoryDictionaries(limit = 1024): DictionaryStore {
-  const byMatch = new Map<string, StoredDictionary>();
-  return {
-    list: () => [...byMatch.values()],
-    put(dictionary) {
-      byMatch.delete(dictionary.match);
-      byMatch.set(dictionary.match, dictionary);
-      for (const oldest of byMatch.keys()) {
-        if (byMatch.size <= limit) break;
-        byMatch.delete(oldest);
-      }
-    },
-  };
-}
+export { type DictionaryEntry, type DictionaryStore, type StoredDictionary, memoryDictionaries } from "./dictionaries.js";
 
 /** Content codings every WHATWG fetch (Node's undici included) decodes before handing out the body. */
 const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "deflate", "br"]);
@@ -45,17 +16,8 @@ export interface DeltaFetchOptions {
   /** The transport (default: the global `fetch`); like fetch, it must decode gzip itself. */
   readonly fetch?: FetchFunction;
   readonly dictionaries?: DictionaryStore;
-  /** The largest decoded body accepted (default 64 MiB): a dcz body cannot make us allocate more. */
+  /** The largest body accepted, on the wire and decoded (default 64 MiB): a server cannot make us allocate more. */
   readonly maxLength?: number;
-}
-
-/** RFC 9842 §2.2.3: the most specific pattern (longest match) wins. */
-function bestDictionary(dictionaries: readonly StoredDictionary[], url: string): StoredDictionary | null {
-  let best: StoredDictionary | null = null;
-  for (const d of dictionaries) {
-    if (matchesDictionary(d.match, d.url, url) && (!best || d.match.length > best.match.length)) best = d;
-  }
-  return best;
 }
 
 /**
@@ -71,7 +33,7 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
   const maxLength = options.maxLength ?? 64 * 1024 * 1024;
 
   return async (url, init = {}) => {
-    const dictionary = bestDictionary(await dictionaries.list(), url);
+    const dictionary = await dictionaries.find(url);
     const headers = new Headers(init.headers);
     if (dictionary) {
       headers.set("Accept-Encoding", "dcz, gzip");
@@ -84,12 +46,12 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
     const out = new Headers(response.headers);
     if (coding === "dcz") {
       if (!dictionary) throw new DczError("dictionary", "dcz answer to a request that named no dictionary");
-      const wire = new Uint8Array(await response.arrayBuffer());
+      const wire = await readBounded(response, maxLength, url);
       body = await decodeDcz(await options.zstd, wire, dictionary.bytes, dictionary.sha256, maxLength);
       out.delete("Content-Encoding");
       out.set("Content-Length", String(body.length));
     } else {
-      body = new Uint8Array(await response.arrayBuffer());
+      body = await readBounded(response, maxLength, url);
       // A WHATWG fetch has already decoded these: say what the body now is.
       if (coding && DECODED_BY_FETCH.has(coding)) {
         out.delete("Content-Encoding");

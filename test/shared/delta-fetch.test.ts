@@ -65,7 +65,8 @@ describe("createDeltaFetch", () => {
     await deltaFetch(`${BASE}41.snapshot.json`);
     expect((await deltaFetch(`${BASE}1.targets.json`)).status).toBe(404);
     expect(seen[1]!.has("Available-Dictionary")).toBe(false);
-    expect((await dictionaries.list()).map((d) => d.id)).toEqual(["41.snapshot.json"]);
+    expect((await dictionaries.find(`${BASE}42.snapshot.json`))?.id).toBe("41.snapshot.json");
+    expect(await dictionaries.find(`${BASE}2.targets.json`)).toBeNull();
   });
 
   test.each([
@@ -85,12 +86,13 @@ describe("createDeltaFetch", () => {
   });
 
   test("the store keeps the newest per match, and at most `limit`", async () => {
-    const store = memoryDictionaries(2);
-    const d = (match: string, id: string) => ({ url: BASE, match, id, bytes: utf8(id), sha256: new Uint8Array(32) });
+    const store = memoryDictionaries({ maxEntries: 2 });
+    const d = (match: string, id: string) => ({ url: BASE, match, id, bytes: utf8(id), sha256: new Uint8Array(32).fill(Number(id)) });
     store.put(d("/a/*", "1"));
     store.put(d("/b/*", "2"));
     store.put(d("/a/*", "3"));
     store.put(d("/c/*", "4"));
-    expect((await store.list()).map((x) => x.id)).toEqual(["3", "4"]);
+    const ids = await Promise.all(["/a/x", "/b/x", "/c/x"].map(async (p) => (await store.find(`https://tuf.example${p}`))?.id ?? null));
+    expect(ids).toEqual(["3", null, "4"]);
   });
 });
