@@ -3,3 +3,4 @@ export * from "./names.js";
 export * from "./page.js";
 export * from "./render.js";
 export * from "./version.js";
+export * from "./root.js";
