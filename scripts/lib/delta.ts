@@ -10,7 +10,7 @@ import { BaseFetcher } from "tuf-js";
 // tuf-js tells "no newer root" (403/404) from other failures by this class, which it does not re-export.
 import { DownloadHTTPError } from "tuf-js/dist/error.js";
 import { fromHex, toHex } from "../../shared/encoding.js";
-import { type DictionaryBounds, DictionaryIndex, type DictionaryStore, equalBytes } from "../../shared/delta/dictionaries.js";
+import { type DictionaryBounds, DictionaryIndex, type DictionaryStore, entryOf, equalBytes, storedOf } from "../../shared/delta/dictionaries.js";
 import { type DeltaFetchOptions, type FetchFunction, createDeltaFetch } from "../../shared/delta/fetch.js";
 import { forEachLimit } from "./verify.js";
 import { Zstd } from "../../shared/delta/zstd.js";
@@ -36,6 +36,7 @@ interface DictionaryFile {
   readonly id?: string;
   readonly sha256: string;
   readonly length?: number;
+  readonly immutable?: boolean;
   /** When it was stored (ms): the bounds evict the least recently stored first. */
   readonly stored?: number;
 }
@@ -82,7 +83,7 @@ export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, fil
     records.sort((a, b) => (a.stored ?? 0) - (b.stored ?? 0));
     const evicted: string[] = [];
     for (const r of records) {
-      evicted.push(...index.set({ url: r.url, match: r.match, ...(r.id === undefined ? {} : { id: r.id }), sha256: fromHex(r.sha256), length: r.length ?? 0 }));
+      evicted.push(...index.set({ url: r.url, match: r.match, ...(r.id === undefined ? {} : { id: r.id }), sha256: fromHex(r.sha256), length: r.length ?? 0, ...(r.immutable === true ? { immutable: true } : {}) }));
     }
     for (const match of evicted) await remove(match);
     return index;
@@ -103,20 +104,20 @@ export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, fil
         return null;
       }
       if (!equalBytes(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), entry.sha256)) return null;
-      return { url: entry.url, match: entry.match, ...(entry.id === undefined ? {} : { id: entry.id }), bytes, sha256: entry.sha256 };
+      return { ...storedOf(entry), bytes };
     },
     async put(d) {
       const index = await load();
       if (index.holds(d)) return;
       await files.mkdir(dir, { recursive: true });
       const key = await keyOf(d.match);
-      const record: DictionaryFile = { url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: toHex(d.sha256), length: d.bytes.length, stored: Date.now() };
+      const record: DictionaryFile = { url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: toHex(d.sha256), length: d.bytes.length, ...(d.immutable ? { immutable: true } : {}), stored: Date.now() };
       // Bytes first, then the record that vouches for them, each by rename: a crash leaves no mix.
       await files.writeFile(join(dir, `${key}.bin.tmp`), d.bytes);
       await files.rename(join(dir, `${key}.bin.tmp`), join(dir, `${key}.bin`));
       await files.writeFile(join(dir, `${key}.json.tmp`), JSON.stringify(record));
       await files.rename(join(dir, `${key}.json.tmp`), join(dir, `${key}.json`));
-      for (const match of index.set({ url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: d.sha256, length: d.bytes.length })) await remove(match);
+      for (const match of index.set(entryOf(d))) await remove(match);
     },
   };
 }

@@ -24,6 +24,8 @@ export interface VerifyReport {
   readonly binCount: number;
   /** Bytes of metadata the transport answered with (after any content decoding). */
   readonly bytes: number;
+  /** Bytes of those answers as they crossed the wire (gzip; through a transport, its Content-Length). */
+  readonly wireBytes: number;
 }
 
 export interface VerifyOptions {
@@ -52,16 +54,18 @@ const TIMEOUT_MS = 15 * 60_000;
  */
 export function metadataFetcher(url: string, transport?: Fetch, timeoutMs = TIMEOUT_MS) {
   let bytes = 0;
+  let wireBytes = 0;
   const signal = AbortSignal.timeout(timeoutMs);
   setMaxListeners(0, signal); // one listener per request in flight
-  const fetchOne = async (target: string, maxLength: number): Promise<{ status: number; body: () => Promise<Uint8Array> }> => {
+  const fetchOne = async (target: string, maxLength: number): Promise<{ status: number; wire: number | null; body: () => Promise<Uint8Array> }> => {
     if (!transport) {
       const answer = await httpGet(target, signal, maxLength);
-      return { status: answer.status, body: async () => answer.body };
+      return { status: answer.status, wire: answer.wireLength, body: async () => answer.body };
     }
     const response = await transport(target, { signal });
     if (response.status === 404) await response.body?.cancel();
-    return { status: response.status, body: () => readBounded(response, maxLength, target) };
+    const declared = response.headers.get("Content-Length");
+    return { status: response.status, wire: declared === null ? null : Number(declared), body: () => readBounded(response, maxLength, target) };
   };
   const failure = (target: string, e: unknown): Error => {
     if (signal.aborted) return new CliError(`timed out after ${Math.round(timeoutMs / 1000)} s (the whole run's limit), at ${target}`);
@@ -87,9 +91,10 @@ export function metadataFetcher(url: string, transport?: Fetch, timeoutMs = TIME
       throw failure(target, e);
     }
     bytes += body.length;
+    wireBytes += answer.wire ?? body.length;
     return body;
   };
-  return { get, bytes: () => bytes };
+  return { get, bytes: () => bytes, wireBytes: () => wireBytes };
 }
 
 function refused(step: string, e: unknown): unknown {
@@ -120,7 +125,7 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     stateOf("targets", targets),
   ];
   const succinct = targets.delegations?.succinctRoles;
-  if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: fetcher.bytes() };
+  if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: fetcher.bytes(), wireBytes: fetcher.wireBytes() };
 
   const indices = chooseBins(succinct.numberOfBins, o.bins);
   const bins: RoleState[] = [];
@@ -139,7 +144,7 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     o.onProgress?.(bins.length, indices.length);
   });
   bins.sort((a, b) => a.name.localeCompare(b.name));
-  return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins, bytes: fetcher.bytes() };
+  return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins, bytes: fetcher.bytes(), wireBytes: fetcher.wireBytes() };
 }
 
 export const stateOf = (name: string, s: { version: number; expires: number }): RoleState => ({ name, version: s.version, expires: s.expires });

@@ -8,6 +8,8 @@ export interface DictionaryEntry {
   readonly sha256: Uint8Array;
   /** Bytes of the dictionary: what the store's byte bound counts. */
   readonly length: number;
+  /** Its response said `Cache-Control: immutable`: the bytes at `url` never change. */
+  readonly immutable?: boolean;
 }
 
 /** A response kept as a dictionary: its entry and its decoded bytes. */
@@ -60,7 +62,7 @@ export class DictionaryIndex {
   /** Whether `d` is what the store holds for its `match` already (nothing to write). */
   holds(d: StoredDictionary): boolean {
     const known = this.byMatch.get(d.match);
-    return !!known && known.url === d.url && known.id === d.id && known.length === d.bytes.length && equalBytes(known.sha256, d.sha256);
+    return !!known && known.url === d.url && known.id === d.id && known.immutable === d.immutable && known.length === d.bytes.length && equalBytes(known.sha256, d.sha256);
   }
 
   /** Adds or replaces the entry for its `match`; returns the matches evicted to stay within the bounds. */
@@ -128,6 +130,16 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** The entry of a dictionary (what an index keeps of it). */
+export const entryOf = (d: StoredDictionary): DictionaryEntry => ({
+  url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: d.sha256, length: d.bytes.length, ...(d.immutable ? { immutable: true } : {}),
+});
+
+/** A stored dictionary's fields but its bytes, from its entry. */
+export const storedOf = (e: DictionaryEntry): Omit<StoredDictionary, "bytes"> => ({
+  url: e.url, match: e.match, ...(e.id === undefined ? {} : { id: e.id }), sha256: e.sha256, ...(e.immutable ? { immutable: true } : {}),
+});
+
 /** The newest dictionary per `match`, in memory, within `bounds` (least recently stored out). */
 export function memoryDictionaries(bounds: DictionaryBounds = { maxEntries: 1024 }): DictionaryStore {
   const index = new DictionaryIndex(bounds);
@@ -135,12 +147,12 @@ export function memoryDictionaries(bounds: DictionaryBounds = { maxEntries: 1024
   return {
     find(url) {
       const entry = index.best(url);
-      return entry ? { url: entry.url, match: entry.match, ...(entry.id === undefined ? {} : { id: entry.id }), sha256: entry.sha256, bytes: bytes.get(entry.match)! } : null;
+      return entry ? { ...storedOf(entry), bytes: bytes.get(entry.match)! } : null;
     },
     put(d) {
       if (index.holds(d)) return;
       bytes.set(d.match, d.bytes);
-      for (const evicted of index.set({ url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: d.sha256, length: d.bytes.length })) bytes.delete(evicted);
+      for (const evicted of index.set(entryOf(d))) bytes.delete(evicted);
     },
   };
 }

@@ -9,6 +9,9 @@ export { type DictionaryEntry, type DictionaryStore, type StoredDictionary, memo
 /** Content codings every WHATWG fetch (Node's undici included) decodes before handing out the body. */
 const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "deflate", "br"]);
 
+/** Set on a response answered from a kept immutable file, without a request. */
+export const REUSED_HEADER = "X-Tuf-Edge-Reused";
+
 export type FetchFunction = (url: string, init?: RequestInit) => Promise<Response>;
 
 export interface DeltaFetchOptions {
@@ -16,6 +19,11 @@ export interface DeltaFetchOptions {
   /** The transport (default: the global `fetch`); like fetch, it must decode gzip itself. */
   readonly fetch?: FetchFunction;
   readonly dictionaries?: DictionaryStore;
+  /**
+   * Answer a GET of the URL a kept dictionary came from, when its server called it `immutable`, with
+   * the kept bytes and no request (default true): a returning client fetches only what changed.
+   */
+  readonly reuseImmutable?: boolean;
   /** The largest body accepted, on the wire and decoded (default 64 MiB): a server cannot make us allocate more. */
   readonly maxLength?: number;
 }
@@ -31,9 +39,16 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
   const transport = options.fetch ?? ((url, init) => fetch(url, init));
   const dictionaries = options.dictionaries ?? memoryDictionaries();
   const maxLength = options.maxLength ?? 64 * 1024 * 1024;
+  const reuseImmutable = options.reuseImmutable ?? true;
 
   return async (url, init = {}) => {
     const dictionary = await dictionaries.find(url);
+    if (reuseImmutable && dictionary?.immutable && dictionary.url === url && (init.method ?? "GET") === "GET") {
+      // The same URL, answered `immutable` last time: these are its bytes (a consistent-snapshot
+      // file never changes), as python-tuf uses a local file the snapshot's version still names.
+      const headers = { "Content-Type": "application/json", "Content-Length": String(dictionary.bytes.length), [REUSED_HEADER]: "1" };
+      return new Response(dictionary.bytes as Uint8Array<ArrayBuffer>, { status: 200, headers });
+    }
     const headers = new Headers(init.headers);
     if (dictionary) {
       headers.set("Accept-Encoding", "dcz, gzip");
@@ -59,7 +74,8 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
       }
     }
     const offer = response.ok ? parseUseAsDictionary(response.headers.get("Use-As-Dictionary")) : null;
-    if (offer) await dictionaries.put({ url: response.url || url, ...offer, bytes: body, sha256: await sha256(body) });
+    const immutable = /(^|,)\s*immutable\s*(,|$)/i.test(response.headers.get("Cache-Control") ?? "");
+    if (offer) await dictionaries.put({ url: response.url || url, ...offer, bytes: body, sha256: await sha256(body), ...(immutable ? { immutable } : {}) });
     const init2: ResponseInit = { status: response.status, statusText: response.statusText, headers: out };
     return new Response([204, 304].includes(response.status) ? null : (body as Uint8Array<ArrayBuffer>), init2);
   };

@@ -71,6 +71,15 @@ export function metadataFileOf(path: string): string | null {
   return METADATA_OF.test(path) ? path.slice(0, -".metadata".length) : null;
 }
 
+/**
+ * The project a distribution path (or its PEP 658 `.metadata`) belongs to, from its file name; null
+ * when it names none: in render mode such a file cannot be listed on a page, and is refused.
+ */
+export function projectOfDistPath(path: string): string | null {
+  const file = metadataFileOf(path) ?? path;
+  return parseDistFilename(file.slice(file.lastIndexOf("/") + 1))?.project ?? null;
+}
+
 /** PEP 691's TUF target names of a project's two pages (project normalized here). */
 export function pageTargetPaths(project: string): { html: string; json: string } {
   const p = normalizeProject(project);

@@ -3,7 +3,7 @@
 // the test (the Worker itself is exercised in test/worker/delta.test.ts).
 import { beforeAll, describe, expect, test } from "vitest";
 import { DczError, encodeDcz, sha256 } from "../../shared/delta/dcz.js";
-import { type FetchFunction, createDeltaFetch, memoryDictionaries } from "../../shared/delta/fetch.js";
+import { type FetchFunction, REUSED_HEADER, createDeltaFetch, memoryDictionaries } from "../../shared/delta/fetch.js";
 import { parseAvailableDictionary, parseSfString } from "../../shared/delta/headers.js";
 import type { Zstd } from "../../shared/delta/zstd.js";
 import { loadZstd } from "../../scripts/lib/delta.js";
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 /** Serves `files` the way the Worker does, recording each request; `corrupt` alters dcz bodies. */
-function server(corrupt?: (body: Uint8Array) => Uint8Array) {
+function server(corrupt?: (body: Uint8Array) => Uint8Array, cacheControl?: string) {
   const seen: Headers[] = [];
   const transport: FetchFunction = async (url, init) => {
     const headers = new Headers(init?.headers);
@@ -29,6 +29,7 @@ function server(corrupt?: (body: Uint8Array) => Uint8Array) {
     const content = files.get(name);
     if (!content) return new Response("{}", { status: 404 });
     const out = new Headers({ "Use-As-Dictionary": `match="/metadata/*.snapshot.json", id="${name}"` });
+    if (cacheControl) out.set("Cache-Control", cacheControl);
     const id = parseSfString(headers.get("Dictionary-ID"));
     const dictionary = id ? files.get(id) : undefined;
     const sha = parseAvailableDictionary(headers.get("Available-Dictionary"));
@@ -83,6 +84,31 @@ describe("createDeltaFetch", () => {
   test("a dcz answer to a request that named no dictionary rejects", async () => {
     const transport: FetchFunction = async () => new Response(new Uint8Array(100), { headers: { "Content-Encoding": "dcz" } });
     await expect(createDeltaFetch({ zstd, fetch: transport })(`${BASE}41.snapshot.json`)).rejects.toThrow(/named no dictionary/);
+  });
+
+  test("a file answered `immutable` is not asked for again: its kept bytes answer (a returning client fetches what changed)", async () => {
+    const { seen, transport } = server(undefined, "public, max-age=31536000, immutable");
+    const deltaFetch = createDeltaFetch({ zstd, fetch: transport });
+    await deltaFetch(`${BASE}41.snapshot.json`);
+    const again = await deltaFetch(`${BASE}41.snapshot.json`);
+    expect(seen).toHaveLength(1);
+    expect(again.headers.get(REUSED_HEADER)).toBe("1");
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(files.get("41.snapshot.json"));
+    await deltaFetch(`${BASE}42.snapshot.json`); // another version: asked for, as a delta
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.get("Dictionary-ID")).toBe('"41.snapshot.json"');
+
+    // Without `immutable` (a timestamp), or with reuse off, every request goes out.
+    const plain = server(undefined, "public, max-age=30");
+    const fetchPlain = createDeltaFetch({ zstd, fetch: plain.transport });
+    await fetchPlain(`${BASE}41.snapshot.json`);
+    await fetchPlain(`${BASE}41.snapshot.json`);
+    expect(plain.seen).toHaveLength(2);
+    const off = server(undefined, "immutable");
+    const fetchOff = createDeltaFetch({ zstd, fetch: off.transport, reuseImmutable: false });
+    await fetchOff(`${BASE}41.snapshot.json`);
+    await fetchOff(`${BASE}41.snapshot.json`);
+    expect(off.seen).toHaveLength(2);
   });
 
   test("the store keeps the newest per match, and at most `limit`", async () => {
