@@ -3,7 +3,8 @@
  * dictionary store on disk (a client process that starts per refresh, as pip does, still has last
  * time's metadata), and a tuf-js fetcher built on `createDeltaFetch`.
  */
-import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { BaseFetcher } from "tuf-js";
@@ -46,12 +47,11 @@ export interface DictionaryFiles {
   readdir(dir: string): Promise<string[]>;
   readFile(path: string): Promise<Uint8Array>;
   writeFile(path: string, bytes: Uint8Array | string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
   mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
   rm(path: string, options: { force: true }): Promise<void>;
 }
 
-const nodeFiles: DictionaryFiles = { readdir, readFile, writeFile, rename, mkdir, rm };
+const nodeFiles: DictionaryFiles = { readdir, readFile, writeFile, mkdir, rm };
 
 /**
  * Dictionaries in `dir`, one pair of files per `match` pattern: `<key>.json` (url, match, id, sha256,
@@ -61,7 +61,9 @@ const nodeFiles: DictionaryFiles = { readdir, readFile, writeFile, rename, mkdir
  * at most `bounds` (default 65,536 dictionaries, 1 GiB), least recently stored out.
  */
 export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, files: DictionaryFiles = nodeFiles): DictionaryStore {
-  const keyOf = async (match: string) => toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(match)))).slice(0, 32);
+  // node:crypto, synchronous: a run hashes up to one name and one dictionary per request.
+  const keyOf = (match: string) => createHash("sha256").update(match).digest("hex").slice(0, 32);
+  let made = false;
   let loaded: Promise<DictionaryIndex> | null = null;
   const load = () => (loaded ??= (async () => {
     const index = new DictionaryIndex(bounds);
@@ -89,7 +91,7 @@ export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, fil
     return index;
   })());
   const remove = async (match: string) => {
-    const key = await keyOf(match);
+    const key = keyOf(match);
     await files.rm(join(dir, `${key}.json`), { force: true });
     await files.rm(join(dir, `${key}.bin`), { force: true });
   };
@@ -99,24 +101,24 @@ export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, fil
       if (!entry) return null;
       let bytes: Uint8Array;
       try {
-        bytes = new Uint8Array(await files.readFile(join(dir, `${await keyOf(entry.match)}.bin`)));
+        bytes = new Uint8Array(await files.readFile(join(dir, `${keyOf(entry.match)}.bin`)));
       } catch {
         return null;
       }
-      if (!equalBytes(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)), entry.sha256)) return null;
+      if (!equalBytes(createHash("sha256").update(bytes).digest(), entry.sha256)) return null;
       return { ...storedOf(entry), bytes };
     },
     async put(d) {
       const index = await load();
       if (index.holds(d)) return;
-      await files.mkdir(dir, { recursive: true });
-      const key = await keyOf(d.match);
+      if (!made) await files.mkdir(dir, { recursive: true });
+      made = true;
+      const key = keyOf(d.match);
       const record: DictionaryFile = { url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: toHex(d.sha256), length: d.bytes.length, ...(d.immutable ? { immutable: true } : {}), stored: Date.now() };
-      // Bytes first, then the record that vouches for them, each by rename: a crash leaves no mix.
-      await files.writeFile(join(dir, `${key}.bin.tmp`), d.bytes);
-      await files.rename(join(dir, `${key}.bin.tmp`), join(dir, `${key}.bin`));
-      await files.writeFile(join(dir, `${key}.json.tmp`), JSON.stringify(record));
-      await files.rename(join(dir, `${key}.json.tmp`), join(dir, `${key}.json`));
+      // Bytes first, then the record that vouches for them. No rename needed: torn bytes do not hash
+      // to the record's sha256 and a torn record does not parse, so a crash leaves nothing used.
+      await files.writeFile(join(dir, `${key}.bin`), d.bytes);
+      await files.writeFile(join(dir, `${key}.json`), JSON.stringify(record));
       for (const match of index.set(entryOf(d))) await remove(match);
     },
   };

@@ -235,5 +235,14 @@ describe("bench --verify", () => {
     expect(verify).toMatchObject({ bins: 64, seconds: [expect.any(Number), expect.any(Number), expect.any(Number)] });
     expect(verify.cpuSeconds).toHaveLength(3);
     expect(r.stderr).toMatch(/^verify, all 64 bins: [\d.]+ s wall, [\d.]+ s CPU$/m);
+    // Against the Worker: a returning --cache run asks only for what changed, much of it as deltas.
+    const { verifyWorker } = JSON.parse(r.stdout);
+    const { noCache, cacheFirst, cacheSecond } = verifyWorker;
+    expect(noCache.requests).toBe(68);
+    expect(cacheFirst).toMatchObject({ requests: 68, deltas: 0 });
+    expect(cacheFirst.wireBytes).toBeGreaterThan(0);
+    expect(cacheSecond.deltas).toBeGreaterThan(0);
+    expect(cacheSecond.requests).toBeLessThan(cacheFirst.requests);
+    expect(cacheSecond.wireBytes).toBeLessThan(cacheFirst.wireBytes / 2);
   });
 });

@@ -31,7 +31,6 @@ function countingFiles() {
       return new Uint8Array(await fs.readFile(p));
     },
     writeFile: (p, b) => fs.writeFile(p, b),
-    rename: (a, b) => fs.rename(a, b),
     mkdir: (d, o) => fs.mkdir(d, o),
     rm: (p, o) => fs.rm(p, o),
   };
