@@ -78,11 +78,13 @@ describe("GET /simple/", () => {
 
   test("once the writer records the list, the recorded list answers, and its changes show (new ETag)", async () => {
     const store = new MetadataStore(await w.metadata());
+    expect(((await (await fetch(`${w.url}/v1/status`)).json()) as { projects: unknown }).projects).toBeNull();
     const before = (await get("/simple/")).headers.etag;
     await recordProjectPages(store, [[page("alpha", true), page("beta-pkg", true), page("zz-top", true)], [{ path: "packages/x/y.whl", file: {} }]]);
     const listed = await get("/simple/", { accept: V1_JSON });
     expect(JSON.parse(listed.body.toString()).projects).toEqual([{ name: "alpha" }, { name: "beta-pkg" }, { name: "zz-top" }]);
     expect(listed.headers.etag).not.toBe(before);
+    expect(((await (await fetch(`${w.url}/v1/status`)).json()) as { projects: unknown }).projects).toBe(3); // counted from the listing
 
     const kept = listed.headers.etag;
     await recordProjectPages(store, [[page("alpha", true)]]); // nothing new: nothing written

@@ -71,21 +71,30 @@ async function editShard(bucket: R2Bucket, key: string, edit: ReadonlyMap<string
     if (set.size === names.length && names.every((n) => set.has(n))) return;
     const body = JSON.stringify({ projects: [...set].sort() });
     const onlyIf: R2Conditional = etag === null ? { etagDoesNotMatch: "*" } : { etagMatches: etag };
-    if (await bucket.put(key, body, { onlyIf, httpMetadata: { contentType: "application/json" } })) return;
+    // The count rides in custom metadata, so a listing of the shards counts every project.
+    const customMetadata = { count: String(set.size) };
+    if (await bucket.put(key, body, { onlyIf, httpMetadata: { contentType: "application/json" }, customMetadata })) return;
   }
   throw new Error(`${key}: lost the compare-and-swap ${attempts} times`);
 }
 
 /** Every shard, in key order (so in name order); null when none was ever recorded. */
-export async function listProjectShards(store: MetadataStore): Promise<ProjectShard[] | null> {
-  const shards: ProjectShard[] = [];
+export async function listProjectShards(store: MetadataStore): Promise<(ProjectShard & { readonly count: number })[] | null> {
+  const shards: (ProjectShard & { count: number })[] = [];
   let cursor: string | undefined;
   do {
-    const page = await store.bucket.list({ prefix: PREFIX, ...(cursor ? { cursor } : {}) });
-    for (const o of page.objects) shards.push({ key: o.key, etag: o.etag });
+    const options = { prefix: PREFIX, include: ["customMetadata"], ...(cursor ? { cursor } : {}) } as R2ListOptions;
+    const page = await store.bucket.list(options);
+    for (const o of page.objects) shards.push({ key: o.key, etag: o.etag, count: Number(o.customMetadata?.count ?? 0) });
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
   return shards.length ? shards.sort((a, b) => (a.key < b.key ? -1 : 1)) : null;
+}
+
+/** How many projects have a page, from the recorded list's listing (no shard read); null when none is recorded. */
+export async function countProjects(store: MetadataStore): Promise<number | null> {
+  const shards = await listProjectShards(store);
+  return shards && shards.reduce((n, s) => n + s.count, 0);
 }
 
 /** The names a shard holds, sorted. */
