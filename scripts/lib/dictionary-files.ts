@@ -1,0 +1,182 @@
+import { constants } from "node:fs";
+import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { fromHex, toHex } from "../../shared/encoding.js";
+import { type DictionaryBounds, type DictionaryEntry, DictionaryIndex, type DictionaryStore, entryOf, equalBytes, storedOf } from "../../shared/delta/dictionaries.js";
+
+/** One line of the log: a dictionary stored, and where its bytes are in the pack. */
+interface LogRecord {
+  readonly url: string;
+  readonly match: string;
+  readonly id?: string;
+  readonly sha256: string;
+  readonly length: number;
+  readonly immutable?: boolean;
+  readonly offset: number;
+  /** Order of storing: the newest record per match wins, and the bounds evict the oldest first. */
+  readonly seq: number;
+}
+
+/** What the store does with an open file (a node:fs/promises FileHandle). */
+export interface DictionaryFileHandle {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<unknown>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+/** The file operations the store uses (node:fs/promises by default; a test counts them). */
+export interface DictionaryFiles {
+  open(path: string, flags: number): Promise<DictionaryFileHandle>;
+  readFile(path: string): Promise<Uint8Array>;
+  mkdir(dir: string, options: { recursive: true }): Promise<unknown>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: true }): Promise<void>;
+}
+
+const nodeFiles: DictionaryFiles = { open: (path, flags) => open(path, flags) as Promise<FileHandle>, readFile, mkdir, rename, rm };
+const LOG = "dictionaries.log";
+const PACK = "dictionaries.pack";
+// Read and written at chosen offsets (never O_APPEND, which ignores them); created when missing.
+const READ_WRITE = constants.O_RDWR | constants.O_CREAT;
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest();
+
+function parseLog(text: string): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (const line of text.split("\n")) {
+    try {
+      const r = JSON.parse(line) as LogRecord;
+      if (typeof r.match === "string" && typeof r.url === "string" && /^[0-9a-f]{64}$/.test(r.sha256) &&
+        Number.isSafeInteger(r.offset) && Number.isSafeInteger(r.length) && Number.isSafeInteger(r.seq)) records.push(r);
+    } catch {
+      // a torn last line (a crash while writing it), or an empty one: nothing
+    }
+  }
+  return records.sort((a, b) => a.seq - b.seq);
+}
+
+const entryOfRecord = (r: LogRecord): DictionaryEntry => ({
+  url: r.url, match: r.match, ...(r.id === undefined ? {} : { id: r.id }), sha256: fromHex(r.sha256), length: r.length, ...(r.immutable ? { immutable: true } : {}),
+});
+
+interface Opened {
+  readonly index: DictionaryIndex;
+  /** Where the bytes of each match's current dictionary are in the pack. */
+  readonly at: Map<string, number>;
+  readonly pack: DictionaryFileHandle;
+  readonly log: DictionaryFileHandle;
+  end: number;
+  logEnd: number;
+  seq: number;
+}
+
+/**
+ * Dictionaries in `dir` as two files: `dictionaries.pack` (the bytes, one after another) and
+ * `dictionaries.log` (one JSON line per dictionary stored: url, match, id, sha256, length, offset).
+ * The log is read once, on first use; a look-up then reads the bytes of the one dictionary it uses
+ * and checks their hash (bytes that no longer hash to their record are not used). A response stored
+ * already as it is is not written again; a new one costs two writes to files kept open, not a file
+ * of its own (at 16,384 bins, opening and closing files cost more than the rest of a run). The
+ * store holds at most `bounds` (default 65,536 dictionaries, 1 GiB), least recently stored out;
+ * the space of replaced and evicted dictionaries is reclaimed when a run opens the store and finds
+ * more than half of the pack unused. One process at a time per `dir`.
+ */
+export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, files: DictionaryFiles = nodeFiles): DictionaryStore {
+  let opened: Promise<Opened> | null = null;
+  const load = () => (opened ??= (async () => {
+    await files.mkdir(dir, { recursive: true });
+    let records: LogRecord[] = [];
+    try {
+      records = parseLog(new TextDecoder().decode(await files.readFile(join(dir, LOG))));
+    } catch {
+      // no log yet
+    }
+    let pack = await files.open(join(dir, PACK), READ_WRITE);
+    let end = (await pack.stat()).size;
+    const index = new DictionaryIndex(bounds);
+    const at = new Map<string, number>();
+    for (const r of records) {
+      if (r.offset + r.length > end) continue; // bytes never fully written
+      at.set(r.match, r.offset);
+      for (const evicted of index.set(entryOfRecord(r))) at.delete(evicted);
+    }
+    let live = 0;
+    for (const match of at.keys()) live += index.get(match)!.length;
+    if (records.length > 2 * at.size + 1024 || end > 2 * live + 16 * 1024 * 1024) {
+      ({ pack, end } = await compact(files, dir, pack, index, at));
+    }
+    const log = await files.open(join(dir, LOG), READ_WRITE);
+    const logEnd = (await log.stat()).size;
+    return { index, at, pack, log, end, logEnd, seq: (records.at(-1)?.seq ?? 0) + 1 };
+  })());
+  return {
+    async find(url) {
+      const store = await load();
+      const entry = store.index.best(url);
+      if (!entry) return null;
+      const offset = store.at.get(entry.match);
+      if (offset === undefined) return null;
+      const bytes = new Uint8Array(entry.length);
+      const { bytesRead } = await store.pack.read(bytes, 0, entry.length, offset);
+      if (bytesRead !== entry.length || !equalBytes(sha256(bytes), entry.sha256)) return null;
+      return { ...storedOf(entry), bytes };
+    },
+    async put(d) {
+      const store = await load();
+      if (store.index.holds(d)) return;
+      // Offsets are taken before any await: concurrent puts never overlap.
+      const offset = store.end;
+      store.end += d.bytes.length;
+      const record: LogRecord = { ...recordOf(d, offset), seq: store.seq++ };
+      const line = Buffer.from(`${JSON.stringify(record)}\n`);
+      const logOffset = store.logEnd;
+      store.logEnd += line.length;
+      // Bytes first, then the line that vouches for them: a crash leaves a record without its bytes
+      // (skipped), or bytes no record names (reclaimed later), never a record over other bytes.
+      await store.pack.write(d.bytes, 0, d.bytes.length, offset);
+      await store.log.write(line, 0, line.length, logOffset);
+      store.at.set(d.match, offset);
+      for (const evicted of store.index.set(entryOf(d))) store.at.delete(evicted);
+    },
+  };
+}
+
+const recordOf = (d: Parameters<DictionaryStore["put"]>[0], offset: number): Omit<LogRecord, "seq"> => ({
+  url: d.url, match: d.match, ...(d.id === undefined ? {} : { id: d.id }), sha256: toHex(d.sha256), length: d.bytes.length,
+  ...(d.immutable ? { immutable: true } : {}), offset,
+});
+
+/** Rewrites the pack and the log with the live dictionaries only (their bytes checked), then swaps them in. */
+async function compact(files: DictionaryFiles, dir: string, pack: DictionaryFileHandle, index: DictionaryIndex, at: Map<string, number>) {
+  const tmpPack = await files.open(join(dir, `${PACK}.tmp`), READ_WRITE | constants.O_TRUNC);
+  const lines: string[] = [];
+  let end = 0;
+  let seq = 1;
+  for (const [match, offset] of [...at]) {
+    const entry = index.get(match)!;
+    const bytes = new Uint8Array(entry.length);
+    const { bytesRead } = await pack.read(bytes, 0, entry.length, offset);
+    if (bytesRead !== entry.length || !equalBytes(sha256(bytes), entry.sha256)) {
+      at.delete(match);
+      index.delete(match);
+      continue;
+    }
+    await tmpPack.write(bytes, 0, bytes.length, end);
+    lines.push(JSON.stringify({ ...recordOf({ ...storedOf(entry), bytes }, end), seq: seq++ }));
+    at.set(match, end);
+    end += bytes.length;
+  }
+  await pack.close();
+  const tmpLog = await files.open(join(dir, `${LOG}.tmp`), READ_WRITE | constants.O_TRUNC);
+  const text = Buffer.from(lines.length ? `${lines.join("\n")}\n` : "");
+  await tmpLog.write(text, 0, text.length, 0);
+  await tmpLog.close();
+  await tmpPack.close();
+  // The log names offsets in the new pack: the pack goes first (a crash between the two leaves the
+  // old log over the new pack, whose records then fail their hash check and are not used).
+  await files.rename(join(dir, `${PACK}.tmp`), join(dir, PACK));
+  await files.rename(join(dir, `${LOG}.tmp`), join(dir, LOG));
+  return { pack: await files.open(join(dir, PACK), READ_WRITE), end };
+}
