@@ -3,6 +3,7 @@
  * dictionary store on disk (a client process that starts per refresh, as pip does, still has last
  * time's metadata), and a tuf-js fetcher built on `createDeltaFetch`.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -29,9 +30,9 @@ export function loadZstd(): Promise<Zstd> {
 
 export { type DictionaryFileHandle, type DictionaryFiles, fileDictionaries } from "./dictionary-files.js";
 
-/** `createDeltaFetch` with zstd loaded for Node. */
+/** `createDeltaFetch` with zstd loaded for Node, hashing with node:crypto. */
 export function createNodeDeltaFetch(options: Omit<DeltaFetchOptions, "zstd"> = {}): FetchFunction {
-  return createDeltaFetch({ ...options, zstd: loadZstd() });
+  return createDeltaFetch({ sha256: (bytes) => createHash("sha256").update(bytes).digest(), ...options, zstd: loadZstd() });
 }
 
 /**

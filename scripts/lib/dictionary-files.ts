@@ -61,12 +61,53 @@ const entryOfRecord = (r: LogRecord): DictionaryEntry => ({
   url: r.url, match: r.match, ...(r.id === undefined ? {} : { id: r.id }), sha256: fromHex(r.sha256), length: r.length, ...(r.immutable ? { immutable: true } : {}),
 });
 
+/**
+ * Positional writes to one file, coalesced: what is queued while a write is in flight goes out as
+ * one write per run of adjacent offsets (a run of 16 requests in flight stores 16 responses at once).
+ */
+class CoalescedWrites {
+  private queue: { bytes: Uint8Array; offset: number; done: (e?: unknown) => void }[] = [];
+  private running = false;
+
+  constructor(readonly handle: DictionaryFileHandle) {}
+
+  write(bytes: Uint8Array, offset: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ bytes, offset, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.length) {
+      const batch = this.queue.splice(0).sort((a, b) => a.offset - b.offset);
+      let error: unknown;
+      try {
+        for (let i = 0; i < batch.length; ) {
+          let j = i;
+          let end = batch[i]!.offset + batch[i]!.bytes.length;
+          while (j + 1 < batch.length && batch[j + 1]!.offset === end) end += batch[++j]!.bytes.length;
+          const bytes = j === i ? batch[i]!.bytes : Buffer.concat(batch.slice(i, j + 1).map((w) => w.bytes));
+          await this.handle.write(bytes, 0, bytes.length, batch[i]!.offset);
+          i = j + 1;
+        }
+      } catch (e) {
+        error = e ?? new Error("write failed");
+      }
+      for (const w of batch) w.done(error);
+    }
+    this.running = false;
+  }
+}
+
 interface Opened {
   readonly index: DictionaryIndex;
   /** Where the bytes of each match's current dictionary are in the pack. */
   readonly at: Map<string, number>;
   readonly pack: DictionaryFileHandle;
-  readonly log: DictionaryFileHandle;
+  readonly packWrites: CoalescedWrites;
+  readonly logWrites: CoalescedWrites;
   end: number;
   logEnd: number;
   seq: number;
@@ -109,7 +150,7 @@ export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, fil
     }
     const log = await files.open(join(dir, LOG), READ_WRITE);
     const logEnd = (await log.stat()).size;
-    return { index, at, pack, log, end, logEnd, seq: (records.at(-1)?.seq ?? 0) + 1 };
+    return { index, at, pack, packWrites: new CoalescedWrites(pack), logWrites: new CoalescedWrites(log), end, logEnd, seq: (records.at(-1)?.seq ?? 0) + 1 };
   })());
   return {
     async find(url) {
@@ -135,8 +176,8 @@ export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, fil
       store.logEnd += line.length;
       // Bytes first, then the line that vouches for them: a crash leaves a record without its bytes
       // (skipped), or bytes no record names (reclaimed later), never a record over other bytes.
-      await store.pack.write(d.bytes, 0, d.bytes.length, offset);
-      await store.log.write(line, 0, line.length, logOffset);
+      await store.packWrites.write(d.bytes, offset);
+      await store.logWrites.write(line, logOffset);
       store.at.set(d.match, offset);
       for (const evicted of store.index.set(entryOf(d))) store.at.delete(evicted);
     },

@@ -24,6 +24,8 @@ export interface DeltaFetchOptions {
    * the kept bytes and no request (default true): a returning client fetches only what changed.
    */
   readonly reuseImmutable?: boolean;
+  /** SHA-256 of a kept response (default WebCrypto's; in Node, node:crypto's synchronous one costs less a call). */
+  readonly sha256?: (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   /** The largest body accepted, on the wire and decoded (default 64 MiB): a server cannot make us allocate more. */
   readonly maxLength?: number;
 }
@@ -40,6 +42,7 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
   const dictionaries = options.dictionaries ?? memoryDictionaries();
   const maxLength = options.maxLength ?? 64 * 1024 * 1024;
   const reuseImmutable = options.reuseImmutable ?? true;
+  const hash = options.sha256 ?? sha256;
 
   return async (url, init = {}) => {
     const dictionary = await dictionaries.find(url);
@@ -75,7 +78,7 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
     }
     const offer = response.ok ? parseUseAsDictionary(response.headers.get("Use-As-Dictionary")) : null;
     const immutable = /(^|,)\s*immutable\s*(,|$)/i.test(response.headers.get("Cache-Control") ?? "");
-    if (offer) await dictionaries.put({ url: response.url || url, ...offer, bytes: body, sha256: await sha256(body), ...(immutable ? { immutable } : {}) });
+    if (offer) await dictionaries.put({ url: response.url || url, ...offer, bytes: body, sha256: await hash(body), ...(immutable ? { immutable } : {}) });
     const init2: ResponseInit = { status: response.status, statusText: response.statusText, headers: out };
     return new Response([204, 304].includes(response.status) ? null : (body as Uint8Array<ArrayBuffer>), init2);
   };

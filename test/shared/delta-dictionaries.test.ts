@@ -79,6 +79,15 @@ describe("fileDictionaries", () => {
     expect((await fileDictionaries(join(dir, "same")).find(binUrl(7, 3)))?.id).toBe("2.bins-7");
   });
 
+  test("responses stored at once are written together, and each is found again", async () => {
+    const { files, writes } = countingFiles();
+    const store = fileDictionaries(join(dir, "together"), {}, files);
+    await Promise.all(Array.from({ length: 64 }, (_, i) => put(store, i)));
+    expect(writes.length).toBeLessThan(16); // 128 single writes without coalescing
+    const reopened = fileDictionaries(join(dir, "together"));
+    for (let i = 0; i < 64; i++) expect((await reopened.find(binUrl(i, 2)))?.bytes).toEqual(bytesOf(i));
+  });
+
   test("a dictionary whose bytes no longer hash to its record is not used; a torn log line is skipped", async () => {
     const store = fileDictionaries(join(dir, "corrupt"));
     await put(store, 1);
