@@ -72,12 +72,12 @@ export async function benchVerifyWorker(o: { bits?: number; log?: (line: string)
 
     const run = async (label: string, cache: boolean): Promise<VerifyRun> => {
       const transport = counting();
-      const fetch_ = cache
-        ? createNodeDeltaFetch({ fetch: transport.fetch, dictionaries: fileDictionaries(join(dir, "cache")), maxLength: MAX_LENGTH.targets })
-        : undefined;
+      const dictionaries = cache ? fileDictionaries(join(dir, "cache")) : undefined;
+      const fetch_ = dictionaries ? createNodeDeltaFetch({ fetch: transport.fetch, dictionaries, maxLength: MAX_LENGTH.targets }) : undefined;
       const t = performance.now();
       const cpu = process.cpuUsage();
       const report = await verifyRepository({ url: w.url, trustedRoot, bins: "all", ...(fetch_ ? { fetch: fetch_ } : {}) });
+      await dictionaries?.close(); // within the run: a monitor's process ends with it
       const used = process.cpuUsage(cpu);
       const seconds = Number(((performance.now() - t) / 1000).toFixed(2));
       const totals = cache ? transport.totals() : { wireBytes: report.wireBytes, deltas: 0, requests: report.bins.length + 4 };

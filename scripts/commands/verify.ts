@@ -108,21 +108,26 @@ const command: Command = {
     const margins = minValid === "auto" ? healthyMargins(await fetchSchedule(url)) : undefined;
 
     const started = Date.now();
+    const cache = values.cache === undefined ? undefined : await deltaFetch(values.cache);
     const options = {
       url,
       trustedRoot: await trustedRoot(io, url, values.root),
       bins: sample ?? ("all" as const),
-      ...(values.cache !== undefined && { fetch: await deltaFetch(values.cache) }),
+      ...(cache && { fetch: cache.fetch }),
       onProgress: (done: number, total: number) => {
         if (done % 256 === 0 || done === total) io.progress(`verifying bins: ${done} of ${total}`);
       },
     };
     let result: VerifyReport;
-    if (values.client === "tuf-js") {
-      result = await (await loadTufJs()).verifyWithTufJs(options);
-    } else {
-      useNativeEd25519();
-      result = await verifyRepository(options);
+    try {
+      if (values.client === "tuf-js") {
+        result = await (await loadTufJs()).verifyWithTufJs(options);
+      } else {
+        useNativeEd25519();
+        result = await verifyRepository(options);
+      }
+    } finally {
+      await cache?.close();
     }
     io.progress("");
     const now = Date.now();
@@ -167,7 +172,9 @@ async function deltaFetch(dir: string) {
   }
   // No role is longer than MAX_LENGTH.targets: nor is a body the delta fetch buffers.
   // Over node:http (a fraction of undici's CPU per file, which counts at 16,384 files).
-  return delta.createNodeDeltaFetch({ fetch: httpFetch(MAX_LENGTH.targets), dictionaries: delta.fileDictionaries(dir), maxLength: MAX_LENGTH.targets });
+  const dictionaries = delta.fileDictionaries(dir);
+  const fetch = delta.createNodeDeltaFetch({ fetch: httpFetch(MAX_LENGTH.targets), dictionaries, maxLength: MAX_LENGTH.targets });
+  return { fetch, close: () => dictionaries.close() };
 }
 
 async function loadTufJs(): Promise<typeof import("../lib/verify-tufjs.js")> {

@@ -1,5 +1,6 @@
-import { constants } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import fs, { constants } from "node:fs";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fromHex, toHex } from "../../shared/encoding.js";
@@ -35,7 +36,21 @@ export interface DictionaryFiles {
   rm(path: string, options: { force: true }): Promise<void>;
 }
 
-const nodeFiles: DictionaryFiles = { open: (path, flags) => open(path, flags) as Promise<FileHandle>, readFile, mkdir, rename, rm };
+/**
+ * A file descriptor, not a FileHandle: a store is used until its process ends, and Node warns when
+ * it garbage-collects an open FileHandle (close() is there for a caller that ends sooner).
+ */
+async function openFile(path: string, flags: number): Promise<DictionaryFileHandle> {
+  const fd = await promisify(fs.open)(path, flags);
+  return {
+    read: async (buffer, offset, length, position) => ({ bytesRead: (await promisify(fs.read)(fd, buffer, offset, length, position)).bytesRead }),
+    write: (buffer, offset, length, position) => promisify(fs.write)(fd, buffer, offset, length, position),
+    stat: () => promisify(fs.fstat)(fd),
+    close: () => promisify(fs.close)(fd),
+  };
+}
+
+export const nodeFiles: DictionaryFiles = { open: openFile, readFile, mkdir, rename, rm };
 const LOG = "dictionaries.log";
 const PACK = "dictionaries.pack";
 // Read and written at chosen offsets (never O_APPEND, which ignores them); created when missing.
@@ -76,6 +91,11 @@ class CoalescedWrites {
       this.queue.push({ bytes, offset, done: (e) => (e === undefined ? resolve() : reject(e)) });
       if (!this.running) void this.drain();
     });
+  }
+
+  /** Resolves once nothing is queued or being written. */
+  async idle(): Promise<void> {
+    while (this.running || this.queue.length) await new Promise((r) => setTimeout(r, 1));
   }
 
   private async drain(): Promise<void> {
@@ -124,7 +144,7 @@ interface Opened {
  * the space of replaced and evicted dictionaries is reclaimed when a run opens the store and finds
  * more than half of the pack unused. One process at a time per `dir`.
  */
-export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, files: DictionaryFiles = nodeFiles): DictionaryStore {
+export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, files: DictionaryFiles = nodeFiles): DictionaryStore & { close(): Promise<void> } {
   let opened: Promise<Opened> | null = null;
   const load = () => (opened ??= (async () => {
     await files.mkdir(dir, { recursive: true });
@@ -153,6 +173,14 @@ export function fileDictionaries(dir: string, bounds: DictionaryBounds = {}, fil
     return { index, at, pack, packWrites: new CoalescedWrites(pack), logWrites: new CoalescedWrites(log), end, logEnd, seq: (records.at(-1)?.seq ?? 0) + 1 };
   })());
   return {
+    /** Closes the files (after the writes in flight); the store opens them again if used after. */
+    async close() {
+      const store = await opened;
+      opened = null;
+      if (!store) return;
+      await Promise.all([store.packWrites.idle(), store.logWrites.idle()]);
+      await Promise.all([store.pack.close(), store.logWrites.handle.close()]);
+    },
     async find(url) {
       const store = await load();
       const entry = store.index.best(url);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DictionaryIndex, type DictionaryStore } from "../../shared/delta/dictionaries.js";
 import { type DictionaryFiles, fileDictionaries } from "../../scripts/lib/delta.js";
+import { nodeFiles } from "../../scripts/lib/dictionary-files.js";
 
 const ORIGIN = "http://127.0.0.1:8787";
 const binUrl = (i: number, v = 1) => `${ORIGIN}/metadata/${v}.bins-${i.toString(16).padStart(4, "0")}.json`;
@@ -27,7 +28,7 @@ function countingFiles() {
   const writes: string[] = [];
   const files: DictionaryFiles = {
     async open(path, flags) {
-      const handle = await fs.open(path, flags);
+      const handle = await nodeFiles.open(path, flags);
       return {
         read: (b, o, l, p) => (reads.push(path), handle.read(b, o, l, p)),
         write: (b, o, l, p) => (writes.push(path), handle.write(b, o, l, p)),
