@@ -20,8 +20,9 @@ root chain, then timestamp, snapshot, targets and every hashed bin, checking eac
 threshold, version, hash and expiry. Prints each role's version and how long it stays valid.
 Exits non-zero on any failure. Each download is bounded (python-tuf's limits: root 512,000 bytes,
 timestamp 16,384, snapshot and bins their signed length, at most 256 new roots a run), and the whole
-run 15 minutes. 16,384 bins take about 10 s from a CDN or static server, about a minute from
-\`npm start\` (workerd's local R2 serves each file).
+run 15 minutes. 16,384 bins take 5–12 s from a CDN or static server, 20–40 s from \`npm start\`
+(workerd's Cache API and local R2 serve each file; longer on the first run after a bootstrap);
+with --cache, a returning run asks only for what changed.
 
 Options:
   --url URL          the repository's base URL (default: $TUF_EDGE_URL)
