@@ -5,7 +5,6 @@ import { FieldError, VerificationError } from "../../shared/errors.js";
 import { readObject } from "../../shared/json.js";
 import { onlineKeyids, verifyBootstrap, verifyNextRoot, verifyTargets } from "../../shared/offline.js";
 import { checkTargetPath, parseUploadRequest, pathsOf } from "../../shared/upload.js";
-import { toHex } from "../../shared/encoding.js";
 import { projectOfDistPath } from "../../shared/simple/index.js";
 import { type AppEnv, isDevelopment, readConfig } from "../env.js";
 import { type Job, JobStore, binSteps } from "../storage/jobs.js";
@@ -201,12 +200,14 @@ adminRoutes.put("/v1/admin/files/*", async (c) => {
   // Package files are immutable, like the targets that describe them: never replace one.
   const object = await packages.create(key, bytes);
   if (!object) {
-    const stored = await packages.bucket.head(key);
-    if (stored && stored.etag === toHex(new Uint8Array(await crypto.subtle.digest("MD5", bytes)))) {
+    const stored = await packages.compare(key, bytes);
+    if (stored?.same) {
       // The same bytes again: nothing to do; the id is the upload the first PUT made.
-      return c.json({ id: await r2UploadId(key, stored.etag), key, size: stored.size, etag: stored.etag, unchanged: true }, 200);
+      const { size, etag } = stored.object;
+      return c.json({ id: await r2UploadId(key, etag), key, size, etag, unchanged: true }, 200);
     }
-    return errorResponse(c, 409, "other bytes are stored at that path already (package files are immutable)", { field: "path", stored: stored && { size: stored.size, etag: stored.etag } });
+    const other = stored && { size: stored.object.size, etag: stored.object.etag };
+    return errorResponse(c, 409, "other bytes are stored at that path already (package files are immutable)", { field: "path", stored: other });
   }
   // The upload the consumer records for the R2 event of this object version: look it up by this id.
   const id = await r2UploadId(key, object.etag);
