@@ -20,7 +20,12 @@ export function overview(commands: CommandTable): string {
     "Commands:",
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
-    "Run `tuf-edge <command> --help` for a command's options.",
+    "Options:",
+    "  -h, --help     show this help",
+    "  -V, --version  print the version",
+    "",
+    "Run `tuf-edge <command> --help` for a command's options. Every command that talks to a",
+    "repository takes --url URL, or $TUF_EDGE_URL.",
   ].join("\n");
 }
 

@@ -35,6 +35,13 @@ export class CanonicalTargets {
     return n;
   }
 
+  /** The listed paths that start with `prefix`, in order (the paths are sorted: one binary search). */
+  pathsWithPrefix(prefix: string): string[] {
+    const out: string[] = [];
+    for (let i = lowerBound(this.paths, prefix); i < this.paths.length && this.paths[i]!.startsWith(prefix); i++) out.push(this.paths[i]!);
+    return out;
+  }
+
   /** The file listed at `path`, parsed from its entry (only the entry, not the role). */
   file(path: string): TargetFile | undefined {
     const i = this.indexOf(path);

@@ -127,32 +127,50 @@ export class TrustedMetadata {
   }
 }
 
-/** Fetches one metadata file by name (`timestamp.json`, `3.root.json`); null when it does not exist. */
-export type FetchMetadata = (name: string) => Promise<Uint8Array | null>;
+/**
+ * Fetches one metadata file by name (`timestamp.json`, `3.root.json`); null when it does not exist.
+ * `maxLength` is the most it may download (a server must not make a client buffer without end): the
+ * fetcher refuses a longer answer.
+ */
+export type FetchMetadata = (name: string, maxLength: number) => Promise<Uint8Array | null>;
 
-/** A whole refresh (§5.3–§5.6): roots, timestamp, snapshot, targets, then the named bins. */
+/**
+ * python-tuf's ngclient bounds (`UpdaterConfig`): the most a client downloads of a role whose
+ * length nothing it trusts states, and how many new roots one refresh follows.
+ */
+export const MAX_LENGTH = { root: 512_000, timestamp: 16_384, snapshot: 2_000_000, targets: 5_000_000 } as const;
+export const MAX_ROOT_ROTATIONS = 256;
+
+/** The download bound of a targets role (targets, a bin): its signed length in snapshot, else MAX_LENGTH.targets. */
+export function targetsMaxLength(trusted: TrustedMetadata, role: string): number {
+  return trusted.snapshot?.signed.meta.get(`${role}.json`)?.length ?? MAX_LENGTH.targets;
+}
+
+/** A whole refresh (§5.3–§5.6): roots (at most MAX_ROOT_ROTATIONS), timestamp, snapshot, targets, then the named bins. */
 export async function refresh(trustedRoot: Uint8Array | string, fetchMetadata: FetchMetadata, now: number, bins: readonly string[] = []) {
   const trusted = new TrustedMetadata(trustedRoot, now);
-  for (let n = trusted.root.signed.version + 1; ; n++) {
-    const bytes = await fetchMetadata(`${n}.root.json`);
+  const last = trusted.root.signed.version + MAX_ROOT_ROTATIONS;
+  for (let n = trusted.root.signed.version + 1; n <= last; n++) {
+    const bytes = await fetchMetadata(`${n}.root.json`, MAX_LENGTH.root);
     if (!bytes) break;
     trusted.updateRoot(bytes);
   }
-  const ts = await fetchMetadata("timestamp.json");
+  const ts = await fetchMetadata("timestamp.json", MAX_LENGTH.timestamp);
   if (!ts) throw new VerificationError("missing", "timestamp.json not found");
   trusted.updateTimestamp(ts);
-  const get = async (name: string) => {
-    const bytes = await fetchMetadata(name);
+  const get = async (name: string, maxLength: number) => {
+    const bytes = await fetchMetadata(name, maxLength);
     if (!bytes) throw new VerificationError("missing", `${name} not found`);
     return bytes;
   };
-  trusted.updateSnapshot(await get(`${trusted.timestamp!.signed.snapshotMeta.version}.snapshot.json`));
+  const snapshotMeta = trusted.timestamp!.signed.snapshotMeta;
+  trusted.updateSnapshot(await get(`${snapshotMeta.version}.snapshot.json`, snapshotMeta.length ?? MAX_LENGTH.snapshot));
   const version = (role: string) => trusted.snapshot!.signed.meta.get(`${role}.json`)?.version;
-  trusted.updateTargets("targets", await get(`${version("targets")}.targets.json`));
+  trusted.updateTargets("targets", await get(`${version("targets")}.targets.json`, targetsMaxLength(trusted, "targets")));
   for (const bin of bins) {
     const v = version(bin);
     if (v === undefined) throw new VerificationError("missing", `snapshot does not list ${bin}.json`);
-    trusted.updateTargets(bin, await get(`${v}.${bin}.json`));
+    trusted.updateTargets(bin, await get(`${v}.${bin}.json`, targetsMaxLength(trusted, bin)));
   }
   return trusted;
 }
@@ -168,7 +186,7 @@ export async function findTargetInfo(trusted: TrustedMetadata, fetchMetadata: Fe
     if (known) return known.signed;
     const version = trusted.snapshot?.signed.meta.get(`${role}.json`)?.version;
     if (version === undefined) throw new VerificationError("missing", `snapshot does not list ${role}.json`);
-    const bytes = await fetchMetadata(`${version}.${role}.json`);
+    const bytes = await fetchMetadata(`${version}.${role}.json`, targetsMaxLength(trusted, role));
     if (!bytes) throw new VerificationError("missing", `${version}.${role}.json not found`);
     return trusted.updateTargets(role, bytes, delegator).signed;
   });

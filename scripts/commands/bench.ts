@@ -27,8 +27,11 @@ Options:
   --core      only the publish core in Node over an in-memory bucket (scripts/bench/core.ts): prints
               targets/s, ms per bin rewrite and phase timings, then one JSON line (about 35 s)
   --full      with --core: also render-mode releases and a full re-sign of every bin (about 55 s)
-  --verify    only \`tuf-edge verify\` at 2^bits bins (default 14), three runs: wall and client CPU
-              seconds, as JSON on stdout
+  --verify    only \`tuf-edge verify\` at 2^bits bins (default 14): three runs against a static file
+              server (wall and client CPU seconds), then against the Worker in workerd as \`npm start\`
+              runs it, without a cache and twice with --cache (the second on deltas, after a cron
+              run and five commits): wall, CPU, bytes on the wire. JSON on stdout; at 14 bits (or
+              with --out) also into DIR/results.json (\`verifyWorker\`) and DIR/results.md
   --quick     small sizes, one run each: a smoke check in about two minutes
   --delta     only the delta-update bytes, CPU and read path (DIR/delta.json, DIR/delta.md)
   --out DIR   where to write results (default bench/)
@@ -47,6 +50,33 @@ function machine() {
   };
 }
 
+const VERIFY_SECTION = /<!-- verify-worker -->[\s\S]*<!-- \/verify-worker -->\n?/;
+
+/**
+ * Puts a --verify run into DIR/results.json (key `verifyWorker`, beside the last full run's figures)
+ * and its table into DIR/results.md, replacing the previous --verify run's.
+ */
+function recordVerify(out: string, results: Record<string, unknown>, table: string): void {
+  mkdirSync(out, { recursive: true });
+  const jsonFile = join(out, "results.json");
+  let previous: Record<string, unknown> = {};
+  try {
+    previous = JSON.parse(readFileSync(jsonFile, "utf8"));
+  } catch {
+    // no full run recorded yet
+  }
+  writeFileSync(jsonFile, `${JSON.stringify({ ...previous, verifyRun: { generated: results.generated, machine: results.machine, verify: results.verify }, verifyWorker: results.verifyWorker }, null, 2)}\n`);
+  const mdFile = join(out, "results.md");
+  let md = "";
+  try {
+    md = readFileSync(mdFile, "utf8");
+  } catch {
+    // none yet
+  }
+  const section = `<!-- verify-worker -->\n${table}\n(\`npm run bench -- --verify\`, ${String(results.generated)})\n<!-- /verify-worker -->\n`;
+  writeFileSync(mdFile, VERIFY_SECTION.test(md) ? md.replace(VERIFY_SECTION, section) : `${md.trimEnd()}\n\n${section}`);
+}
+
 const command: Command = {
   usage,
   async run(args, io) {
@@ -56,9 +86,13 @@ const command: Command = {
       usage,
     );
     if (values.verify) {
+      const bits = parsePositiveInt(values.bits, "--bits") ?? 14;
       const { benchVerify } = await import("../bench/verify.js");
-      const result = await benchVerify({ bits: parsePositiveInt(values.bits, "--bits") ?? 14, log: (line) => io.err(line) });
-      io.out(JSON.stringify({ generated: new Date().toISOString(), machine: machine(), verify: result }));
+      const result = await benchVerify({ bits, log: (line) => io.err(line) });
+      const { benchVerifyWorker, formatVerifyWorker } = await import("../bench/verify-worker.js");
+      const worker = await benchVerifyWorker({ bits, log: (line) => io.err(line) });
+      if (values.out !== undefined || bits === 14) recordVerify(values.out ?? join(ROOT, "bench"), { generated: new Date().toISOString(), machine: machine(), verify: result, verifyWorker: worker }, formatVerifyWorker(worker));
+      io.out(JSON.stringify({ generated: new Date().toISOString(), machine: machine(), verify: result, verifyWorker: worker }));
       return;
     }
     const full = values.full === true;

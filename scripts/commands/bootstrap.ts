@@ -8,7 +8,7 @@ import { CliError } from "../lib/errors.js";
 import { postAdmin, printAnswer, request } from "../lib/http.js";
 import { pollUntil } from "../lib/poll.js";
 
-const usage = `Usage: tuf-edge bootstrap --url URL --file CEREMONY [--token-env ADMIN_TOKEN] [--wait]
+const usage = `Usage: tuf-edge bootstrap [--url URL] --file CEREMONY [--token-env ADMIN_TOKEN] [--wait]
 
 Publishes root v1 and targets v1 from a signed \`ceremony init\` file: POST
 URL/v1/admin/bootstrap with {"root": ..., "targets": ...}. Thresholds are checked here first;
@@ -16,7 +16,7 @@ the Worker verifies everything again, then signs and publishes the bins, snapsho
 in the background (202). A repository that exists already answers 409.
 
 Options:
-  --url URL          the Worker's base URL (https://tuf.example.org, http://127.0.0.1:8787)
+  --url URL          the Worker's base URL (default: $TUF_EDGE_URL)
   --file CEREMONY    the signed ceremony file
   --token-env VAR    environment variable holding the admin token (default ADMIN_TOKEN)
   --wait             wait until the repository is published (GET URL/v1/status); a job that

@@ -8,12 +8,13 @@ import type { Command } from "../cli.js";
 import { parseOptions, parsePositiveInt } from "../lib/args.js";
 import { bootstrapRepository, devCeremony, getJson } from "../lib/dev-repo.js";
 import { CliError } from "../lib/errors.js";
-import { decryptKeyFile, encryptSeed, readKeyFileJSON } from "../lib/keyfile.js";
+import { decryptKeyFile, encryptSeed, publicKeyJSON, readKeyFileJSON } from "../lib/keyfile.js";
 import { ROOT } from "../lib/local-worker.js";
 import { pollUntil } from "../lib/poll.js";
 import { declaredCrons, runDeclaredCrons } from "../lib/dev-cron.js";
+import { filterWranglerOutput } from "../lib/dev-log.js";
 
-const usage = `Usage: tuf-edge dev [--port 8787] [--bits 14]   (npm start)
+const usage = `Usage: tuf-edge dev [--port 8787] [--bits 14] [--no-bootstrap] [--log-requests]   (npm start)
 
 Runs a local repository: \`wrangler dev\` on http://127.0.0.1:PORT with R2 and Queues in local
 state (.wrangler/state), and runs the cron on the schedule that wrangler.toml declares (once at
@@ -23,10 +24,15 @@ The first run creates, and later runs reuse:
   .dev-keys/   DEV-ONLY offline root and targets keys, passphrase "${"dev-only"}" (git-ignored)
 and bootstraps the repository (root v1, targets, 2^bits bins, snapshot, timestamp).
 
+The request log of metadata reads (GET /metadata/…, a verify makes one per bin) is left out.
+
 Options:
-  --port N    port to listen on (default 8787)
-  --bits N    hashed bins = 2^N, for a new repository (default 14, as PEP 458)
-  -h, --help  show this help`;
+  --port N          port to listen on (default 8787)
+  --bits N          hashed bins = 2^N, for a new repository (default 14, as PEP 458)
+  --no-bootstrap    do not bootstrap with the dev keys: rehearse your own key ceremony against
+                    the local Worker (its online public key is .dev-keys/online.pub.json)
+  --log-requests    show every request wrangler logs, metadata reads too
+  -h, --help        show this help`;
 
 const DEV_PASSPHRASE = "dev-only";
 
@@ -69,7 +75,7 @@ async function devKey(dir: string, name: string): Promise<Signer> {
 const command: Command = {
   usage,
   async run(args, io) {
-    const { values } = parseOptions(args, { port: { type: "string" }, bits: { type: "string" } }, usage);
+    const { values } = parseOptions(args, { port: { type: "string" }, bits: { type: "string" }, "no-bootstrap": { type: "boolean" }, "log-requests": { type: "boolean" } }, usage);
     const port = parsePositiveInt(values.port, "--port") ?? 8787;
     const bits = parsePositiveInt(values.bits, "--bits") ?? 14;
     const vars = devVars(join(ROOT, ".dev.vars"));
@@ -83,8 +89,10 @@ const command: Command = {
     const wrangler = spawn(
       process.execPath,
       [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--show-interactive-dev-session=false", "--inspector-port", String(port + 10000), "--var", "DEV_MODE:true"],
-      { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
     );
+    filterWranglerOutput(wrangler.stdout!, process.stdout, values["log-requests"] === true);
+    filterWranglerOutput(wrangler.stderr!, process.stderr, values["log-requests"] === true);
     const exited = new Promise<number>((resolve) => wrangler.on("exit", (code) => resolve(code ?? 1)));
     let stopCrons = () => {};
     const stop = () => {
@@ -106,10 +114,13 @@ const command: Command = {
         throw new CliError(`wrangler dev exited (${code}) before the Worker answered`);
       }),
     ]);
-    if (!ready.published) {
+    const online = (await ed25519Signer(seedFromHex(vars.ONLINE_KEY!))).key;
+    // The public half of .dev.vars' ONLINE_KEY, for `ceremony init --online-key` in a rehearsal.
+    writeFileSync(join(keyDir, "online.pub.json"), publicKeyJSON(online));
+    const rehearsal = values["no-bootstrap"] === true && !ready.published && !(ready.job && !ready.job.finished);
+    if (!ready.published && !rehearsal) {
       if (ready.job && !ready.job.finished) io.out(`a bootstrap is under way (${ready.job.done}/${ready.job.steps} steps); waiting for it`);
       else io.out(`bootstrapping a new repository with ${2 ** bits} bins (dev keys in .dev-keys/) ...`);
-      const online = (await ed25519Signer(seedFromHex(vars.ONLINE_KEY!))).key;
       const started = Date.now();
       if (!ready.job || ready.job.finished) {
         await bootstrapRepository(url, vars.ADMIN_TOKEN!, await devCeremony(online, bits, [root], [targets]));
@@ -120,25 +131,37 @@ const command: Command = {
     }
     const crons = declaredCrons(join(ROOT, "wrangler.toml"));
     stopCrons = runDeclaredCrons(url, crons, (line) => io.err(line));
+    const rehearse = [
+      "",
+      "No repository yet (--no-bootstrap): rehearse your own key ceremony against it (README, step 3):",
+      "  npx tuf-edge keygen --out alice.key --name alice        # and the other root and targets keys",
+      `  npx tuf-edge ceremony init --root-key alice.key.pub.json --root-threshold 1 --targets-key targets.key.pub.json \\`,
+      `      --targets-threshold 1 --online-key .dev-keys/online.pub.json --bits ${bits} --out ceremony.json`,
+      "  npx tuf-edge ceremony sign ceremony.json --key alice.key   # then with targets.key",
+      "  ADMIN_TOKEN=$(grep ADMIN_TOKEN .dev.vars | cut -d= -f2) npx tuf-edge bootstrap --file ceremony.json --wait",
+      "(The state is kept in .wrangler/state: delete that folder to start over.)",
+    ];
     io.out(
       [
         "",
-        `tuf-edge is serving a local repository at ${url}`,
+        `tuf-edge is serving ${rehearsal ? "a local Worker with no repository yet" : "a local repository"} at ${url}`,
         `  metadata   ${url}/metadata/timestamp.json   (root: ${url}/metadata/1.root.json)`,
         `  status     ${url}/   and   ${url}/v1/status`,
         `  secrets    .dev.vars (ONLINE_KEY, WEBHOOK_SECRET, ADMIN_TOKEN); dev-only offline keys in .dev-keys/`,
         "",
         `In another terminal: export TUF_EDGE_URL=${url}`,
+        ...(rehearsal ? rehearse : []),
         "Publish the example wheel (the Worker hashes the stored bytes; the answer's id is the upload's):",
-        `  curl -X PUT -H "Authorization: Bearer $(grep ADMIN_TOKEN .dev.vars | cut -d= -f2)" --data-binary @examples/demo-0.1-py3-none-any.whl ${url}/v1/admin/files/packages/demo/demo-0.1-py3-none-any.whl`,
-        `  curl ${url}/v1/uploads/<id>                 (queued, published or rejected, and why)`,
+        '  curl -X PUT -H "Authorization: Bearer $(grep ADMIN_TOKEN .dev.vars | cut -d= -f2)" --data-binary @examples/demo-0.1-py3-none-any.whl $TUF_EDGE_URL/v1/admin/files/packages/demo/demo-0.1-py3-none-any.whl',
+        "  curl $TUF_EDGE_URL/v1/uploads/<id>                 (queued, published or rejected, and why)",
         "or announce a file the file host serves, through the signed webhook:",
         "  WEBHOOK_SECRET=$(grep WEBHOOK_SECRET .dev.vars | cut -d= -f2) npx tuf-edge upload --path packages/demo/FILE --file FILE --wait",
         "Verify it as an installer would:",
-        `  curl -o 1.root.json ${url}/metadata/1.root.json && npx tuf-edge verify --root 1.root.json`,
+        "  curl -o 1.root.json $TUF_EDGE_URL/metadata/1.root.json && npx tuf-edge verify --root 1.root.json",
         `The cron (${crons.join(", ") || "none declared"}) runs on its schedule; to run it now:`,
-        `  curl "${url}/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*"`,
+        '  curl "$TUF_EDGE_URL/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*"',
         "",
+        `Metadata reads are not logged here${values["log-requests"] ? " (shown: --log-requests)" : " (npm start -- --log-requests shows them)"}.`,
         "Ctrl-C stops it; the state stays in .wrangler/state for the next `npm start`.",
       ].join("\n"),
     );

@@ -6,7 +6,7 @@ import { CliError, UsageError } from "../lib/errors.js";
 import { DEFAULT_CONCURRENCY, DEFAULT_LIMITS, runImport, summaryLines } from "../lib/import.js";
 import { MAX_BINS_PER_COMMIT } from "../../shared/bins.js";
 
-const usage = `Usage: tuf-edge import LISTING --url URL [--token-env ADMIN_TOKEN] [--state FILE]
+const usage = `Usage: tuf-edge import LISTING [--url URL] [--token-env ADMIN_TOKEN] [--state FILE]
          [--chunk-bins N] [--concurrency N]
 
 Back-signs existing files: publishes every target of LISTING through POST URL/v1/admin/import,
@@ -33,7 +33,7 @@ server, so an interruption between a request being sent and being recorded cause
 A changed LISTING (size, mtime or first MiB) starts over. Delete the state file to import again.
 
 Options:
-  --url URL          the Worker's base URL
+  --url URL          the Worker's base URL (default: $TUF_EDGE_URL)
   --token-env VAR    environment variable holding the admin token (default ADMIN_TOKEN)
   --state FILE       the state file (default LISTING.import-state.json)
   --chunk-bins N     bins per request, at most ${MAX_BINS_PER_COMMIT} (default ${DEFAULT_LIMITS.chunkBins})

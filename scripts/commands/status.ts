@@ -5,13 +5,13 @@ import { request } from "../lib/http.js";
 import { printAnswer } from "../lib/http.js";
 import { prettyLines } from "../lib/pretty.js";
 
-const usage = `Usage: tuf-edge status --url URL [--json]
+const usage = `Usage: tuf-edge status [--url URL] [--json]
 
 Shows GET URL/v1/status: each role's version and expiry (with the time left), the last publish,
 the oldest upload not yet published, and the online key id.
 
 Options:
-  --url URL   the Worker's base URL
+  --url URL   the Worker's base URL (default: $TUF_EDGE_URL)
   --json      print the JSON as the Worker sent it
   -h, --help  show this help`;
 

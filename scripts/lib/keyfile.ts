@@ -95,13 +95,15 @@ export async function decryptKeyFile(keyFile: KeyFile, passphrase: string): Prom
   return signer;
 }
 
-export async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
+async function readText(file: string): Promise<string> {
   try {
-    text = await readFile(file, "utf8");
+    return await readFile(file, "utf8");
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -109,8 +111,23 @@ export async function readJsonFile(file: string): Promise<unknown> {
   }
 }
 
+export async function readJsonFile(file: string): Promise<unknown> {
+  return parseJson(file, await readText(file));
+}
+
+/** What `keygen --online` writes: the raw seed in hex, for the Worker's ONLINE_KEY. */
+const ONLINE_SEED = /^\s*[0-9a-fA-F]{64}\s*$/;
+
 export async function loadKeyFile(file: string): Promise<KeyFile> {
-  return readKeyFileJSON(await readJsonFile(file), file);
+  const text = await readText(file);
+  if (ONLINE_SEED.test(text)) {
+    throw new CliError(
+      `${file} is an online key seed (tuf-edge keygen --online): the online key signs timestamp, snapshot and bins in the Worker, ` +
+        "never root or targets (key separation). Sign with a root or targets key file (tuf-edge keygen --out NAME.key); " +
+        `the ceremony names the online key by its public key, ${file}.pub.json`,
+    );
+  }
+  return readKeyFileJSON(parseJson(file, text), file);
 }
 
 /** Where keygen records the holder's name in a `*.pub.json`; never copied into signed metadata. */

@@ -36,7 +36,7 @@ export async function verifyWithTufJs(o: VerifyOptions): Promise<VerifyReport> {
       stateOf("targets", targets),
     ];
     const succinct = targets.delegations?.succinctRoles;
-    if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: 0 };
+    if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: 0, wireBytes: 0 };
 
     const indices = chooseBins(succinct.numberOfBins, o.bins);
     const probes = probePaths(succinct, indices);
@@ -52,7 +52,7 @@ export async function verifyWithTufJs(o: VerifyOptions): Promise<VerifyReport> {
       o.onProgress?.(++done, probes.size);
     });
     bins.sort((a, b) => a.name.localeCompare(b.name));
-    return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins, bytes: 0 };
+    return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins, bytes: 0, wireBytes: 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

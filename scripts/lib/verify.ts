@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
-import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, refresh } from "../../shared/index.js";
+import { BodyTooLarge, readBounded } from "../../shared/bounded-body.js";
+import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, refresh, targetsMaxLength } from "../../shared/index.js";
 import { CliError } from "./errors.js";
 import { type Fetch, httpGet } from "./http-transport.js";
 
@@ -23,6 +24,8 @@ export interface VerifyReport {
   readonly binCount: number;
   /** Bytes of metadata the transport answered with (after any content decoding). */
   readonly bytes: number;
+  /** Bytes of those answers as they crossed the wire (gzip; through a transport, its Content-Length). */
+  readonly wireBytes: number;
 }
 
 export interface VerifyOptions {
@@ -34,6 +37,8 @@ export interface VerifyOptions {
   readonly concurrency?: number;
   readonly onProgress?: (done: number, total: number) => void;
   readonly now?: number;
+  /** The whole run's limit (default 15 minutes). */
+  readonly timeoutMs?: number;
 }
 
 /** A refresh a real client would refuse. */
@@ -43,38 +48,53 @@ export class VerifyFailed extends CliError {}
 const TIMEOUT_MS = 15 * 60_000;
 
 /**
- * GET URL/metadata/<name>; null on 404, a failure on anything else. Through `transport` when
- * given, else straight over node:http (no Response object per file: it is the hot path).
+ * GET URL/metadata/<name>; null on 404, a failure on anything else or on an answer longer than
+ * `maxLength` (shared/client.ts bounds each role). Through `transport` when given, else straight over
+ * node:http (no Response object per file: it is the hot path).
  */
-export function metadataFetcher(url: string, transport?: Fetch) {
+export function metadataFetcher(url: string, transport?: Fetch, timeoutMs = TIMEOUT_MS) {
   let bytes = 0;
-  const signal = AbortSignal.timeout(TIMEOUT_MS);
+  let wireBytes = 0;
+  const signal = AbortSignal.timeout(timeoutMs);
   setMaxListeners(0, signal); // one listener per request in flight
-  const fetchOne = async (target: string): Promise<{ status: number; body: () => Promise<Uint8Array> }> => {
+  const fetchOne = async (target: string, maxLength: number): Promise<{ status: number; wire: number | null; body: () => Promise<Uint8Array> }> => {
     if (!transport) {
-      const answer = await httpGet(target, signal);
-      return { status: answer.status, body: async () => answer.body };
+      const answer = await httpGet(target, signal, maxLength);
+      return { status: answer.status, wire: answer.wireLength, body: async () => answer.body };
     }
     const response = await transport(target, { signal });
     if (response.status === 404) await response.body?.cancel();
-    return { status: response.status, body: async () => new Uint8Array(await response.arrayBuffer()) };
+    const declared = response.headers.get("Content-Length");
+    return { status: response.status, wire: declared === null ? null : Number(declared), body: () => readBounded(response, maxLength, target) };
   };
-  const get = async (name: string): Promise<Uint8Array | null> => {
+  const failure = (target: string, e: unknown): Error => {
+    if (signal.aborted) return new CliError(`timed out after ${Math.round(timeoutMs / 1000)} s (the whole run's limit), at ${target}`);
+    if (e instanceof BodyTooLarge) return new VerifyFailed(`${target} is longer than ${e.maxLength} bytes, the most a client downloads of it`);
+    if (e instanceof CliError) return e;
+    const cause = e as { cause?: { code?: string }; code?: string };
+    return new CliError(`cannot reach ${target}: ${cause.cause?.code ?? cause.code ?? (e as Error).message}`);
+  };
+  const get = async (name: string, maxLength: number): Promise<Uint8Array | null> => {
     const target = `${url}/metadata/${name}`;
     let answer;
     try {
-      answer = await fetchOne(target);
+      answer = await fetchOne(target, maxLength);
     } catch (e) {
-      const cause = (e as { cause?: { code?: string }; code?: string });
-      throw new CliError(`cannot reach ${target}: ${cause.cause?.code ?? cause.code ?? (e as Error).message}`);
+      throw failure(target, e);
     }
     if (answer.status === 404) return null;
     if (answer.status < 200 || answer.status > 299) throw new VerifyFailed(`${target} answered HTTP ${answer.status}`);
-    const body = await answer.body();
+    let body: Uint8Array;
+    try {
+      body = await answer.body();
+    } catch (e) {
+      throw failure(target, e);
+    }
     bytes += body.length;
+    wireBytes += answer.wire ?? body.length;
     return body;
   };
-  return { get, bytes: () => bytes };
+  return { get, bytes: () => bytes, wireBytes: () => wireBytes };
 }
 
 function refused(step: string, e: unknown): unknown {
@@ -89,7 +109,7 @@ function refused(step: string, e: unknown): unknown {
  */
 export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> {
   const now = o.now ?? Date.now();
-  const fetcher = metadataFetcher(o.url, o.fetch);
+  const fetcher = metadataFetcher(o.url, o.fetch, o.timeoutMs);
   const trustedRootVersion = Metadata.parse(o.trustedRoot, "root").signed.version;
   let trusted: TrustedMetadata;
   try {
@@ -105,7 +125,7 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     stateOf("targets", targets),
   ];
   const succinct = targets.delegations?.succinctRoles;
-  if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: fetcher.bytes() };
+  if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: fetcher.bytes(), wireBytes: fetcher.wireBytes() };
 
   const indices = chooseBins(succinct.numberOfBins, o.bins);
   const bins: RoleState[] = [];
@@ -113,7 +133,7 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     const name = binName(index, succinct.bitLength, succinct.namePrefix);
     const version = trusted.snapshot!.signed.meta.get(`${name}.json`)?.version;
     if (version === undefined) throw new VerifyFailed(`snapshot does not list ${name}.json`);
-    const bytes = await fetcher.get(`${version}.${name}.json`);
+    const bytes = await fetcher.get(`${version}.${name}.json`, targetsMaxLength(trusted, name));
     if (!bytes) throw new VerifyFailed(`${version}.${name}.json, listed in the snapshot, does not exist`);
     try {
       bins.push(stateOf(name, trusted.updateTargets(name, bytes).signed));
@@ -124,7 +144,7 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     o.onProgress?.(bins.length, indices.length);
   });
   bins.sort((a, b) => a.name.localeCompare(b.name));
-  return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins, bytes: fetcher.bytes() };
+  return { trustedRootVersion, roles, bins, binCount: succinct.numberOfBins, bytes: fetcher.bytes(), wireBytes: fetcher.wireBytes() };
 }
 
 export const stateOf = (name: string, s: { version: number; expires: number }): RoleState => ({ name, version: s.version, expires: s.expires });

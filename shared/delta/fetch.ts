@@ -1,42 +1,16 @@
 import { DczError, decodeDcz, sha256 } from "./dcz.js";
-import { formatAvailableDictionary, formatSfString, matchesDictionary, parseUseAsDictionary } from "./headers.js";
+import { readBounded } from "../bounded-body.js";
+import { type DictionaryStore, memoryDictionaries } from "./dictionaries.js";
+import { formatAvailableDictionary, formatSfString, parseUseAsDictionary } from "./headers.js";
 import type { Zstd } from "./zstd.js";
 
-/** A response kept as a dictionary (RFC 9842 §2.1): its decoded bytes and what its server offered. */
-export interface StoredDictionary {
-  readonly url: string;
-  readonly match: string;
-  readonly id?: string;
-  readonly bytes: Uint8Array;
-  readonly sha256: Uint8Array;
-}
-
-/** Where dictionaries live between requests: in memory by default, on disk with `fileDictionaries`. */
-export interface DictionaryStore {
-  /** Every stored dictionary (a few per role: one per `match` pattern). */
-  list(): Promise<readonly StoredDictionary[]> | readonly StoredDictionary[];
-  /** Keeps `dictionary`, replacing the one stored for the same `match`. */
-  put(dictionary: StoredDictionary): Promise<void> | void;
-}
-
-/** The newest dictionary per `match`, in memory, at most `limit` of them (least recently stored out). */
-export function memoryDictionaries(limit = 1024): DictionaryStore {
-  const byMatch = new Map<string, StoredDictionary>();
-  return {
-    list: () => [...byMatch.values()],
-    put(dictionary) {
-      byMatch.delete(dictionary.match);
-      byMatch.set(dictionary.match, dictionary);
-      for (const oldest of byMatch.keys()) {
-        if (byMatch.size <= limit) break;
-        byMatch.delete(oldest);
-      }
-    },
-  };
-}
+export { type DictionaryEntry, type DictionaryStore, type StoredDictionary, memoryDictionaries } from "./dictionaries.js";
 
 /** Content codings every WHATWG fetch (Node's undici included) decodes before handing out the body. */
 const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "deflate", "br"]);
+
+/** Set on a response answered from a kept immutable file, without a request. */
+export const REUSED_HEADER = "X-Tuf-Edge-Reused";
 
 export type FetchFunction = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -45,17 +19,15 @@ export interface DeltaFetchOptions {
   /** The transport (default: the global `fetch`); like fetch, it must decode gzip itself. */
   readonly fetch?: FetchFunction;
   readonly dictionaries?: DictionaryStore;
-  /** The largest decoded body accepted (default 64 MiB): a dcz body cannot make us allocate more. */
+  /**
+   * Answer a GET of the URL a kept dictionary came from, when its server called it `immutable`, with
+   * the kept bytes and no request (default true): a returning client fetches only what changed.
+   */
+  readonly reuseImmutable?: boolean;
+  /** SHA-256 of a kept response (default WebCrypto's; in Node, node:crypto's synchronous one costs less a call). */
+  readonly sha256?: (bytes: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+  /** The largest body accepted, on the wire and decoded (default 64 MiB): a server cannot make us allocate more. */
   readonly maxLength?: number;
-}
-
-/** RFC 9842 §2.2.3: the most specific pattern (longest match) wins. */
-function bestDictionary(dictionaries: readonly StoredDictionary[], url: string): StoredDictionary | null {
-  let best: StoredDictionary | null = null;
-  for (const d of dictionaries) {
-    if (matchesDictionary(d.match, d.url, url) && (!best || d.match.length > best.match.length)) best = d;
-  }
-  return best;
 }
 
 /**
@@ -69,9 +41,17 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
   const transport = options.fetch ?? ((url, init) => fetch(url, init));
   const dictionaries = options.dictionaries ?? memoryDictionaries();
   const maxLength = options.maxLength ?? 64 * 1024 * 1024;
+  const reuseImmutable = options.reuseImmutable ?? true;
+  const hash = options.sha256 ?? sha256;
 
   return async (url, init = {}) => {
-    const dictionary = bestDictionary(await dictionaries.list(), url);
+    const dictionary = await dictionaries.find(url);
+    if (reuseImmutable && dictionary?.immutable && dictionary.url === url && (init.method ?? "GET") === "GET") {
+      // The same URL, answered `immutable` last time: these are its bytes (a consistent-snapshot
+      // file never changes), as python-tuf uses a local file the snapshot's version still names.
+      const headers = { "Content-Type": "application/json", "Content-Length": String(dictionary.bytes.length), [REUSED_HEADER]: "1" };
+      return new Response(dictionary.bytes as Uint8Array<ArrayBuffer>, { status: 200, headers });
+    }
     const headers = new Headers(init.headers);
     if (dictionary) {
       headers.set("Accept-Encoding", "dcz, gzip");
@@ -84,12 +64,12 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
     const out = new Headers(response.headers);
     if (coding === "dcz") {
       if (!dictionary) throw new DczError("dictionary", "dcz answer to a request that named no dictionary");
-      const wire = new Uint8Array(await response.arrayBuffer());
+      const wire = await readBounded(response, maxLength, url);
       body = await decodeDcz(await options.zstd, wire, dictionary.bytes, dictionary.sha256, maxLength);
       out.delete("Content-Encoding");
       out.set("Content-Length", String(body.length));
     } else {
-      body = new Uint8Array(await response.arrayBuffer());
+      body = await readBounded(response, maxLength, url);
       // A WHATWG fetch has already decoded these: say what the body now is.
       if (coding && DECODED_BY_FETCH.has(coding)) {
         out.delete("Content-Encoding");
@@ -97,7 +77,8 @@ export function createDeltaFetch(options: DeltaFetchOptions): FetchFunction {
       }
     }
     const offer = response.ok ? parseUseAsDictionary(response.headers.get("Use-As-Dictionary")) : null;
-    if (offer) await dictionaries.put({ url: response.url || url, ...offer, bytes: body, sha256: await sha256(body) });
+    const immutable = /(^|,)\s*immutable\s*(,|$)/i.test(response.headers.get("Cache-Control") ?? "");
+    if (offer) await dictionaries.put({ url: response.url || url, ...offer, bytes: body, sha256: await hash(body), ...(immutable ? { immutable } : {}) });
     const init2: ResponseInit = { status: response.status, statusText: response.statusText, headers: out };
     return new Response([204, 304].includes(response.status) ? null : (body as Uint8Array<ArrayBuffer>), init2);
   };

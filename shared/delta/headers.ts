@@ -76,16 +76,26 @@ export function parseUseAsDictionary(value: string | null): DictionaryOffer | nu
 }
 
 /**
- * Whether `url` matches the offer's `match` pattern, resolved against the dictionary's URL. Only the
- * subset tuf-edge sends is understood: a path on the same origin where `*` stands for any run of
- * characters. Any other URL Pattern syntax makes the dictionary unusable, never wrongly used.
+ * The path pattern of an offer's `match`, resolved against the dictionary's URL; null when it uses URL
+ * Pattern syntax beyond the subset tuf-edge sends (a path where `*` stands for any run of
+ * characters), which makes the dictionary unusable, never wrongly used.
  */
+export function dictionaryPattern(match: string, dictionaryUrl: string): string | null {
+  if (/[:(){}?#\\+]/.test(match)) return null;
+  try {
+    return match.startsWith("/") ? match : new URL(match, dictionaryUrl).pathname;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `url` matches the offer's `match` pattern (same origin as the dictionary, see dictionaryPattern). */
 export function matchesDictionary(match: string, dictionaryUrl: string, url: string): boolean {
-  if (/[:(){}?#\\+]/.test(match)) return false;
+  const path = dictionaryPattern(match, dictionaryUrl);
+  if (path === null) return false;
   const base = new URL(dictionaryUrl);
   const target = new URL(url);
   if (base.origin !== target.origin) return false;
-  const path = match.startsWith("/") ? match : new URL(match, base).pathname;
   const pattern = path.split("*").map((part) => part.replace(/[.^$|[\]]/g, "\\$&")).join(".*");
   return new RegExp(`^${pattern}$`).test(target.pathname);
 }

@@ -4,3 +4,4 @@ export * from "./page.js";
 export * from "./render.js";
 export * from "./version.js";
 export * from "./release.js";
+export * from "./root.js";

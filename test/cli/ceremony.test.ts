@@ -125,6 +125,15 @@ describe("tuf-edge ceremony", () => {
     expect(wrongKind.stderr).toContain("is a rotate ceremony");
   });
 
+  it("signing with an online key seed says what the file is and what to sign with", async () => {
+    const { file } = await initCeremony(dir, keys, []);
+    const r = await runCli(["ceremony", "sign", file, "--key", keys.online1!, "--passphrase-env", "PASS"], PASSPHRASES);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${keys.online1} is an online key seed (tuf-edge keygen --online)`);
+    expect(r.stderr).toContain("Sign with a root or targets key file");
+    expect(r.stderr).not.toContain("not valid JSON");
+  });
+
   it("targets: a renewed targets version with the same delegations", async () => {
     const { file: init } = await initCeremony(dir, keys, ["root1", "root2", "targets1"]);
     const root1 = await extractEnvelope(init, "root", join(dir, "r.json"));

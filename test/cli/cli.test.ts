@@ -25,6 +25,7 @@ describe("the tuf-edge command line", () => {
     const help = await runBin(["--help"]);
     expect(help.code).toBe(0);
     for (const c of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, "m"));
+    expect(help.stdout).toMatch(/^  -V, --version +print the version$/m);
 
     const unknown = await runBin(["frobnicate"]);
     expect(unknown.code).toBe(2);
@@ -53,6 +54,8 @@ describe("the tuf-edge command line", () => {
       const r = await runCli([...args, "--help"]);
       expect(r.code, args.join(" ")).toBe(0);
       expect(r.stdout, args.join(" ")).toMatch(/^Usage: tuf-edge /);
+      // --url has a default ($TUF_EDGE_URL): no usage line shows it as required.
+      expect(r.stdout.split("\n")[0], args.join(" ")).not.toMatch(/ --url URL(?!\])/);
     }
   });
 

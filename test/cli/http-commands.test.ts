@@ -117,6 +117,8 @@ describe("commands that call the Worker (against a stub on 127.0.0.1)", () => {
     try {
       const r = await runCli(["rotate", "--url", server.url, "--file", rotation], { ADMIN_TOKEN: "t" });
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^accepted: root v2 and targets v2, job r \(publish\)$/m);
+      expect(r.stdout).not.toContain("{");
       const body = JSON.parse(server.requests[0]!.body);
       expect(server.requests[0]!.url).toBe("/v1/admin/root");
       expect(body.root.signed.version).toBe(2);
@@ -128,6 +130,38 @@ describe("commands that call the Worker (against a stub on 127.0.0.1)", () => {
       expect(server.requests[1]!.url).toBe("/v1/admin/targets");
       expect(Object.keys(JSON.parse(server.requests[1]!.body))).toEqual(["targets"]);
       expect(JSON.parse(server.requests[1]!.body).targets).toEqual((await readJson(renewal)).targets);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("rotate and targets --wait follow the job to its end: versions when it published, the reason when it failed", async () => {
+    const { file: init } = await initCeremony(dir, keys, ["root1", "root2", "targets1"]);
+    const root1 = await extractEnvelope(init, "root", join(dir, "w1.root.json"));
+    const targets1 = await extractEnvelope(init, "targets", join(dir, "w1.targets.json"));
+    const renewal = join(dir, "w-renew.json");
+    expect((await runCli(["ceremony", "targets", "--root", root1, "--from-targets", targets1, "--out", renewal])).code).toBe(0);
+    await sign(renewal, keys.targets1!);
+    let polls = 0;
+    let fail = false;
+    const server = await startServer((req, res) => {
+      if (req.url === "/v1/admin/targets") return json(res, 202, { job: "j1", kind: "publish", steps: 2 });
+      polls++;
+      const job = polls < 3 ? { id: "j1", done: polls - 1, steps: 2 } : fail ? { id: "j1", done: 1, steps: 2, finished: "x", error: "refused: targets: expired" } : { id: "j1", done: 2, steps: 2, finished: "x" };
+      json(res, 200, { published: true, job, roles: { root: { version: 1 }, targets: { version: 2 } } });
+    });
+    try {
+      const ok = await runCli(["targets", "--url", server.url, "--file", renewal, "--wait"], { ADMIN_TOKEN: "t" });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain("accepted: targets v2, job j1 (publish, 2 steps)");
+      expect(ok.stdout).toMatch(/^done: targets v2 published \(job j1, 2 steps\); now root v1, targets v2$/m);
+      polls = 0;
+      fail = true;
+      const failed = await runCli(["targets", "--url", server.url, "--file", renewal, "--wait"], { ADMIN_TOKEN: "t" });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain("the job j1 (targets v2) failed: refused: targets: expired");
+      const raw = await runCli(["targets", "--url", server.url, "--file", renewal, "--json"], { ADMIN_TOKEN: "t" });
+      expect(JSON.parse(raw.stdout)).toEqual({ job: "j1", kind: "publish", steps: 2 });
     } finally {
       await server.close();
     }

@@ -286,7 +286,7 @@ describe("tuf-edge import against the Worker", () => {
   test("usage: --help, a missing token, a wrong token", async () => {
     const help = await runCli(["import", "--help"]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: tuf-edge import LISTING --url URL/);
+    expect(help.stdout).toMatch(/^Usage: tuf-edge import LISTING \[--url URL\]/);
     expect(help.stdout).toContain("no-op");
     const file = await listingFile("usage.jsonl", targets(3, "usage"));
     expect(await runCli(["import", file, "--url", w.url])).toMatchObject({ code: 2, stderr: expect.stringContaining("environment variable ADMIN_TOKEN (the admin token) is not set") });

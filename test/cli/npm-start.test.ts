@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { ROOT } from "../../scripts/lib/local-worker.js";
+import { PASSPHRASES } from "./fixtures.js";
 
 // `npm start` from a clean copy of the repository reaches a state where `tuf-edge verify` passes,
 // and a second start reuses everything it made.
@@ -17,7 +18,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cleanCopy() {
+function cleanCopy(into = dir) {
+  const dir = into;
   const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
   for (const f of files) {
     if (!existsSync(join(ROOT, f))) continue;
@@ -27,14 +29,19 @@ function cleanCopy() {
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
 }
 
+/** Everything the running `npm start` has written so far. */
+let output = "";
+
 /** Starts `npm start` and resolves with its output once it says it is serving. */
-function start(): Promise<string> {
+function start(extra: string[] = [], cwd = dir): Promise<string> {
   let out = "";
-  running = spawn("npm", ["start", "--", "--port", String(port), "--bits", "4"], { cwd: dir, detached: true, env: { ...process.env, CI: "true" } });
+  output = "";
+  running = spawn("npm", ["start", "--", "--port", String(port), "--bits", "4", ...extra], { cwd, detached: true, env: { ...process.env, CI: "true" } });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${out}`)), 150_000);
     const read = (chunk: Buffer) => {
       out += chunk.toString();
+      output += chunk.toString();
       if (out.includes("tuf-edge is serving")) {
         clearTimeout(timer);
         resolve(out);
@@ -74,9 +81,9 @@ async function stop() {
   running = undefined;
 }
 
-function verify(): string {
-  const root = join(dir, "trusted-root.json");
-  return execFileSync(process.execPath, ["scripts/bin.mjs", "verify", "--url", `http://127.0.0.1:${port}`, "--root", root, "--min-valid", "auto"], { cwd: dir, encoding: "utf8" });
+function verify(cwd = dir): string {
+  const root = join(cwd, "trusted-root.json");
+  return execFileSync(process.execPath, ["scripts/bin.mjs", "verify", "--url", `http://127.0.0.1:${port}`, "--root", root, "--min-valid", "auto"], { cwd, encoding: "utf8" });
 }
 
 test("npm start bootstraps a verifiable repository, and a second start reuses it", { timeout: 400_000 }, async () => {
@@ -89,6 +96,12 @@ test("npm start bootstraps a verifiable repository, and a second start reuses it
   const rootBytes = await (await fetch(`http://127.0.0.1:${port}/metadata/1.root.json`)).arrayBuffer();
   writeFileSync(join(dir, "trusted-root.json"), Buffer.from(rootBytes));
   expect(verify()).toMatch(/every role keeps the margin of a healthy repository/);
+  // One "ready" (ours, once bootstrapped), and no request line per metadata read: the verify made 20.
+  expect(output.match(/tuf-edge is serving/g)).toHaveLength(1);
+  expect(output).not.toMatch(/Ready on/);
+  expect(output).not.toMatch(/GET \/metadata\//);
+  expect(output).toContain("export TUF_EDGE_URL=");
+  expect(output).toContain("$TUF_EDGE_URL/v1/admin/files/packages/demo/");
   // The cron runs by itself, on wrangler.toml's schedule (first at start).
   const cron = await waitForCron();
   expect(cron.cron).toBe("*/5 * * * *");
@@ -106,4 +119,31 @@ test("npm start bootstraps a verifiable repository, and a second start reuses it
   expect(Buffer.from(await (await fetch(`http://127.0.0.1:${port}/metadata/1.root.json`)).arrayBuffer())).toEqual(Buffer.from(rootBytes));
   expect(verify()).toMatch(/timestamp/);
   await stop();
+});
+
+test("npm start -- --no-bootstrap leaves the repository to your own key ceremony", { timeout: 300_000 }, async () => {
+  const own = mkdtempSync(join(tmpdir(), "tuf-edge-start-own-"));
+  try {
+    cleanCopy(own);
+    const out = await start(["--no-bootstrap"], own);
+    expect(out).not.toMatch(/bootstrapping/);
+    expect(out).toContain("tuf-edge is serving a local Worker with no repository yet");
+    expect(out).toContain("--online-key .dev-keys/online.pub.json --bits 4");
+    expect(((await (await fetch(`http://127.0.0.1:${port}/v1/status`)).json()) as { published: boolean }).published).toBe(false);
+
+    // The rehearsal as printed: own keys, a ceremony naming the Worker's online key, bootstrap.
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      execFileSync(process.execPath, ["scripts/bin.mjs", ...args], { cwd: own, encoding: "utf8", env: { ...process.env, ...PASSPHRASES, ...env } });
+    for (const name of ["alice", "targets"]) cli(["keygen", "--out", `${name}.key`, "--passphrase-env", "PASS"]);
+    cli(["ceremony", "init", "--root-key", "alice.key.pub.json", "--root-threshold", "1", "--targets-key", "targets.key.pub.json",
+      "--targets-threshold", "1", "--online-key", ".dev-keys/online.pub.json", "--bits", "4", "--out", "ceremony.json"]);
+    for (const key of ["alice.key", "targets.key"]) cli(["ceremony", "sign", "ceremony.json", "--key", key, "--passphrase-env", "PASS"]);
+    const token = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(join(own, ".dev.vars"), "utf8"))![1]!;
+    expect(cli(["bootstrap", "--url", `http://127.0.0.1:${port}`, "--file", "ceremony.json", "--wait"], { ADMIN_TOKEN: token })).toContain("published");
+    cpSync(join(own, "1.root.json"), join(own, "trusted-root.json"));
+    expect(verify(own)).toMatch(/^OK: /m);
+    await stop();
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
 });

@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRepo } from "./repo.js";
 import { json, runCli, startServer } from "./helpers.js";
+import { gzipSync } from "node:zlib";
+import { metadataFetcher } from "../../scripts/lib/verify.js";
+import { nodeHttpFetch } from "../../scripts/lib/http-transport.js";
 
 /** Serves `files` under /metadata/ (404 for anything else), like the Worker's read path. */
 async function serve(files: Map<string, Uint8Array>) {
@@ -100,6 +103,44 @@ describe("tuf-edge verify (against a static repository)", () => {
     expect(r.stderr).toBe("tuf-edge verify: refresh: timestamp has 0 valid signatures of the 1 required");
   });
 
+  it("refuses an answer longer than a client downloads of that role (timestamp: 16,384 bytes), gzip or not", async () => {
+    const repo = await buildRepo();
+    const padded = JSON.parse(Buffer.from(repo.files.get("timestamp.json")!).toString("utf8"));
+    padded.padding = "x".repeat(20_000);
+    repo.files.set("timestamp.json", Buffer.from(JSON.stringify(padded)));
+    const r = await verify(repo);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tuf-edge verify: http:\S+\/metadata\/timestamp\.json is longer than 16384 bytes, the most a client downloads of it$/);
+
+    // A gzip bomb: a few KB on the wire, 100 MB once decoded.
+    const bomb = gzipSync(Buffer.alloc(100_000_000));
+    const server = await startServer((req, res) => {
+      if (req.url === "/metadata/timestamp.json") res.writeHead(200, { "content-encoding": "gzip" }).end(bomb);
+      else res.writeHead(404).end();
+    });
+    try {
+      const file = join(dir, "bomb-root.json");
+      await writeFile(file, repo.root1);
+      const b = await runCli(["verify", "--url", server.url, "--root", file]);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toContain("timestamp.json is longer than 16384 bytes");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("says that the whole run timed out, and after how long", async () => {
+    const server = await startServer(() => {}); // never answers
+    try {
+      const fetcher = metadataFetcher(server.url, undefined, 1000);
+      await expect(fetcher.get("timestamp.json", 16_384)).rejects.toThrow(/^timed out after 1 s \(the whole run's limit\), at http:\S+\/metadata\/timestamp\.json$/);
+      const viaTransport = metadataFetcher(server.url, nodeHttpFetch, 1000);
+      await expect(viaTransport.get("timestamp.json", 16_384)).rejects.toThrow(/^timed out after 1 s/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("--min-valid fails when a role expires sooner, passes otherwise", async () => {
     const repo = await buildRepo({ validFor: { timestamp: 3600_000, bins: 6 * 3600_000 } });
     const soon = await verify(repo, ["--min-valid", "12h"]);
@@ -194,5 +235,14 @@ describe("bench --verify", () => {
     expect(verify).toMatchObject({ bins: 64, seconds: [expect.any(Number), expect.any(Number), expect.any(Number)] });
     expect(verify.cpuSeconds).toHaveLength(3);
     expect(r.stderr).toMatch(/^verify, all 64 bins: [\d.]+ s wall, [\d.]+ s CPU$/m);
+    // Against the Worker: a returning --cache run asks only for what changed, much of it as deltas.
+    const { verifyWorker } = JSON.parse(r.stdout);
+    const { noCache, cacheFirst, cacheSecond } = verifyWorker;
+    expect(noCache.requests).toBe(68);
+    expect(cacheFirst).toMatchObject({ requests: 68, deltas: 0 });
+    expect(cacheFirst.wireBytes).toBeGreaterThan(0);
+    expect(cacheSecond.deltas).toBeGreaterThan(0);
+    expect(cacheSecond.requests).toBeLessThan(cacheFirst.requests);
+    expect(cacheSecond.wireBytes).toBeLessThan(cacheFirst.wireBytes / 2);
   });
 });

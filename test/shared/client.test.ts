@@ -1,6 +1,6 @@
 // TrustedMetadata decides what a client trusts (spec §5); every refusal here is one a client makes.
 import { beforeAll, describe, expect, it } from "vitest";
-import { MetaFile, Metadata, Timestamp, TrustedMetadata, binFor, findTargetInfo, refresh, sha256Hex, type Snapshot } from "../../shared/index.js";
+import { MAX_LENGTH, MAX_ROOT_ROTATIONS, MetaFile, Metadata, Timestamp, TrustedMetadata, binFor, findTargetInfo, refresh, sha256Hex, type Snapshot } from "../../shared/index.js";
 import {
   DAY, NOW, PATHS, type Repo, expectVerificationError, makeBin, makeRepo, makeRoot, makeSnapshot, makeTimestamp, newSigners, sign,
 } from "./fixtures.js";
@@ -102,6 +102,27 @@ describe("root rotation", () => {
     const fetch = async (name: string) => files.get(name) ?? null;
     await expect(refresh(file("1.root.json"), fetch, NOW)).rejects.toMatchObject({ kind: "expired" });
     expect((await refresh(file("1.root.json"), fetch, NOW - 1)).root.signed.version).toBe(2);
+  });
+
+  it("follows at most 256 new roots in one refresh, as python-tuf does (a server cannot keep a client walking)", async () => {
+    const files = new Map(repo.files);
+    for (let v = 2; v <= 300; v++) files.set(`${v}.root.json`, (await sign(makeRoot(repo.keys, v), ...repo.keys.root)).toBytes());
+    const asked: string[] = [];
+    const trusted = await refresh(file("1.root.json"), async (name) => (asked.push(name), files.get(name) ?? null), NOW);
+    expect(trusted.root.signed.version).toBe(1 + MAX_ROOT_ROTATIONS);
+    expect(asked.filter((n) => n.endsWith(".root.json"))).toHaveLength(MAX_ROOT_ROTATIONS);
+  });
+
+  it("bounds every download: python-tuf's limits, or the length a trusted role states", async () => {
+    const limits = new Map<string, number>();
+    await refresh(file("1.root.json"), async (name, maxLength) => (limits.set(name, maxLength), repo.files.get(name) ?? null), NOW, ["bins-3"]);
+    expect(Object.fromEntries(limits)).toEqual({
+      "2.root.json": MAX_LENGTH.root,
+      "timestamp.json": MAX_LENGTH.timestamp,
+      "1.snapshot.json": file("1.snapshot.json").length, // timestamp states it
+      "1.targets.json": MAX_LENGTH.targets, // the snapshot states versions only
+      "1.bins-3.json": MAX_LENGTH.targets,
+    });
   });
 
   it("refuses a new root once timestamp is trusted", async () => {

@@ -3,7 +3,7 @@
 // the test (the Worker itself is exercised in test/worker/delta.test.ts).
 import { beforeAll, describe, expect, test } from "vitest";
 import { DczError, encodeDcz, sha256 } from "../../shared/delta/dcz.js";
-import { type FetchFunction, createDeltaFetch, memoryDictionaries } from "../../shared/delta/fetch.js";
+import { type FetchFunction, REUSED_HEADER, createDeltaFetch, memoryDictionaries } from "../../shared/delta/fetch.js";
 import { parseAvailableDictionary, parseSfString } from "../../shared/delta/headers.js";
 import type { Zstd } from "../../shared/delta/zstd.js";
 import { loadZstd } from "../../scripts/lib/delta.js";
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 /** Serves `files` the way the Worker does, recording each request; `corrupt` alters dcz bodies. */
-function server(corrupt?: (body: Uint8Array) => Uint8Array) {
+function server(corrupt?: (body: Uint8Array) => Uint8Array, cacheControl?: string) {
   const seen: Headers[] = [];
   const transport: FetchFunction = async (url, init) => {
     const headers = new Headers(init?.headers);
@@ -29,6 +29,7 @@ function server(corrupt?: (body: Uint8Array) => Uint8Array) {
     const content = files.get(name);
     if (!content) return new Response("{}", { status: 404 });
     const out = new Headers({ "Use-As-Dictionary": `match="/metadata/*.snapshot.json", id="${name}"` });
+    if (cacheControl) out.set("Cache-Control", cacheControl);
     const id = parseSfString(headers.get("Dictionary-ID"));
     const dictionary = id ? files.get(id) : undefined;
     const sha = parseAvailableDictionary(headers.get("Available-Dictionary"));
@@ -65,7 +66,8 @@ describe("createDeltaFetch", () => {
     await deltaFetch(`${BASE}41.snapshot.json`);
     expect((await deltaFetch(`${BASE}1.targets.json`)).status).toBe(404);
     expect(seen[1]!.has("Available-Dictionary")).toBe(false);
-    expect((await dictionaries.list()).map((d) => d.id)).toEqual(["41.snapshot.json"]);
+    expect((await dictionaries.find(`${BASE}42.snapshot.json`))?.id).toBe("41.snapshot.json");
+    expect(await dictionaries.find(`${BASE}2.targets.json`)).toBeNull();
   });
 
   test.each([
@@ -84,13 +86,39 @@ describe("createDeltaFetch", () => {
     await expect(createDeltaFetch({ zstd, fetch: transport })(`${BASE}41.snapshot.json`)).rejects.toThrow(/named no dictionary/);
   });
 
+  test("a file answered `immutable` is not asked for again: its kept bytes answer (a returning client fetches what changed)", async () => {
+    const { seen, transport } = server(undefined, "public, max-age=31536000, immutable");
+    const deltaFetch = createDeltaFetch({ zstd, fetch: transport });
+    await deltaFetch(`${BASE}41.snapshot.json`);
+    const again = await deltaFetch(`${BASE}41.snapshot.json`);
+    expect(seen).toHaveLength(1);
+    expect(again.headers.get(REUSED_HEADER)).toBe("1");
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(files.get("41.snapshot.json"));
+    await deltaFetch(`${BASE}42.snapshot.json`); // another version: asked for, as a delta
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.get("Dictionary-ID")).toBe('"41.snapshot.json"');
+
+    // Without `immutable` (a timestamp), or with reuse off, every request goes out.
+    const plain = server(undefined, "public, max-age=30");
+    const fetchPlain = createDeltaFetch({ zstd, fetch: plain.transport });
+    await fetchPlain(`${BASE}41.snapshot.json`);
+    await fetchPlain(`${BASE}41.snapshot.json`);
+    expect(plain.seen).toHaveLength(2);
+    const off = server(undefined, "immutable");
+    const fetchOff = createDeltaFetch({ zstd, fetch: off.transport, reuseImmutable: false });
+    await fetchOff(`${BASE}41.snapshot.json`);
+    await fetchOff(`${BASE}41.snapshot.json`);
+    expect(off.seen).toHaveLength(2);
+  });
+
   test("the store keeps the newest per match, and at most `limit`", async () => {
-    const store = memoryDictionaries(2);
-    const d = (match: string, id: string) => ({ url: BASE, match, id, bytes: utf8(id), sha256: new Uint8Array(32) });
+    const store = memoryDictionaries({ maxEntries: 2 });
+    const d = (match: string, id: string) => ({ url: BASE, match, id, bytes: utf8(id), sha256: new Uint8Array(32).fill(Number(id)) });
     store.put(d("/a/*", "1"));
     store.put(d("/b/*", "2"));
     store.put(d("/a/*", "3"));
     store.put(d("/c/*", "4"));
-    expect((await store.list()).map((x) => x.id)).toEqual(["3", "4"]);
+    const ids = await Promise.all(["/a/x", "/b/x", "/c/x"].map(async (p) => (await store.find(`https://tuf.example${p}`))?.id ?? null));
+    expect(ids).toEqual(["3", null, "4"]);
   });
 });

@@ -138,8 +138,23 @@ describe("development (DEV_MODE=true, what npm start runs)", () => {
     expect(res.headers["content-disposition"]).toBe(`attachment; filename="__ name_.tar.gz"; filename*=UTF-8''${encodeURIComponent('"ü name".tar.gz')}`);
   });
 
-  test("PUT /v1/admin/files stores a file (then 409 for the same path)", async () => {
-    expect((await putFile(w, "packages/new/file-1.0.tar.gz")).status).toBe(202);
-    expect((await putFile(w, "packages/new/file-1.0.tar.gz")).status).toBe(409);
+  test("PUT /v1/admin/files stores a file; the same bytes again are 200 with the first upload's id, other bytes 409", async () => {
+    const first = await putFile(w, "packages/new/file-1.0.tar.gz");
+    expect(first.status).toBe(202);
+    const { id, etag } = (await first.json()) as { id: string; etag: string };
+    const same = await putFile(w, "packages/new/file-1.0.tar.gz");
+    expect(same.status).toBe(200);
+    expect(await same.json()).toMatchObject({ id, etag, unchanged: true });
+    const other = await fetch(`${w.url}/v1/admin/files/packages/new/file-1.0.tar.gz`, { method: "PUT", headers: { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` }, body: "y" });
+    expect(other.status).toBe(409);
+    expect(await other.json()).toMatchObject({ field: "path", stored: { size: 1, etag } });
+  });
+
+  test("PUT /v1/admin/files of a file name that names no project is a 400 at once (render mode), and nothing is stored", async () => {
+    const res = await putFile(w, "packages/new/notes.txt");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: "path", error: expect.stringMatching(/names no project/) });
+    expect(await (await w.packages()).head("packages/new/notes.txt")).toBeNull();
+    expect((await putFile(w, "packages/new/file-1.0.tar.gz.metadata")).status).toBe(202); // a .metadata names its dist's project
   });
 });

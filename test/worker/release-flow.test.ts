@@ -147,10 +147,15 @@ describe("render mode: releases, metadata, removals", () => {
 });
 
 describe("render mode: what it refuses", () => {
-  test("a file that names no project is rejected with the reason", async () => {
+  test("a file that names no project is rejected with the reason: at the dev PUT's door (400), and from the bucket", async () => {
     const res = await fetch(`${w.url}/v1/admin/files/packages/readme.txt`, { method: "PUT", headers: { authorization: `Bearer ${w.secrets.ADMIN_TOKEN}` }, body: "hello" });
-    expect(res.status).toBe(202);
-    const stored = (await res.json()) as { key: string; etag: string };
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: "path", error: expect.stringMatching(/names no project/) });
+    expect(await (await w.packages()).head("packages/readme.txt")).toBeNull();
+    // In production a file reaches the bucket on its own way; its notification is rejected with the reason.
+    const stored = (await (await w.packages()).put("packages/readme.txt", "hello"))!;
+    const event = { account: "local", action: "PutObject", bucket: "tuf-edge-packages", object: { key: stored.key, size: stored.size, eTag: stored.etag }, eventTime: new Date().toISOString() };
+    await deliverNow(w, [event]);
     const outcome = await waitForOutcome(w, r2UploadId(stored.key, stored.etag));
     expect(outcome.state).toBe("rejected");
     expect(outcome.rejected[0].reason).toMatch(/names no project/);

@@ -130,10 +130,12 @@ describe("the simple API and mutable targets", () => {
       ["/simple/Demo/", "/simple/demo/"],
       ["/simple/DEMO", "/simple/demo/"],
       ["/simple/Other_Pkg.x/?format=text/html", "/simple/other-pkg-x/?format=text/html"],
-    ])("301 %s → %s", async (path, location) => {
-      const res = await get(path);
+    ])("301 %s → %s, by a relative Location that no Host header reaches", async (path, location) => {
+      const res = await get(path, { host: "evil.example" });
       expect(res.status).toBe(301);
-      expect(new URL(res.headers.location!).pathname + new URL(res.headers.location!).search).toBe(location);
+      expect(res.headers.location).not.toMatch(/^[a-z]+:|^\/\/|evil/i);
+      const resolved = new URL(res.headers.location!, `http://tuf.example${path}`);
+      expect(resolved.pathname + resolved.search).toBe(location);
     });
 
     test.each(["/simple/unknown/", "/simple/%3Cscript%3E/", "/simple/demo/extra", "/simple/demo/vnd.pypi.simple.v1.html", "/simple/-x/"])(

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { renderStatusPage } from "../../worker/http/status-page.js";
+import { formatLatency, renderStatusPage } from "../../worker/http/status-page.js";
 import type { Status } from "../../worker/http/status-report.js";
 import { admin, status } from "../support/repo.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
@@ -186,6 +186,47 @@ describe("GET / in headless Chromium", () => {
     }
     await page.close();
     await setClock(w, t0 + HOUR);
+  });
+
+  test("at 1,280 px nothing overflows sideways, however long a rejected path, id or reason", async () => {
+    const s = (await status(w)) as Status;
+    const long = (c: string) => c.repeat(400);
+    const recent = [{ id: long("a"), received: s.now, rejectedAt: s.now, count: 3, path: `packages/${long("p")}.tar.gz`, reason: long("r"), partial: true }];
+    const html = renderStatusPage({ ...s, rejections: { ...s.rejections, recent } }, Date.parse(s.now));
+    const page = await launched!.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.setContent(html);
+    expect(await page.locator("#rejections tbody tr").count()).toBe(1);
+    const widths = await page.evaluate(() => {
+      const d = (globalThis as any).document.documentElement;
+      return { scroll: d.scrollWidth, client: d.clientWidth };
+    });
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    await page.close();
+  });
+
+  test("bins fallen due for the next run read as the schedule at work; many more as a cron behind", async () => {
+    const s = (await status(w)) as Status;
+    const at = (behind: number) => {
+      const bins = { ...s.roles!.bins, count: 16_384, renewalPeriodSeconds: 43_200, behind };
+      return renderStatusPage({ ...s, cronIntervalSeconds: 300, roles: { ...s.roles!, bins } }, Date.parse(s.now));
+    };
+    expect(at(111)).toContain("about 114 a cron run; 111 fell due since the last run, for the next (as scheduled)");
+    expect(at(111)).not.toMatch(/due now/);
+    expect(at(1_000)).toContain("1,000 overdue (more than two cron runs of work): is the cron running?");
+    expect(at(0)).toMatch(/about 114 a cron run\./);
+  });
+
+  test("latencies under a second read in milliseconds, never 0 s; the page links /simple/ and counts projects when it can", async () => {
+    expect([340, 999, 1_530, 12_345, 90_000].map(formatLatency)).toEqual(["340 ms", "999 ms", "1.53 s", "12.3 s", "1m 30s"]);
+    const s = (await status(w)) as Status;
+    expect(s.projects).toBeNull(); // the writer has not recorded the project list here
+    const page = await newPage();
+    await page.goto(`${w.url}/`);
+    expect(await page.locator('#metadata-links a[href="/simple/"]').count()).toBe(1);
+    expect(await page.locator("#latency").textContent()).not.toMatch(/ 0s/);
+    await page.setContent(renderStatusPage({ ...s, projects: 12_345 }, Date.parse(s.now)));
+    expect(await page.locator("#projects").textContent()).toBe("12,345 projects");
+    await page.close();
   });
 
   test("values are escaped: markup in a message is shown as text, never run", async () => {

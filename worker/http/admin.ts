@@ -5,7 +5,8 @@ import { FieldError, VerificationError } from "../../shared/errors.js";
 import { readObject } from "../../shared/json.js";
 import { onlineKeyids, verifyBootstrap, verifyNextRoot, verifyTargets } from "../../shared/offline.js";
 import { checkTargetPath, parseUploadRequest, pathsOf } from "../../shared/upload.js";
-import { type AppEnv, isDevelopment } from "../env.js";
+import { projectOf } from "../../shared/simple/index.js";
+import { type AppEnv, isDevelopment, readConfig } from "../env.js";
 import { type Job, JobStore, binSteps } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { PackageStore } from "../storage/packages.js";
@@ -188,9 +189,26 @@ adminRoutes.put("/v1/admin/files/*", async (c) => {
     throw new FieldError("path", "is not valid percent-encoded UTF-8");
   }
   const key = checkTargetPath(path, "path");
+  // Refused at once, not left in the bucket for the consumer to reject: in render mode a file must
+  // name its project (shared/simple: a wheel or sdist file name, or its PEP 658 .metadata).
+  if (readConfig(c.env).pagesMode === "render" && !projectOf(key)) {
+    throw new FieldError("path", "names no project: not a wheel or sdist file name (nor its PEP 658 .metadata), which SIMPLE_PAGES=render needs");
+  }
+  // Read whole (development only): a refused create is then told apart, same bytes or other bytes.
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const packages = new PackageStore(c.env.PACKAGES);
   // Package files are immutable, like the targets that describe them: never replace one.
-  const object = await new PackageStore(c.env.PACKAGES).create(key, c.req.raw.body ?? new Uint8Array());
-  if (!object) return errorResponse(c, 409, "a file is stored at that path already (package files are immutable)", { field: "path" });
+  const object = await packages.create(key, bytes);
+  if (!object) {
+    const stored = await packages.compare(key, bytes);
+    if (stored?.same) {
+      // The same bytes again: nothing to do; the id is the upload the first PUT made.
+      const { size, etag } = stored.object;
+      return c.json({ id: await r2UploadId(key, etag), key, size, etag, unchanged: true }, 200);
+    }
+    const other = stored && { size: stored.object.size, etag: stored.object.etag };
+    return errorResponse(c, 409, "other bytes are stored at that path already (package files are immutable)", { field: "path", stored: other });
+  }
   // The upload the consumer records for the R2 event of this object version: look it up by this id.
   const id = await r2UploadId(key, object.etag);
   const received = new Date(c.get("now")).toISOString();

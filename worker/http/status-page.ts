@@ -49,6 +49,27 @@ function roleRow(name: string, version: string, role: RoleExpiry | { version: nu
 <td>${e ? countdown(e.expires, now) : ""}</td></tr>`;
 }
 
+/** Bins that fall due between two cron runs in steady state. */
+const perRun = (s: Status) => Math.max(1, Math.round((s.roles!.bins.count * s.cronIntervalSeconds) / s.roles!.bins.renewalPeriodSeconds));
+
+/**
+ * Bins fallen due since the last run are renewed by the next: up to a run's worth is the schedule at
+ * work, not news. More than two runs' worth says the cron is behind (the warnings say so too).
+ */
+function dueNote(s: Status): string {
+  const behind = s.roles!.bins.behind;
+  if (behind === 0) return "";
+  if (behind <= 2 * perRun(s)) return `; ${behind.toLocaleString("en")} fell due since the last run, for the next (as scheduled)`;
+  return `; ${behind.toLocaleString("en")} overdue (more than two cron runs of work): is the cron running?`;
+}
+
+/** A latency to read at a glance: milliseconds under a second (never "0s"), then seconds. */
+export function formatLatency(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return formatDuration(ms);
+}
+
 function rolesTable(s: Status, now: number) {
   const r = s.roles!;
   const warnedRoles = new Set(s.warnings.map((w) => w.role));
@@ -62,7 +83,7 @@ ${roleRow("timestamp", String(r.timestamp.version), r.timestamp, now, warnedRole
 ${roleRow("bins", binVersions, { version: 0, expires: b.expires, expiresInSeconds: b.expiresInSeconds }, now, warnedRoles.has("bins"), `least recently signed of ${b.count.toLocaleString("en")}`)}
 </tbody></table>
 <p>Earliest expiry: <strong>${s.earliestExpiry!.role}</strong> ${countdown(s.earliestExpiry!.expires, now)}.
-Bins are re-signed on a rolling schedule, each every ${formatDuration(b.renewalPeriodSeconds * 1000)}${b.behind > 0 ? `; ${b.behind} due now` : ""}${b.catchingUp ? "; catching up after missed runs" : ""}.</p>`;
+Bins are re-signed on a rolling schedule, each every ${formatDuration(b.renewalPeriodSeconds * 1000)}: about ${perRun(s)} a cron run${dueNote(s)}${b.catchingUp ? "; catching up after missed runs" : ""}.</p>`;
 }
 
 function commitsTable(s: Status, now: number) {
@@ -87,7 +108,7 @@ function cronSection(s: Status, now: number) {
 function chartsSection(c: Charts) {
   const hour: [string, string, string] = ["60 min ago", "30 min", "now"];
   const latency = c.latency
-    ? html`<p id="latency">Upload latency, received to published, last hour (${c.latency.uploads} upload${c.latency.uploads === 1 ? "" : "s"}): p50 <strong>${formatDuration(c.latency.p50)}</strong>, p99 <strong>${formatDuration(c.latency.p99)}</strong>.</p>`
+    ? html`<p id="latency">Upload latency, received to published, last hour (${c.latency.uploads} upload${c.latency.uploads === 1 ? "" : "s"}): p50 <strong>${formatLatency(c.latency.p50)}</strong>, p99 <strong>${formatLatency(c.latency.p99)}</strong>.</p>`
     : html`<p id="latency">No upload published in the last hour.</p>`;
   const h = c.binExpiryHours.length;
   return html`<div class="charts">
@@ -121,11 +142,14 @@ function metadataLinks(s: Status) {
   return html`<p id="metadata-links">Current metadata: <a href="/metadata/timestamp.json">timestamp.json</a>,
 <a href="/metadata/${r.snapshot.version}.snapshot.json">${r.snapshot.version}.snapshot.json</a>,
 <a href="/metadata/${r.targets.version}.targets.json">${r.targets.version}.targets.json</a>,
-<a href="/metadata/${r.root.version}.root.json">${r.root.version}.root.json</a> (trust anchor: <a href="/metadata/1.root.json">1.root.json</a>).</p>`;
+<a href="/metadata/${r.root.version}.root.json">${r.root.version}.root.json</a> (trust anchor: <a href="/metadata/1.root.json">1.root.json</a>).
+The simple index: <a href="/simple/">/simple/</a>${s.projects === null ? "" : html`, <span id="projects">${s.projects.toLocaleString("en")} project${s.projects === 1 ? "" : "s"}</span>`}.</p>`;
 }
 
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1b1b}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}#rejections{table-layout:fixed}
+#rejections th:nth-child(1){width:22%}#rejections th:nth-child(2){width:12%}#rejections th:nth-child(3){width:30%}
+td{overflow-wrap:anywhere}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ddd}
 thead th{font-size:.85rem;color:#555}tr.warn{background:#fff4d6}.expired,.bad{color:#b00020;font-weight:600}
 #warnings li{padding:.4rem .6rem;margin:.3rem 0;border-radius:4px;list-style:none}li.critical{background:#fde0e0;color:#8a0015}
 li.warning{background:#fff4d6}.ok{color:#1e6b2f}code{font-size:.9em}small{color:#666}

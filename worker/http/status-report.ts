@@ -56,6 +56,8 @@ export interface Status {
   readonly oldestPendingUpload: { readonly id: string; readonly received: string; readonly ageSeconds: number } | null;
   readonly warnings: readonly Warning[];
   readonly job: Omit<Job, "root" | "targets"> | null;
+  /** Projects with a published page, from the list behind /simple/ (storage/projects.ts); null while the writer has not recorded it. */
+  readonly projects: number | null;
   /** The key ids the writer signs with, as it last recorded them (storage/online-keys.ts); empty until it first ran. */
   readonly onlineKeys: readonly string[];
   /** What the renewal schedule keeps: `tuf-edge verify --min-valid auto` derives its margins from it. */

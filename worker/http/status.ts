@@ -6,6 +6,7 @@ import { type AppEnv, type Config, type Env, readConfig } from "../env.js";
 import { recentCommits } from "../storage/commits.js";
 import { type CronState, readCronState } from "../storage/cron-state.js";
 import { type Job, JobStore } from "../storage/jobs.js";
+import { countProjects } from "../storage/projects.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { readOnlineKeys } from "../storage/online-keys.js";
 import { oldestPending } from "../storage/pending.js";
@@ -141,13 +142,14 @@ async function rootExpires(store: MetadataStore, version: number): Promise<numbe
 export async function collectStatus(env: Env, now: number): Promise<Status> {
   const store = new MetadataStore(env.METADATA);
   const uploads = new UploadStore(env.METADATA);
-  const [state, job, onlineKeys, cron, pending, rejections] = await Promise.all([
+  const [state, job, onlineKeys, cron, pending, rejections, projects] = await Promise.all([
     loadState(store),
     new JobStore(env.METADATA).get(),
     readOnlineKeys(env.METADATA),
     readCronState(env.METADATA),
     oldestPending(env.METADATA, uploads),
     rejectionFacts(uploads, now),
+    countProjects(store),
   ]);
   const config = readConfig(env);
   const rejected = rejectionWarning(rejections);
@@ -159,6 +161,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     oldestPendingUpload: pending ? { ...pending, ageSeconds: seconds(now - Date.parse(pending.received)) } : null,
     job: job ? (jobStatus as Omit<Job, "root" | "targets">) : null,
     onlineKeys: onlineKeys?.keyids ?? [],
+    projects,
     renewal: {
       timestampRenewMarginSeconds: seconds(config.timestampRenewMargin),
       snapshotRenewMarginSeconds: seconds(config.snapshotRenewMargin),

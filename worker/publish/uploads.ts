@@ -3,6 +3,7 @@ import { type UploadTarget, pathsOf } from "../../shared/upload.js";
 import type { ContentStore } from "../storage/content.js";
 import { PackageStore } from "../storage/packages.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
+import { recordProjectPages } from "../storage/projects.js";
 import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
 import { BIN_CONCURRENCY, type BinChange, type BinViews, type Committed, type PublishContext, type ViewsOfBins, commit, mapBounded } from "./commit.js";
 import { type Change, type PathView, type Upload, type UploadDecision, decideUploads, removalBytes } from "./decide.js";
@@ -166,11 +167,15 @@ export async function publishUploads(ctx: UploadContext, sent: readonly SourcedU
     const pageChanges = await pages.render(ctx.content, changes, fileAt);
     for (const [path, change] of pageChanges) changes.set(path, change);
     await storeContent(ctx, changes, pageChanges);
-    return { plan: { bins: binEdits(view, changes), supersededContent: supersededContent(view, changes) }, decision: decisions };
+    // Pages that appear or go: what the project list behind `/simple/` records after the commit.
+    const created = [...changes].filter(([path, c]) => (c.file === null) !== (view.get(path)?.current == null)).map(([path, c]) => ({ path, file: c.file }));
+    return { plan: { bins: binEdits(view, changes), supersededContent: supersededContent(view, changes) }, decision: { decisions, pages: created } };
   });
+  // The `/simple/` root lists projects with a page: record the pages this commit created or removed.
+  if (outcome.committed) await recordProjectPages(ctx.store, [outcome.decision.pages]);
   const snapshotVersion = outcome.committed?.snapshotVersion ?? outcome.state.timestamp.signed.snapshotMeta.version;
   const results = new Map<string, UploadOutcome>();
-  for (const [id, decision] of outcome.decision) results.set(id, { ...decision, snapshotVersion });
+  for (const [id, decision] of outcome.decision.decisions) results.set(id, { ...decision, snapshotVersion });
   return { results, committed: outcome.committed as Committed | null };
 }
 

@@ -63,6 +63,16 @@ export class PackageStore {
     return this.bucket.put(path, body, { onlyIf: { etagDoesNotMatch: "*" } });
   }
 
+  /**
+   * The object stored at `path` and whether it holds exactly `bytes` (R2's etag of a single-part
+   * object is the MD5 of its bytes); null when nothing is stored there.
+   */
+  async compare(path: string, bytes: Uint8Array): Promise<{ object: R2Object; same: boolean } | null> {
+    const object = await this.bucket.head(path);
+    if (!object) return null;
+    return { object, same: object.etag === toHex(new Uint8Array(await crypto.subtle.digest("MD5", bytes))) };
+  }
+
   /** The object for serving (no body for `head`); null when there is none. */
   async served(path: string, head: boolean): Promise<R2Object | R2ObjectBody | null> {
     return head ? this.bucket.head(path) : this.bucket.get(path);
