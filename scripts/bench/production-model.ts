@@ -33,7 +33,9 @@ export interface InvocationRecord {
   subrequests: number;
   /** Subrequests by binding, method and key shape, e.g. "METADATA.put metadata/N.bins-*.json". */
   readonly ops: Record<string, number>;
-  /** The order calls were made in, consecutive calls of one op merged: the invocation's critical path. */
+  /** Per op, the wall time during which at least one call of it was outstanding: where the time went. */
+  readonly opMs: Record<string, number>;
+  /** The order calls were made in, consecutive calls of one op merged (the first 100 runs). */
   readonly sequence: { op: string; count: number }[];
   maxInFlight: number;
   /** Total time calls waited for a free slot, ms. */
@@ -47,12 +49,16 @@ export interface InvocationRecord {
   error?: string;
 }
 
-const SEQUENCE_CAP = 400;
+const SEQUENCE_CAP = 100;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A key's shape: version numbers and hex (bin suffixes, hashes, ids) elided. */
-export const keyShape = (key: unknown) =>
-  typeof key === "string" ? key.replace(/[0-9a-f]{4,}/g, "*").replace(/\d+/g, "N") : Array.isArray(key) ? `[${key.length} keys]` : "";
+/** A key's shape: version numbers, bin suffixes, hashes and ids elided; package paths as one. */
+export function keyShape(key: unknown): string {
+  if (Array.isArray(key)) return `[${key.length} keys]`;
+  if (typeof key !== "string") return "";
+  if (key.startsWith("packages/")) return "packages/*";
+  return key.replace(/bins-[0-9a-f]+/g, "bins-*").replace(/[0-9a-f]{8,}/g, "*").replace(/\d+/g, "N");
+}
 
 /** One invocation's slots and counts. */
 export class Invocation {
@@ -63,10 +69,11 @@ export class Invocation {
   private readonly idleBodies: (() => void)[] = [];
   private outstanding = 0;
   private outstandingSince = 0;
+  private readonly perOp = new Map<string, { outstanding: number; since: number }>();
 
   constructor(id: number, kind: InvocationRecord["kind"], what: string, private readonly o: Required<ModelOptions>) {
     this.record = {
-      id, kind, what, start: Date.now(), end: 0, subrequests: 0, ops: {}, sequence: [], maxInFlight: 0,
+      id, kind, what, start: Date.now(), end: 0, subrequests: 0, ops: {}, opMs: {}, sequence: [], maxInFlight: 0,
       queuedMs: 0, storageMs: 0, cancelledBodies: 0, wrapCalls: 0,
     };
   }
@@ -112,9 +119,14 @@ export class Invocation {
     }
   }
 
-  private track(delta: 1 | -1) {
-    if (delta === 1 && this.outstanding++ === 0) this.outstandingSince = Date.now();
-    if (delta === -1 && --this.outstanding === 0) this.record.storageMs += Date.now() - this.outstandingSince;
+  private track(op: string, delta: 1 | -1) {
+    const now = Date.now();
+    if (delta === 1 && this.outstanding++ === 0) this.outstandingSince = now;
+    if (delta === -1 && --this.outstanding === 0) this.record.storageMs += now - this.outstandingSince;
+    const o = this.perOp.get(op) ?? { outstanding: 0, since: 0 };
+    this.perOp.set(op, o);
+    if (delta === 1 && o.outstanding++ === 0) o.since = now;
+    if (delta === -1 && --o.outstanding === 0) this.record.opMs[op] = (this.record.opMs[op] ?? 0) + now - o.since;
   }
 
   /**
@@ -124,7 +136,7 @@ export class Invocation {
    */
   async call<T>(op: string, latency: number, run: () => Promise<T>, holdBody = false): Promise<T> {
     this.count(op);
-    this.track(1);
+    this.track(op, 1);
     let result: T;
     try {
       await this.acquire();
@@ -132,10 +144,10 @@ export class Invocation {
       result = await run();
     } catch (e) {
       this.release();
-      this.track(-1);
+      this.track(op, -1);
       throw e;
     }
-    this.track(-1);
+    this.track(op, -1);
     if (!holdBody || !hasBody(result)) {
       this.release();
       return result;
@@ -249,7 +261,14 @@ export function wrapBindings<E extends object>(env: E, inv: Invocation, o: Requi
 /** The model for one Worker (isolate): starts invocations and keeps their records for the bench. */
 export class ProductionModel {
   readonly options: Required<ModelOptions>;
+  /** Queue and cron invocations, all kept until taken: the writer's work. */
   private records: InvocationRecord[] = [];
+  /**
+   * Fetches (uploads, and the bench's many status polls) are kept as the last 1,000 and the one
+   * with the most subrequests, so polling cannot crowd the writer's records out.
+   */
+  private fetches: InvocationRecord[] = [];
+  private largestFetch: InvocationRecord | null = null;
   private nextId = 1;
 
   constructor(o: ModelOptions = {}) {
@@ -263,8 +282,13 @@ export class ProductionModel {
   /** Runs one invocation; `run` gets the env to pass on (or calls wrap itself through createWorker's wrapEnv). */
   async invoke<T>(kind: InvocationRecord["kind"], what: string, run: (inv: Invocation) => Promise<T>): Promise<T> {
     const inv = new Invocation(this.nextId++, kind, what, this.options);
-    this.records.push(inv.record);
-    if (this.records.length > 20_000) this.records.splice(0, this.records.length - 10_000);
+    const keep = () => {
+      if (kind !== "fetch") return;
+      this.fetches.push(inv.record);
+      if (this.fetches.length > 1_000) this.fetches.shift();
+      if (!this.largestFetch || inv.record.subrequests > this.largestFetch.subrequests) this.largestFetch = inv.record;
+    };
+    if (kind !== "fetch") this.records.push(inv.record);
     try {
       const result = await run(inv);
       inv.finish();
@@ -272,6 +296,8 @@ export class ProductionModel {
     } catch (e) {
       inv.finish(e);
       throw e;
+    } finally {
+      keep();
     }
   }
 
@@ -280,10 +306,15 @@ export class ProductionModel {
     return wrapBindings(env, inv, this.options);
   }
 
-  /** Finished records (and, with `all`, those still running), then forgets the finished ones when `take`. */
+  /** The finished invocations kept (see `fetches`), oldest first; with `take`, forgotten after. */
   invocations({ take = false } = {}): InvocationRecord[] {
-    const done = this.records.filter((r) => r.end > 0);
-    if (take) this.records = this.records.filter((r) => r.end === 0);
+    const fetches = this.largestFetch && !this.fetches.includes(this.largestFetch) ? [this.largestFetch, ...this.fetches] : this.fetches;
+    const done = [...this.records.filter((r) => r.end > 0), ...fetches].sort((a, b) => a.id - b.id);
+    if (take) {
+      this.records = this.records.filter((r) => r.end === 0);
+      this.fetches = [];
+      this.largestFetch = null;
+    }
     return done;
   }
 }
