@@ -86,6 +86,20 @@ export function formatProduction(p: Results): string {
   ].join("\n");
 }
 
+/** The publish core (real publishUploads over an in-memory bucket, no R2) run inside workerd. */
+export function formatCoreWorkerd(c: Results): string {
+  return [
+    `## The publish core inside workerd (${n(2 ** c.bits)} bins, ${n(c.seed)} targets seeded; batches of ${n(c.batchSize)} uploads of one target)`,
+    "",
+    table(["measure", "value"], [
+      ["targets/s (median of the batches)", n(c.targetsPerSecond)],
+      ["ms per bin rewrite (median)", n(c.msPerBin, 3)],
+      ["batches: bins / ms", c.runs.map((r: Results) => `${n(r.bins)} / ${n(r.ms)}`).join(", ")],
+      ...(c.resign ? [[`full re-sign of ${n(c.resign.bins)} bins`, `${n(c.resign.seconds, 1)} s (${n(c.resign.msPerBin, 3)} ms per bin)`]] : []),
+    ]),
+  ].join("\n");
+}
+
 /** The markdown report of one `npm run bench` run. */
 export function formatReport(r: Results): string {
   const m = r.machine;
@@ -105,6 +119,7 @@ export function formatReport(r: Results): string {
     ]),
     "",
     ...(r.productionModel ? [formatProduction(r.productionModel)] : []),
+    ...(r.coreWorkerd ? [formatCoreWorkerd(r.coreWorkerd), ""] : []),
     "## Read path",
     "",
     `${r.readPath[0].tool}; concurrency ${r.readPath[0].concurrency}; ${r.readPath.length} run(s). worker = the Worker (local R2); static = node:http serving the same files, pre-gzipped, from disk.`,

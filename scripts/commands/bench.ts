@@ -8,6 +8,7 @@ import { UsageError } from "../lib/errors.js";
 import { ROOT, bundleWorker, startLocalWorker } from "../lib/local-worker.js";
 import { installerBytes, PEP458_2019 } from "../bench/installer-bytes.js";
 import { benchDelta, formatDelta } from "../bench/delta.js";
+import { benchCoreInWorkerd } from "../bench/core-workerd.js";
 import { benchInvocations } from "../bench/invocations.js";
 import { benchPublish } from "../bench/publish.js";
 import { benchReadPath, formatReadPath } from "../bench/read-path.js";
@@ -30,6 +31,8 @@ repeated runs; the machine is noisy.
 Options:
   --core      only the publish core in Node over an in-memory bucket (scripts/bench/core.ts): prints
               targets/s, ms per bin rewrite and phase timings, then one JSON line (about 35 s)
+  --workerd   with --core: run it inside workerd (scripts/bench/core-worker.ts), the production runtime,
+              and record it as coreWorkerd in DIR/results.json
   --full      with --core: also render-mode releases and a full re-sign of every bin (about 55 s);
               otherwise: the production model seeded with 1,000,000 targets instead of 100,000
   --production  only the production-model rows (about 15 minutes at 16,384 bins): writes
@@ -59,7 +62,7 @@ const command: Command = {
   async run(args, io) {
     const { values } = parseOptions(
       args,
-      { quick: { type: "boolean" }, production: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" }, full: { type: "boolean" }, verify: { type: "boolean" }, bits: { type: "string" } },
+      { workerd: { type: "boolean" }, quick: { type: "boolean" }, production: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" }, full: { type: "boolean" }, verify: { type: "boolean" }, bits: { type: "string" } },
       usage,
     );
     if (values.verify) {
@@ -69,6 +72,17 @@ const command: Command = {
       return;
     }
     const full = values.full === true;
+    if (values.core && values.workerd) {
+      const coreWorkerd = await benchCoreInWorkerd({ releases: false, resign: full });
+      const resultsFile = join(values.out ?? join(ROOT, "bench"), "results.json");
+      if (existsSync(resultsFile)) {
+        const results = JSON.parse(readFileSync(resultsFile, "utf8"));
+        results.coreWorkerd = { generated: new Date().toISOString(), loadAverage: loadavg(), ...coreWorkerd };
+        writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+      }
+      io.out(JSON.stringify(coreWorkerd));
+      return;
+    }
     if (values.core) {
       const { benchCore } = await import("../bench/core.js");
       const { store: _store, online: _online, ...results } = await benchCore({ log: (line) => io.err(line), releases: full, resign: full });
@@ -136,6 +150,9 @@ const command: Command = {
     const renewal = await benchRenewal({ bits, log, steadyRuns: quick ? 2 : 5 });
     log("== delta updates");
     const delta = await benchDelta(deltaOptions);
+    log("== the publish core inside workerd");
+    const coreWorkerd = await benchCoreInWorkerd(quick ? { bits: 8, seed: 2_000, batches: 2, batchSize: 100, releases: false, resign: true } : { releases: false, resign: true });
+    log(`core in workerd: ${coreWorkerd.targetsPerSecond} targets/s, ${coreWorkerd.msPerBin} ms per bin`);
     log("== the largest invocations");
     const w = await startLocalWorker({ queueConsumer: false });
     let invocations;
@@ -152,6 +169,7 @@ const command: Command = {
       machine: machine(),
       publish,
       productionModel,
+      coreWorkerd,
       readPath: readRuns,
       installer: { pep458_2019: PEP458_2019, sizes: installer },
       renewal,
