@@ -40,6 +40,7 @@ test("bench --quick writes results.json and results.md", { timeout: 300_000 }, a
   for (const t of results.delta.readPath) expect(t).toMatchObject({ requestsPerSecond: positive, bodyBytes: positive });
   for (const m of results.readPath[0].measurements) expect(m).toMatchObject({ requestsPerSecond: positive, p99Ms: positive, errors: 0 });
   // The model held every invocation to 6 subrequests in flight, and every phase ran the consumer.
+  expect(Object.keys(results.productionModel.phases)).toEqual(["bootstrap", "import", "sustained", "latency", "resign", "render"]);
   for (const [phase, p] of Object.entries(results.productionModel.phases) as [string, any][]) {
     expect(p.consumerRuns, phase).toBeGreaterThan(0);
     expect(p.largest.maxInFlight, phase).toBeLessThanOrEqual(6);
