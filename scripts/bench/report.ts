@@ -53,6 +53,10 @@ const flat = (o: Results, prefix = ""): [string, string][] =>
 const sequence = (c: Results) =>
   Object.entries(c.ops as Record<string, Results>).map(([op, o]) => `${op} ×${o.calls} (${n(o.rounds, 1)} rounds)`).join(" → ");
 
+const loadAverage = (l: Results) =>
+  Array.isArray(l) ? l.map((x: number) => x.toFixed(2)).join(" ")
+  : l ? `${l.before.map((x: number) => x.toFixed(2)).join(" ")} before, ${l.after.map((x: number) => x.toFixed(2)).join(" ")} after` : "?";
+
 /** The production-model section: its figures, then what each phase's invocations did. */
 export function formatProduction(p: Results): string {
   const phaseRows = Object.entries(p.phases as Record<string, Results>).map(([phase, s]) => [
@@ -64,7 +68,7 @@ export function formatProduction(p: Results): string {
     `- ${phase}, the consumer run of median subrequests (${s.typical.what}, ${n(s.typical.subrequests)} subrequests, ${n(s.typical.wallMs)} ms): ${sequence(s.typical)}`);
   const big = p.largestInvocation;
   return [
-    `## The production model (${n(p.model.latencyMsPerR2Call)} ms per R2 call, ${p.model.maxInFlight} subrequests in flight per invocation; ${p.generated ?? ""}, load average ${p.loadAverage ? p.loadAverage.map((x: number) => x.toFixed(2)).join(" ") : "?"})`,
+    `## The production model (${n(p.model.latencyMsPerR2Call)} ms per R2 call, ${p.model.maxInFlight} subrequests in flight per invocation; ${p.generated ?? ""}, load average ${loadAverage(p.loadAverage)})`,
     "",
     table(["measure", "value"], [
       [`bootstrap of ${n(p.bins)} bins`, `${n(p.bootstrapSeconds, 1)} s`],
