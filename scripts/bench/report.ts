@@ -95,6 +95,8 @@ export function formatCoreWorkerd(c: Results): string {
   return [
     `## The publish core inside workerd (${n(2 ** c.bits)} bins, ${n(c.seed)} targets seeded; batches of ${n(c.batchSize)} uploads of one target)`,
     "",
+    `The real publishUploads() over an in-memory bucket (no R2), run in workerd and timed with its clock.${c.loadAverage ? ` ${c.generated}, load average ${loadAverage(c.loadAverage)}.` : ""}`,
+    "",
     table(["measure", "value"], [
       ["targets/s (median of the batches)", n(c.targetsPerSecond)],
       ["ms per bin rewrite (median)", n(c.msPerBin, 3)],
