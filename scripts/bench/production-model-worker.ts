@@ -5,7 +5,8 @@
  * is worker/index.ts).
  *
  * Control routes, outside the model:
- * - GET /__model/invocations[?take=1]: the finished invocations' records (take: and forget them);
+ * - GET /__model/invocations[?take=1]: the finished invocations' records (take: and forget them),
+ *   and how many queue or cron invocations are still running;
  * - POST /__model/probe {gets, sends}: one invocation that makes `gets` R2 gets and `sends` queue
  *   sends all at once, through the model: what the test proves the limits with.
  */
@@ -84,7 +85,8 @@ async function probe(env: Env, body: { gets?: number; sends?: number }) {
 async function control(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/__model/invocations") {
-    return Response.json({ options: model.options, invocations: model.invocations({ take: url.searchParams.has("take") }) });
+    const running = model.running();
+    return Response.json({ options: model.options, running, invocations: model.invocations({ take: url.searchParams.has("take") }) });
   }
   if (url.pathname === "/__model/probe" && request.method === "POST") {
     return Response.json(await probe(env, (await request.json()) as { gets?: number; sends?: number }));

@@ -306,6 +306,11 @@ export class ProductionModel {
     return wrapBindings(env, inv, this.options);
   }
 
+  /** Queue and cron invocations still running. */
+  running(): number {
+    return this.records.filter((r) => r.end === 0).length;
+  }
+
   /** The finished invocations kept (see `fetches`), oldest first; with `take`, forgotten after. */
   invocations({ take = false } = {}): InvocationRecord[] {
     const fetches = this.largestFetch && !this.fetches.includes(this.largestFetch) ? [this.largestFetch, ...this.fetches] : this.fetches;

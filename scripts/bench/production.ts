@@ -1,4 +1,5 @@
 import { getJson } from "../lib/dev-repo.js";
+import { pollUntil } from "../lib/poll.js";
 import type { LocalWorker } from "../lib/local-worker.js";
 import { cpuMs, workerdPid } from "./invocations.js";
 import { PLATFORM_LIMITS, type InvocationRecord } from "./production-model.js";
@@ -138,6 +139,9 @@ export async function benchProduction(o: ProductionBenchOptions) {
       cpu.start();
       return;
     }
+    // A consumer run goes on after the uploads it published show as published (records, deletes):
+    // wait for it, so that each run is counted in the phase that caused it.
+    await pollUntil("the consumer runs of this phase", async () => (await getJson(`${w.url}/__model/invocations`)).running === 0 || undefined, { timeoutMs: 120_000, intervalMs: 50 });
     const { invocations } = await getJson(`${w.url}/__model/invocations?take=1`) as { invocations: InvocationRecord[] };
     phases[phase] = summarize(invocations, cpu, latencyMs);
     const s = phases[phase]!;
