@@ -25,7 +25,10 @@ const DAY = 86_400_000;
 
 /** A synthetic PyPI-like target path (the layout of files.pythonhosted.org) and its sha256. */
 export function syntheticTargets(count: number, salt: string) {
-  const random = randomBytes(count * 60).toString("hex");
+  // In chunks: workerd's getRandomValues (behind randomBytes there) takes at most 64 KiB a call.
+  const chunks: string[] = [];
+  for (let left = count * 60; left > 0; left -= 60_000) chunks.push(randomBytes(Math.min(left, 60_000)).toString("hex"));
+  const random = chunks.join("");
   return Array.from({ length: count }, (_, i) => {
     const h = random.slice(i * 120, i * 120 + 120);
     return {

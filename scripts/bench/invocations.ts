@@ -23,14 +23,14 @@ export interface InvocationCost {
 const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 /** The workerd process Miniflare started for `worker` (the child of this process with the most memory). */
-function workerdPid(): number {
+export function workerdPid(): number {
   const rows = execFileSync("ps", ["-o", "pid=,rss=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" })
     .trim().split("\n").map((l) => l.trim().split(/\s+/)).filter((r) => r[2] === "workerd");
   if (!rows.length) throw new Error("no workerd child process found");
   return Number(rows.sort((a, b) => Number(b[1]) - Number(a[1]))[0]![0]);
 }
 
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime + stime, in ticks
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { bootstrapRepository, devCeremony, getJson, postUpload } from "../lib/dev-repo.js";
 import { pollUntil } from "../lib/poll.js";
 import { runImport } from "../lib/import.js";
+import { timeResign } from "./renewal.js";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -38,8 +39,12 @@ export interface PublishBenchOptions {
    * wheels: each target is a release (its dist and both re-rendered pages). 0 or absent: none.
    */
   renderRequests?: number;
-  /** Worker bundle to run: "index", or "slow-r2" with R2_DELAY_MS in vars. */
+  /** Also time a full re-sign of every bin (POST /v1/admin/resign), after the latency phase. */
+  resign?: boolean;
+  /** Worker bundle to run: "index", or "production-model" (MODEL_LATENCY_MS in vars). */
   entry?: string;
+  /** Called as each phase ends, before the next begins: to collect what the Worker recorded about it. */
+  onPhase?: (phase: "start" | "bootstrap" | "import" | "sustained" | "latency" | "resign" | "render", w: LocalWorker) => Promise<void>;
   vars?: Record<string, string>;
   log?: (line: string) => void;
 }
@@ -63,16 +68,19 @@ export async function benchPublish(o: PublishBenchOptions) {
   const log = o.log ?? (() => {});
   const w = await startLocalWorker({ entry: o.entry, vars: o.vars });
   try {
+    await o.onPhase?.("start", w);
     const online = (await ed25519Signer(w.onlineSeed)).key;
     let t0 = performance.now();
     await bootstrapRepository(w.url, w.secrets.ADMIN_TOKEN, await devCeremony(online, o.bits));
     const bootstrapSeconds = (performance.now() - t0) / 1000;
     log(`bootstrap of ${2 ** o.bits} bins: ${bootstrapSeconds.toFixed(1)} s`);
+    await o.onPhase?.("bootstrap", w);
 
     t0 = performance.now();
     await importTargets(w, Array.from({ length: o.seed }, (_, i) => syntheticTarget(i, "seed")));
     const importSeconds = (performance.now() - t0) / 1000;
     log(`import of ${o.seed} targets: ${importSeconds.toFixed(1)} s (${Math.round(o.seed / importSeconds)} targets/s)`);
+    await o.onPhase?.("import", w);
 
     // Sustained throughput: every request sent with bounded concurrency; done when all are published.
     const sustained = async (requests: number, salt: string) => {
@@ -102,6 +110,7 @@ export async function benchPublish(o: PublishBenchOptions) {
       runs.push(await sustained(o.requests, `bench${run}`));
       log(`sustained run ${run + 1}: ${o.requests * o.targetsPerRequest} targets at ${Math.round(runs.at(-1)!)} targets/s`);
     }
+    await o.onPhase?.("sustained", w);
 
     // Latency at a steady offered load: one request of 5 targets every 5/pace seconds.
     const latencies: number[] = [];
@@ -124,6 +133,13 @@ export async function benchPublish(o: PublishBenchOptions) {
     latencies.sort((a, b) => a - b);
     const latency = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length };
     log(`latency at ${o.paceTargetsPerSecond} targets/s: p50 ${latency.p50.toFixed(0)} ms, p99 ${latency.p99.toFixed(0)} ms (${latencies.length} uploads)`);
+    await o.onPhase?.("latency", w);
+
+    let resign;
+    if (o.resign) {
+      resign = await timeResign(w, o.bits, log);
+      await o.onPhase?.("resign", w);
+    }
 
     let render;
     if (o.renderRequests) {
@@ -131,6 +147,7 @@ export async function benchPublish(o: PublishBenchOptions) {
       const releasesPerSecond = await sustained(o.renderRequests, "render");
       render = { releases: o.renderRequests * o.targetsPerRequest, perRequest: o.targetsPerRequest, concurrency: o.concurrency, releasesPerSecond };
       log(`render mode: ${render.releases} releases of new projects (dist + 2 pages each) at ${Math.round(releasesPerSecond)} releases/s`);
+      await o.onPhase?.("render", w);
     }
     return {
       bins: 2 ** o.bits,
@@ -140,6 +157,7 @@ export async function benchPublish(o: PublishBenchOptions) {
       importTargetsPerSecond: o.seed / importSeconds,
       sustained: { targets: o.requests * o.targetsPerRequest, perRequest: o.targetsPerRequest, concurrency: o.concurrency, runs, medianTargetsPerSecond: median(runs) },
       latency: { offeredTargetsPerSecond: o.paceTargetsPerSecond, seconds: o.paceSeconds, ...latency },
+      ...(resign && { resign }),
       ...(render && { render }),
     };
   } finally {

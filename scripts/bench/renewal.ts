@@ -64,6 +64,29 @@ async function cronRun(w: LocalWorker): Promise<CronRunCost> {
 const describe = (what: string, c: CronRunCost) =>
   `${what}: ${c.bins} bins re-signed, ${c.deleted} files deleted, ${c.wallMs.toFixed(0)} ms wall, ${c.r2Total} R2 calls ${JSON.stringify(c.r2)}`;
 
+export interface ResignCost {
+  /** Until every bin is re-signed (every step but the last, which waits for caches to drain). */
+  readonly workSeconds: number;
+  readonly totalSeconds: number;
+  readonly steps: number;
+}
+
+/** POST /v1/admin/resign, timed until every bin is re-signed and until the job finished. */
+export async function timeResign(w: LocalWorker, bits: number, log: (line: string) => void): Promise<ResignCost> {
+  const t0 = performance.now();
+  const res = await postAdmin(w.url, "/v1/admin/resign", {}, w.secrets.ADMIN_TOKEN);
+  if (res.status !== 202) throw new Error(`resign answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const steps = (res.body as { steps: number }).steps;
+  // Every bin is re-signed once the steps before the last are done; the last waits for caches to drain.
+  const wait = { timeoutMs: 1_800_000, intervalMs: 100 };
+  await pollUntil("the re-sign steps", async () => (await getJson(`${w.url}/v1/status`)).job?.done >= steps - 1 || undefined, wait);
+  const workSeconds = (performance.now() - t0) / 1000;
+  await pollUntil("the re-sign job", async () => (await getJson(`${w.url}/v1/status`)).job?.finished || undefined, wait);
+  const resign = { workSeconds, totalSeconds: (performance.now() - t0) / 1000, steps };
+  log(`re-sign of all ${2 ** bits} bins: ${workSeconds.toFixed(1)} s of signing, ${resign.totalSeconds.toFixed(1)} s until the job finished (incl. the cache-drain wait before the last step)`);
+  return resign;
+}
+
 export async function benchRenewal(o: RenewalBenchOptions = {}) {
   const bits = o.bits ?? 14;
   const log = o.log ?? (() => {});
@@ -101,20 +124,7 @@ export async function benchRenewal(o: RenewalBenchOptions = {}) {
     const sweep = await cronRun(w);
     log(describe("sweep run", sweep));
 
-    let resign: { workSeconds: number; totalSeconds: number; steps: number } | undefined;
-    if (o.resign ?? true) {
-      t0 = performance.now();
-      const res = await postAdmin(w.url, "/v1/admin/resign", {}, w.secrets.ADMIN_TOKEN);
-      if (res.status !== 202) throw new Error(`resign answered ${res.status}: ${JSON.stringify(res.body)}`);
-      const steps = (res.body as { steps: number }).steps;
-      // Every bin is re-signed once the steps before the last are done; the last waits for caches to drain.
-      const wait = { timeoutMs: 1_800_000, intervalMs: 100 };
-      await pollUntil("the re-sign steps", async () => (await getJson(`${w.url}/v1/status`)).job?.done >= steps - 1 || undefined, wait);
-      const workSeconds = (performance.now() - t0) / 1000;
-      await pollUntil("the re-sign job", async () => (await getJson(`${w.url}/v1/status`)).job?.finished || undefined, wait);
-      resign = { workSeconds, totalSeconds: (performance.now() - t0) / 1000, steps };
-      log(`re-sign of all ${2 ** bits} bins: ${workSeconds.toFixed(1)} s of signing, ${resign.totalSeconds.toFixed(1)} s until the job finished (incl. the cache-drain wait before the last step)`);
-    }
+    const resign = o.resign ?? true ? await timeResign(w, bits, log) : undefined;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     return {
       bins: 2 ** bits,

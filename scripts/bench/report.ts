@@ -50,6 +50,62 @@ const flat = (o: Results, prefix = ""): [string, string][] =>
     return [[`${prefix}${k}`, typeof v === "number" ? n(v, Number.isInteger(v) ? 0 : 2) : String(v)]];
   });
 
+const sequence = (c: Results) =>
+  Object.entries(c.ops as Record<string, Results>).map(([op, o]) => `${op} ×${o.calls} (${n(o.rounds, 1)} rounds)`).join(" → ");
+
+const loadAverage = (l: Results) =>
+  Array.isArray(l) ? l.map((x: number) => x.toFixed(2)).join(" ")
+  : l ? `${l.before.map((x: number) => x.toFixed(2)).join(" ")} before, ${l.after.map((x: number) => x.toFixed(2)).join(" ")} after` : "?";
+
+/** The production-model section: its figures, then what each phase's invocations did. */
+export function formatProduction(p: Results): string {
+  const phaseRows = Object.entries(p.phases as Record<string, Results>).map(([phase, s]) => [
+    phase, n(s.consumerRuns), `${n(s.subrequestsPerConsumerRun.median)} / ${n(s.subrequestsPerConsumerRun.max)}`,
+    `${n(s.cpuMsPerConsumerRun.median)} / ${n(s.cpuMsPerConsumerRun.max)}`, `${n(s.wallMsPerConsumerRun.median)} / ${n(s.wallMsPerConsumerRun.max)}`,
+    s.typical ? `${n(s.typical.rounds, 1)} (${n(s.typical.storageMs)} ms)` : "",
+  ]);
+  const typical = Object.entries(p.phases as Record<string, Results>).filter(([, s]) => s.typical).map(([phase, s]) =>
+    `- ${phase}, the consumer run of median subrequests (${s.typical.what}, ${n(s.typical.subrequests)} subrequests, ${n(s.typical.wallMs)} ms): ${sequence(s.typical)}`);
+  const big = p.largestInvocation;
+  return [
+    `## The production model (${n(p.model.latencyMsPerR2Call)} ms per R2 call, ${p.model.maxInFlight} subrequests in flight per invocation; ${p.generated ?? ""}, load average ${loadAverage(p.loadAverage)})`,
+    "",
+    table(["measure", "value"], [
+      [`bootstrap of ${n(p.bins)} bins`, `${n(p.bootstrapSeconds, 1)} s`],
+      [`import of ${n(p.seed)} targets`, `${n(p.importTargetsPerSecond)} targets/s`],
+      ["sustained publish (plain targets, SIMPLE_PAGES=index)", `${n(p.publishTargetsPerSecond)} targets/s`],
+      [`accepted → visible at ${p.publish.latency.offeredTargetsPerSecond} targets/s offered`, `p50 ${n(p.p50Ms)} ms, p99 ${n(p.p99Ms)} ms (${p.publish.latency.samples} uploads)`],
+      [`full re-sign of ${n(p.bins)} bins`, `${n(p.resignSeconds, 1)} s`],
+      ["render-mode releases of new projects", `${n(p.releasesPerSecond, 1)} releases/s`],
+      ["largest invocation: subrequests (of 10,000)", `${n(big.subrequests)}: ${big.bySubrequests.what}`],
+      ["largest invocation: CPU ms (of 30,000; the whole workerd process, an upper bound)", `${n(big.cpuMs)}: ${big.byCpu.what}`],
+    ]),
+    "",
+    "Per phase, the queue consumer's runs (median / max); rounds = time with a storage call outstanding ÷ the latency, the storage critical path. Then the median run's calls, by op in the order first called, with the rounds during which calls of that op were outstanding:",
+    "",
+    table(["phase", "consumer runs", "subrequests", "CPU ms", "wall ms", "rounds of a typical run"], phaseRows),
+    "",
+    ...typical,
+    "",
+  ].join("\n");
+}
+
+/** The publish core (real publishUploads over an in-memory bucket, no R2) run inside workerd. */
+export function formatCoreWorkerd(c: Results): string {
+  return [
+    `## The publish core inside workerd (${n(2 ** c.bits)} bins, ${n(c.seed)} targets seeded; batches of ${n(c.batchSize)} uploads of one target)`,
+    "",
+    `The real publishUploads() over an in-memory bucket (no R2), run in workerd and timed with its clock.${c.loadAverage ? ` ${c.generated}, load average ${loadAverage(c.loadAverage)}.` : ""}`,
+    "",
+    table(["measure", "value"], [
+      ["targets/s (median of the batches)", n(c.targetsPerSecond)],
+      ["ms per bin rewrite (median)", n(c.msPerBin, 3)],
+      ["batches: bins / ms", c.runs.map((r: Results) => `${n(r.bins)} / ${n(r.ms)}`).join(", ")],
+      ...(c.resign ? [[`full re-sign of ${n(c.resign.bins)} bins`, `${n(c.resign.seconds, 1)} s (${n(c.resign.msPerBin, 3)} ms per bin)`]] : []),
+    ]),
+  ].join("\n");
+}
+
 /** The markdown report of one `npm run bench` run. */
 export function formatReport(r: Results): string {
   const m = r.machine;
@@ -62,8 +118,14 @@ export function formatReport(r: Results): string {
     "",
     "## Publish and import",
     "",
-    table(["what", "median", "spread / detail"], [...publishRows("local R2", r.publish), ...publishRows("R2 + 30 ms per call", r.publishSlowR2)]),
+    table(["what", "median", "spread / detail"], [
+      ...publishRows("local R2", r.publish),
+      // Results written before the production model replaced the 30 ms-only row.
+      ...(r.publishSlowR2 ? publishRows("R2 + 30 ms per call, no in-flight limit", r.publishSlowR2) : []),
+    ]),
     "",
+    ...(r.productionModel ? [formatProduction(r.productionModel)] : []),
+    ...(r.coreWorkerd ? [formatCoreWorkerd(r.coreWorkerd), ""] : []),
     "## Read path",
     "",
     `${r.readPath[0].tool}; concurrency ${r.readPath[0].concurrency}; ${r.readPath.length} run(s). worker = the Worker (local R2); static = node:http serving the same files, pre-gzipped, from disk.`,

@@ -19,7 +19,7 @@ const target = (r: ReturnType<typeof release>) => ({ path: r.path, length: r.byt
 
 describe("uploadCost", () => {
   test("a release of a new project costs its dist, .metadata, .provenance and two page paths, the page content calls and a bucket check", () => {
-    expect(uploadCost({ targets: [target(release(1))], remove: [] }, true)).toBe(2 * 5 + 1 + 5 + 7);
+    expect(uploadCost({ targets: [target(release(1))], remove: [] }, true)).toBe(2 * 5 + 1 + 7 + 7);
     expect(uploadCost({ targets: [target(release(1))], remove: [] }, false)).toBe(2 + 1);
     const many = { targets: Array.from({ length: 2000 }, (_, i) => target(release(i))), remove: [] };
     expect(uploadCost(many, true)).toBeGreaterThan(MAX_STORAGE_OPS_PER_COMMIT);
