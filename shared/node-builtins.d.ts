@@ -12,5 +12,5 @@ declare module "node:crypto" {
     update(data: Uint8Array | string): Hash;
     digest(encoding: "hex"): string;
   }
-  export function createHash(algorithm: "sha256"): Hash;
+  export function createHash(algorithm: "sha256" | "sha512"): Hash;
 }

@@ -8,9 +8,11 @@ import { join } from "node:path";
 import { bootstrapRepository, devCeremony, getJson, postUpload } from "../lib/dev-repo.js";
 import { pollUntil } from "../lib/poll.js";
 import { runImport } from "../lib/import.js";
+import { buildWheel } from "../../test/support/wheel.js";
 import { timeResign } from "./renewal.js";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
+const hex2 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 /** A synthetic PyPI-like target: the path layout of files.pythonhosted.org. */
 export function syntheticTarget(i: number, salt = "") {
@@ -83,14 +85,14 @@ export async function benchPublish(o: PublishBenchOptions) {
     await o.onPhase?.("import", w);
 
     // Sustained throughput: every request sent with bounded concurrency; done when all are published.
-    const sustained = async (requests: number, salt: string) => {
+    const sustained = async (requests: number, salt: string, target: (i: number, salt: string) => { path: string } = syntheticTarget) => {
       let next = 0;
       const ids: string[] = [];
       const t = performance.now();
       await Promise.all(Array.from({ length: o.concurrency }, async () => {
         while (next < requests) {
           const r = next++;
-          const targets = Array.from({ length: o.targetsPerRequest }, (_, j) => syntheticTarget(r * o.targetsPerRequest + j, salt));
+          const targets = Array.from({ length: o.targetsPerRequest }, (_, j) => target(r * o.targetsPerRequest + j, salt));
           const res = await postUpload(w.url, w.secrets.WEBHOOK_SECRET, { targets });
           if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
           ids.push(res.body.id);
@@ -144,7 +146,16 @@ export async function benchPublish(o: PublishBenchOptions) {
     let render;
     if (o.renderRequests) {
       await w.reconfigure({ SIMPLE_PAGES: "render" });
-      const releasesPerSecond = await sustained(o.renderRequests, "render");
+      // Each release a real wheel in the packages bucket (render mode checks it and extracts its METADATA).
+      const releases = new Map<number, { path: string; length: number; hashes: { sha256: string } }>();
+      const packages = await w.packages();
+      for (let i = 0; i < o.renderRequests * o.targetsPerRequest; i++) {
+        const wheel = buildWheel(`pkg${i}`, "1.0");
+        const path = `packages/${hex(`render${i}`).slice(0, 2)}/${hex(`render${i}`).slice(2, 60)}/${wheel.filename}`;
+        await packages.put(path, wheel.bytes);
+        releases.set(i, { path, length: wheel.bytes.length, hashes: { sha256: hex2(wheel.bytes) } });
+      }
+      const releasesPerSecond = await sustained(o.renderRequests, "render", (i) => releases.get(i)!);
       render = { releases: o.renderRequests * o.targetsPerRequest, perRequest: o.targetsPerRequest, concurrency: o.concurrency, releasesPerSecond };
       log(`render mode: ${render.releases} releases of new projects (dist + 2 pages each) at ${Math.round(releasesPerSecond)} releases/s`);
       await o.onPhase?.("render", w);

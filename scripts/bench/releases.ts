@@ -6,6 +6,7 @@ import { type SourcedUpload, type UploadContext, publishUploads } from "../../wo
 import { ContentStore } from "../../worker/storage/content.js";
 import type { MetadataStore } from "../../worker/storage/metadata-store.js";
 import { MemoryBucket } from "../../test/support/memory-bucket.js";
+import { buildWheel } from "../../test/support/wheel.js";
 
 /**
  * Releases in render mode (issue 11, §5), on the repository the core bench seeded: each release is a
@@ -14,12 +15,18 @@ import { MemoryBucket } from "../../test/support/memory-bucket.js";
  */
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const sha256b = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+const packages = new MemoryBucket();
+const storing: Promise<unknown>[] = [];
+
+/** A release: a real wheel stored in the packages bucket; tuf-edge checks it and publishes its METADATA as its .metadata. */
 function release(project: string, version: string, salt: string): SourcedUpload {
-  const wheel = `packages/${sha256(project).slice(0, 2)}/${project}/${project}-${version}-py3-none-any.whl`;
-  const file = (path: string) => ({ path, length: 1000 + path.length, hashes: { sha256: sha256(`${salt}${path}`) } });
-  return { id: `${salt}${project}-${version}`, targets: [file(wheel), file(`${wheel}.metadata`)], remove: [], source: "webhook" };
+  const wheel = buildWheel(project, version, { extra: salt });
+  const path = `packages/${sha256(project).slice(0, 2)}/${project}/${wheel.filename}`;
+  storing.push(packages.asR2().put(path, wheel.bytes));
+  return { id: `${salt}${project}-${version}`, targets: [{ path, length: wheel.bytes.length, hashes: { sha256: sha256b(wheel.bytes) } }], remove: [], source: "webhook" };
 }
 
 export async function benchReleases(
@@ -28,13 +35,15 @@ export async function benchReleases(
   const projects = o.projects ?? 500;
   const ctx: UploadContext = {
     store: o.store, signers: [o.online], config: o.config, clock: () => Date.now(),
-    packages: new MemoryBucket().asR2(), content: new ContentStore(o.bucket), pagesMode: "render",
+    packages: packages.asR2(), content: new ContentStore(o.bucket), pagesMode: "render",
   };
   const names = Array.from({ length: projects }, (_, i) => `proj${i}`);
   const publish = async (uploads: SourcedUpload[]) => {
+    await Promise.all(storing.splice(0));
     const t = performance.now();
     const { results, committed } = await publishUploads(ctx, uploads);
-    if ([...results.values()].some((r) => r.state !== "published")) throw new Error("a release was rejected");
+    const refused = [...results.values()].find((r) => r.state !== "published");
+    if (refused) throw new Error(`a release was rejected: ${JSON.stringify(refused.rejected[0])}`);
     return { ms: performance.now() - t, bins: committed?.bins.size ?? 0 };
   };
   // Every project gets its first release (and so its pages) before anything is timed.

@@ -69,10 +69,16 @@ export class MemoryBucket {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
   }
 
-  async get(key: string): Promise<R2ObjectBody | null> {
+  async get(key: string, options: R2GetOptions = {}): Promise<R2ObjectBody | null> {
     this.count("get");
     const s = this.objects.get(key);
-    return s ? (objectOf(s, true) as R2ObjectBody) : null;
+    if (!s) return null;
+    // A range read answers those bytes (R2's `range: {offset, length}`); the object's size stays whole.
+    const range = options.range as { offset?: number; length?: number } | undefined;
+    if (!range) return objectOf(s, true) as R2ObjectBody;
+    const offset = range.offset ?? 0;
+    const ranged = { ...s, bytes: s.bytes.slice(offset, range.length === undefined ? undefined : offset + range.length) };
+    return { ...(objectOf(ranged, true) as R2ObjectBody), size: s.bytes.length } as R2ObjectBody;
   }
 
   async head(key: string): Promise<R2Object | null> {

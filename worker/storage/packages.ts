@@ -1,4 +1,5 @@
 import type { StoredDist } from "../../shared/distribution/inspect.js";
+import { createHash } from "node:crypto";
 import { toHex } from "../../shared/encoding.js";
 
 /**
@@ -19,19 +20,16 @@ export class PackageStore {
   async hash(path: string, algorithms: readonly string[] = []): Promise<{ length: number; sha256: string; hashes: Record<string, string> } | null> {
     const object = await this.bucket.get(path);
     if (!object) return null;
-    const names = [...new Set(["sha256", ...algorithms])];
-    const digests = names.map((alg) => new crypto.DigestStream(alg === "sha512" ? "SHA-512" : "SHA-256"));
-    let body: ReadableStream = object.body;
-    const pipes: Promise<void>[] = [];
-    for (let i = 0; i < digests.length - 1; i++) {
-      const [a, b] = body.tee();
-      pipes.push(a.pipeTo(digests[i]!));
-      body = b;
+    const names = [...new Set(["sha256", ...algorithms])].filter((a): a is "sha256" | "sha512" => a === "sha256" || a === "sha512");
+    const hashers = names.map((alg) => createHash(alg));
+    const reader = (object.body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (const h of hashers) h.update(value);
     }
-    pipes.push(body.pipeTo(digests.at(-1)!));
-    await Promise.all(pipes);
     const hashes: Record<string, string> = {};
-    for (let i = 0; i < names.length; i++) hashes[names[i]!] = toHex(new Uint8Array(await digests[i]!.digest));
+    names.forEach((alg, i) => (hashes[alg] = hashers[i]!.digest("hex")));
     return { length: object.size, sha256: hashes.sha256!, hashes };
   }
 
