@@ -7,6 +7,7 @@ import {
   provenanceFileOf, removeDist, renderPages, setCoreMetadata, setProvenance,
 } from "../../shared/simple/index.js";
 import type { ContentStore } from "../storage/content.js";
+import { BIN_CONCURRENCY, mapBounded } from "./commit.js";
 import { type Change, type Consequences, type PathView, type Upload, entryBytes, removalBytes } from "./decide.js";
 
 /**
@@ -154,6 +155,7 @@ export class PageEdits implements Consequences {
       const provenance = fileAt(`${path}.provenance`);
       if (provenance && !changes.has(`${path}.provenance`)) out.set(`${path}.provenance`, { file: null, removal: { serial: serialOf(provenance) ?? 0 } });
     }
+    const writes: { path: string; bytes: Uint8Array; serial: number }[] = [];
     for (const [project, page] of this.pages) {
       if (page === this.loaded.get(project)) continue; // edits that changed nothing
       const paths = pageTargetPaths(project);
@@ -168,12 +170,13 @@ export class PageEdits implements Consequences {
         continue;
       }
       const rendered = renderPages(page);
-      for (const format of ["html", "json"] as const) {
-        const stored = await content.putAt(paths[format], rendered[format]);
-        if (this.view.get(paths[format])?.current?.hashes.sha256 === stored.sha256) continue;
-        out.set(paths[format], { file: entryFor(stored.length, { sha256: stored.sha256 }, undefined, serial) });
-      }
+      for (const format of ["html", "json"] as const) writes.push({ path: paths[format], bytes: rendered[format], serial });
     }
+    // Stored before any bin names them, all at once (an invocation has six subrequests in flight).
+    await mapBounded(writes, BIN_CONCURRENCY, async ({ path, bytes, serial }) => {
+      const stored = await content.putAt(path, bytes);
+      if (this.view.get(path)?.current?.hashes.sha256 !== stored.sha256) out.set(path, { file: entryFor(stored.length, { sha256: stored.sha256 }, undefined, serial) });
+    });
     return out;
   }
 }

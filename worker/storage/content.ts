@@ -67,10 +67,10 @@ export class ContentStore {
     return this.write(contentKey(sha256), bytes, sha256, { staged: "1" });
   }
 
-  /** Stores bytes as `path` publishes them (render mode: the pages tuf-edge renders). */
+  /** Stores bytes as `path` publishes them (render mode: the pages tuf-edge renders); one conditional put, no head first. */
   async putAt(path: string, bytes: Uint8Array): Promise<{ sha256: string; length: number; created: boolean }> {
     const sha256 = sha256HexNative(bytes);
-    return this.write(pathContentKey(path, sha256), bytes, sha256, {});
+    return this.write(pathContentKey(path, sha256), bytes, sha256, {}, false);
   }
 
   /**
@@ -91,9 +91,9 @@ export class ContentStore {
     return true;
   }
 
-  private async write(key: string, bytes: Uint8Array, sha256: string, extra: Record<string, string>) {
+  private async write(key: string, bytes: Uint8Array, sha256: string, extra: Record<string, string>, headFirst = true) {
     // Most puts of a page that exists already are retries: skip the compression.
-    if (await this.bucket.head(key)) return { sha256, length: bytes.length, created: false };
+    if (headFirst && (await this.bucket.head(key))) return { sha256, length: bytes.length, created: false };
     const written = await this.bucket.put(key, gzip(bytes), {
       onlyIf: { etagDoesNotMatch: "*" },
       httpMetadata: { contentEncoding: "gzip", contentType: "application/octet-stream" },
