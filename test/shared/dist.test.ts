@@ -1,6 +1,7 @@
 // Distributions checked like PyPI checks them (issue 22, part 3): wheels and sdists whose metadata
 // names the file name's project and version; hostile archives (junk, bombs, lies about sizes)
 // refused at a bounded cost, reading only what is needed.
+// Guards README invariants 9 and 12.
 import { deflateRawSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { ARCHIVE_LIMITS, DistRefusal, type RangeReader } from "../../shared/distribution/archive.js";

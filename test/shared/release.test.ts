@@ -1,6 +1,7 @@
 // The second review's pure rules: file names bound to one path and one set of bytes
 // (shared/simple/release.ts), the page bounds, serial jumps (shared/mutable.ts), and a release's
 // page entries counted in its bin's bound (worker/publish/decide.ts with PageEdits).
+// Guards README invariants 8, 9 and 14.
 import { describe, expect, it } from "vitest";
 import { MAX_BIN_BYTES } from "../../shared/bins.js";
 import { MAX_SERIAL_STEP, decideAdd, decideRemove, entryFor } from "../../shared/mutable.js";

@@ -2,6 +2,7 @@
 // request of new projects made about 19,000 storage calls, against 10,000 subrequests a Worker
 // has). Page bins and content calls now count: the door refuses a request over the budget, and the
 // consumer fills a commit up to it, deferring the rest.
+// Guards README invariant 14.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MAX_STORAGE_OPS_PER_COMMIT, uploadCost } from "../../shared/budget.js";

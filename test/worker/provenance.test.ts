@@ -2,6 +2,7 @@
 // the dist is a mutable target published in the same commit as its dist; it gains attestations
 // later (ordered by the bucket's clock), every version stays downloadable by hash, the pages link
 // it (JSON `provenance`, api-version 1.3; HTML `data-provenance`), and tuf-js verifies it.
+// Guards README invariants 6 and 24.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { pageTargetPaths } from "../../shared/simple/index.js";

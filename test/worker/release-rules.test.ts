@@ -3,6 +3,7 @@
 // (finding 2), one upload never fails the batch (finding 3), the packages bucket's bytes win
 // (finding 4), and bins that cannot be filled by removals (finding 5). Each test failed on the code
 // before the fix.
+// Guards README invariants 8, 12, 13 and 14.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { binFor } from "../../shared/bins.js";

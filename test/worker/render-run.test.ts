@@ -5,6 +5,7 @@
 // batches of random size. At every commit a file name, once listed, keeps its path and bytes, a
 // revoked name never comes back, and every page is the signed one. Then shared content under
 // retention: mutable targets that held a page's bytes move on, the cron sweeps, the pages stay.
+// Guards README invariants 7 and 8.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { pageTargetPaths } from "../../shared/simple/index.js";

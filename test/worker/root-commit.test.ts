@@ -2,6 +2,7 @@
 // `N+1.root.json`; one failed write and an abort later, every admin root or targets request
 // answered 500 for good. The root file is now written first, and the trusted root is the highest
 // one stored.
+// Guards README invariant 1.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Root } from "../../shared/metadata/root.js";
 import type { Metadata } from "../../shared/metadata/metadata.js";
