@@ -1,9 +1,10 @@
 import { TargetFile } from "../../shared/metadata/files.js";
+import { Targets } from "../../shared/metadata/targets.js";
 import type { Removal } from "../../shared/mutable.js";
 import type { Env } from "../env.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { type RepoState, roleVersion } from "../storage/repository.js";
-import { BIN_CONCURRENCY, type BinAccess, type BinEdit, type BinViews, type ViewsOfBins, mapBounded, writeBin } from "./commit.js";
+import { BIN_CONCURRENCY, type BinAccess, type BinEdit, type BinViews, type ViewsOfBins, mapBounded, signFile, writeBin } from "./commit.js";
 import { onlineSigners } from "./signers.js";
 import { viewsOfBin } from "./uploads.js";
 
@@ -24,7 +25,7 @@ const WIDTH = 6;
 /** The shard of a bin: bins spread by index, so a rolling renewal range spreads over every shard. */
 export const shardOf = (bin: string, shards: number): number => parseInt(bin.slice(bin.lastIndexOf("-") + 1), 16) % shards;
 
-type Op = "views" | "write";
+type Op = "views" | "write" | "create";
 interface Task {
   readonly shard: number;
   readonly body: unknown;
@@ -86,6 +87,10 @@ export function shardedBins(ns: DurableObjectNamespace, shards: number): BinAcce
       }));
       return (await fanOut(ns, "write", tasks)) as [string, number, number][];
     },
+    async createFirst(names: readonly string[], expires: number) {
+      const tasks = [...byShard(names.map((n) => [n, null] as [string, null]), shards)].map(([shard, list]) => ({ shard, body: { expires, names: list.map(([n]) => n) } }));
+      await fanOut(ns, "create", tasks);
+    },
   };
 }
 
@@ -105,6 +110,13 @@ async function serve(env: Env, op: string, body: unknown): Promise<unknown[]> {
     return mapBounded(bins, BIN_CONCURRENCY, ({ name, version, changes }) =>
       writeBin(ctx, name, version, changes.map((c) => ({ path: c.path, file: c.file === null ? null : TargetFile.fromJSON(c.file, c.path), ...(c.removal && { removal: c.removal }) })), expires),
     );
+  }
+  if (op === "create") {
+    const { names, expires } = body as { names: string[]; expires: number };
+    const signers = await onlineSigners(env);
+    const bytes = await signFile(new Targets({ version: 1, expires }), signers);
+    // Every empty bin of one expiry has the same bytes: signed once, stored under each name.
+    return mapBounded(names, BIN_CONCURRENCY, (name) => store.create(`1.${name}.json`, bytes));
   }
   if (op === "route") {
     const r = body as { op: Op; tasks: Task[]; depth: number };

@@ -136,6 +136,8 @@ export async function writeBin(ctx: Pick<PublishContext, "store" | "signers">, n
 export interface BinAccess {
   /** Writes each bin's next version; [name, version, bytes] per bin. */
   write(state: RepoState, bins: ReadonlyMap<string, BinEdit>, expires: number): Promise<(readonly [string, number, number])[]>;
+  /** Bootstrap: version 1 of each named bin, empty, create-if-absent (nothing refers to them yet). */
+  createFirst?(names: readonly string[], expires: number): Promise<void>;
 }
 
 /** Bins written by this invocation, BIN_CONCURRENCY at a time. */

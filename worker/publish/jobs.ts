@@ -60,6 +60,7 @@ async function checkSignable(ctx: JobContext, job: Job): Promise<void> {
 async function createBins(ctx: JobContext, bits: number, prefix: string, step: number) {
   if (step === 0) await clearUnpublished(ctx);
   const now = ctx.clock();
+  if (ctx.bins?.createFirst) return ctx.bins.createFirst(binSlice(bits, prefix, step), now + ctx.config.binsExpiry);
   const empty = new Targets({ version: 1, expires: now + ctx.config.binsExpiry });
   const bytes = await Promise.all(binSlice(bits, prefix, step).map(async (name) => [name, await signFile(empty, ctx.signers)] as const));
   // An existing file is this bootstrap's own, from a delivery that did not finish.
