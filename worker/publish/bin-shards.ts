@@ -1,12 +1,17 @@
 import { TargetFile } from "../../shared/metadata/files.js";
 import { Targets } from "../../shared/metadata/targets.js";
 import type { Removal } from "../../shared/mutable.js";
+import { binIndex } from "../../shared/bins.js";
+import type { UploadTarget } from "../../shared/upload.js";
 import type { Env } from "../env.js";
+import { ContentStore } from "../storage/content.js";
+import { PackageStore } from "../storage/packages.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { type RepoState, roleVersion } from "../storage/repository.js";
 import { BIN_CONCURRENCY, type BinAccess, type BinEdit, type BinViews, type ViewsOfBins, mapBounded, signFile, writeBin } from "./commit.js";
 import { onlineSigners } from "./signers.js";
-import { viewsOfBin } from "./uploads.js";
+import { type DistCheck, type DistFinding, checkDist } from "./dists.js";
+import { claimRefusal, viewsOfBin } from "./uploads.js";
 
 /**
  * The writer, scaled out (issue 20): a commit's bin work (the reads a decision needs, then signing
@@ -25,7 +30,7 @@ const WIDTH = 6;
 /** The shard of a bin: bins spread by index, so a rolling renewal range spreads over every shard. */
 export const shardOf = (bin: string, shards: number): number => parseInt(bin.slice(bin.lastIndexOf("-") + 1), 16) % shards;
 
-type Op = "views" | "write" | "create";
+type Op = "views" | "write" | "create" | "claims" | "dists";
 interface Task {
   readonly shard: number;
   readonly body: unknown;
@@ -87,6 +92,23 @@ export function shardedBins(ns: DurableObjectNamespace, shards: number): BinAcce
       }));
       return (await fanOut(ns, "write", tasks)) as [string, number, number][];
     },
+    async claims(targets: readonly UploadTarget[], pagesMode: "render" | "index") {
+      // Spread by the bin of each path; answers come back with their index.
+      const byIndex = [...byShard(targets.map((t, i) => [`bins-${binIndex(t.path, 14).toString(16)}`, { t, i }] as [string, { t: UploadTarget; i: number }]), shards)];
+      const tasks = byIndex.map(([shard, list]) => ({ shard, body: { pagesMode, targets: list.map(([, x]) => x) } }));
+      const out: (string | null)[] = new Array(targets.length).fill(null);
+      for (const [i, reason] of (await fanOut(ns, "claims", tasks)) as [number, string | null][]) out[i] = reason;
+      return out;
+    },
+    async checkDists(checks: readonly DistCheck[]) {
+      // By the bin of the dist, so a dist and its .metadata meet in one shard.
+      const dist = (path: string) => path.replace(/\.metadata$/, "");
+      const grouped = [...byShard(checks.map((c, i) => [`bins-${binIndex(dist(c.target.path), 14).toString(16)}`, { c, i }] as [string, { c: DistCheck; i: number }]), shards)];
+      const tasks = grouped.map(([shard, list]) => ({ shard, body: { checks: list.map(([, x]) => x) } }));
+      const out: DistFinding[] = new Array(checks.length);
+      for (const [i, finding] of (await fanOut(ns, "dists", tasks)) as [number, DistFinding][]) out[i] = finding;
+      return out;
+    },
     async createFirst(names: readonly string[], expires: number) {
       const tasks = [...byShard(names.map((n) => [n, null] as [string, null]), shards)].map(([shard, list]) => ({ shard, body: { expires, names: list.map(([n]) => n) } }));
       await fanOut(ns, "create", tasks);
@@ -110,6 +132,17 @@ async function serve(env: Env, op: string, body: unknown): Promise<unknown[]> {
     return mapBounded(bins, BIN_CONCURRENCY, ({ name, version, changes }) =>
       writeBin(ctx, name, version, changes.map((c) => ({ path: c.path, file: c.file === null ? null : TargetFile.fromJSON(c.file, c.path), ...(c.removal && { removal: c.removal }) })), expires),
     );
+  }
+  if (op === "claims") {
+    const { pagesMode, targets } = body as { pagesMode: "render" | "index"; targets: { t: UploadTarget; i: number }[] };
+    const packages = new PackageStore(env.PACKAGES);
+    const content = new ContentStore(env.METADATA);
+    return mapBounded(targets, BIN_CONCURRENCY, async ({ t, i }) => [i, await claimRefusal(pagesMode, packages, content, t)]);
+  }
+  if (op === "dists") {
+    const { checks } = body as { checks: { c: DistCheck; i: number }[] };
+    const stores = { packages: env.PACKAGES, content: new ContentStore(env.METADATA) };
+    return mapBounded(checks, BIN_CONCURRENCY, async ({ c, i }) => [i, await checkDist(stores, c)]);
   }
   if (op === "create") {
     const { names, expires } = body as { names: string[]; expires: number };

@@ -2,6 +2,8 @@ import { sha256Hex } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
 import type { MetaFile, TargetFile } from "../../shared/metadata/files.js";
 import type { Removal } from "../../shared/mutable.js";
+import type { UploadTarget } from "../../shared/upload.js";
+import type { DistCheck, DistFinding } from "./dists.js";
 import type { Metadata } from "../../shared/metadata/metadata.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
 import type { Clock } from "../../shared/time.js";
@@ -138,6 +140,10 @@ export interface BinAccess {
   write(state: RepoState, bins: ReadonlyMap<string, BinEdit>, expires: number): Promise<(readonly [string, number, number])[]>;
   /** Bootstrap: version 1 of each named bin, empty, create-if-absent (nothing refers to them yet). */
   createFirst?(names: readonly string[], expires: number): Promise<void>;
+  /** Each webhook claim checked against the packages bucket and the content store: a reason, or null (uploads.ts, claimRefusal). */
+  claims?(targets: readonly UploadTarget[], pagesMode: "render" | "index"): Promise<(string | null)[]>;
+  /** Each release's dist checked and its METADATA stored (dists.ts, checkDist). */
+  checkDists?(checks: readonly DistCheck[]): Promise<DistFinding[]>;
 }
 
 /** Bins written by this invocation, BIN_CONCURRENCY at a time. */

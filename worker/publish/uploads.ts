@@ -42,7 +42,7 @@ async function refusals(ctx: UploadContext, sent: readonly SourcedUpload[]) {
   };
   // Distributions checked first (render mode); a wheel's extracted .metadata joins its upload.
   const uploads = await inspectReleases(ctx, sent, refuse);
-  const checks: (() => Promise<void>)[] = [];
+  const claims: { u: SourcedUpload; t: UploadTarget }[] = [];
   const packages = new PackageStore(ctx.packages);
   for (const u of uploads) {
     for (const r of u.remove) {
@@ -54,14 +54,15 @@ async function refusals(ctx: UploadContext, sent: readonly SourcedUpload[]) {
       if (why) {
         refuse(u, t.path, why);
       } else if (u.source === "webhook") {
-        checks.push(async () => {
-          const why = await claimRefusal(ctx, packages, t);
-          if (why) refuse(u, t.path, why);
-        });
+        claims.push({ u, t });
       }
     }
   }
-  await mapBounded(checks, BIN_CONCURRENCY, (check) => check());
+  // Each claim costs a bucket head at least: fanned out to the shards when there are any.
+  const reasons = ctx.bins?.claims
+    ? await ctx.bins.claims(claims.map((c) => c.t), ctx.pagesMode)
+    : await mapBounded(claims, BIN_CONCURRENCY, ({ t }) => claimRefusal(ctx.pagesMode, packages, ctx.content, t));
+  claims.forEach(({ u, t }, i) => reasons[i] && refuse(u, t.path, reasons[i]!));
   return { uploads, refused };
 }
 
@@ -71,8 +72,8 @@ async function refusals(ctx: UploadContext, sent: readonly SourcedUpload[]) {
  * mode a distribution the pages list must be in the bucket, so no claim can come before its bytes.
  * A serial target's bytes must be stored where tuf-edge serves them.
  */
-async function claimRefusal(ctx: UploadContext, packages: PackageStore, t: UploadTarget): Promise<string | null> {
-  const listed = ctx.pagesMode === "render" && projectOf(t.path) !== null;
+export async function claimRefusal(pagesMode: PagesMode, packages: PackageStore, content: ContentStore, t: UploadTarget): Promise<string | null> {
+  const listed = pagesMode === "render" && projectOf(t.path) !== null;
   // Most webhook targets are not in the bucket: a HEAD answers that; only a stored object is read.
   if (await packages.exists(t.path)) {
     const stored = await packages.hash(t.path, Object.keys(t.hashes));
@@ -84,7 +85,7 @@ async function claimRefusal(ctx: UploadContext, packages: PackageStore, t: Uploa
   }
   if (t.serial === undefined) return null;
   const sha256 = t.hashes.sha256!;
-  const held = (await ctx.content.headAt(t.path, sha256)) ?? (await ctx.content.head(sha256));
+  const held = (await content.headAt(t.path, sha256)) ?? (await content.head(sha256));
   if (!held) return `its bytes are not stored: PUT /v1/content/${sha256} first`;
   if (held.length !== t.length) return `the stored bytes of ${sha256} are ${held.length} long, not ${t.length}`;
   return null;
