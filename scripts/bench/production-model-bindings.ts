@@ -2,7 +2,16 @@
  * The production model's view of a Worker's bindings (see production-model.ts): which objects in
  * env are bindings, and which of their calls are subrequests of the invocation.
  */
-import type { Invocation, ModelOptions } from "./production-model.js";
+/** What wrapping needs of an invocation: its slots (production-model.ts, Invocation.call). */
+interface Invocation {
+  call<T>(op: string, latency: number, run: () => Promise<T>, holdBody?: boolean): Promise<T>;
+}
+
+/** The latencies the wrapped calls take (production-model.ts, ModelOptions). */
+interface Latencies {
+  readonly latencyMs: number;
+  readonly otherLatencyMs: number;
+}
 
 /** A key's shape: version numbers, bin suffixes, hashes and ids elided; package paths as one. */
 export function keyShape(key: unknown): string {
@@ -67,7 +76,7 @@ function wrapNamespace<T extends object>(ns: T, name: string, inv: Invocation, l
  * are strings or plain JSON): R2 buckets, queues, Durable Object namespaces, and
  * whatever is added later, so new bindings are counted without a change here.
  */
-export function wrapBindings<E extends object>(env: E, inv: Invocation, o: Required<ModelOptions>): E {
+export function wrapBindings<E extends object>(env: E, inv: Invocation, o: Latencies): E {
   const out = { ...env } as Record<string, unknown>;
   for (const [name, value] of Object.entries(env)) {
     if (!hasMethods(value)) continue;

@@ -8,9 +8,11 @@ import { ContentStore } from "../storage/content.js";
 import { PackageStore } from "../storage/packages.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { type RepoState, roleVersion } from "../storage/repository.js";
-import { BIN_CONCURRENCY, type BinAccess, type BinEdit, type BinViews, type ViewsOfBins, mapBounded, signFile, writeBin } from "./commit.js";
+import type { BinEdit, BinWork, DistCheck, DistFinding, ViewsOfBins } from "./bin-work.js";
+import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
+import { signFile, writeBin } from "./commit.js";
 import { onlineSigners } from "./signers.js";
-import { type DistCheck, type DistFinding, checkDist } from "./dists.js";
+import { checkDist } from "./dists.js";
 import { claimRefusal, viewsOfBin } from "./uploads.js";
 
 /**
@@ -67,7 +69,7 @@ interface ViewsAnswer { bin: string; bytes: number; unpublished: number; views: 
 interface WriteRequest { readonly expires: number; readonly bins: { name: string; version: number; changes: { path: string; file: unknown; removal?: Removal }[] }[] }
 
 /** The sequencer's side: bin views and writes fanned out to `shards` shard objects. */
-export function shardedBins(ns: DurableObjectNamespace, shards: number): BinAccess & BinViews {
+export function shardedBins(ns: DurableObjectNamespace, shards: number): BinWork {
   return {
     async views(state: RepoState, byBin: ReadonlyMap<string, readonly string[]>): Promise<ViewsOfBins> {
       const tasks = [...byShard(byBin, shards)].map(([shard, bins]) => ({

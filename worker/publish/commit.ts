@@ -1,9 +1,6 @@
 import { sha256Hex } from "../../shared/encoding.js";
 import type { Signer } from "../../shared/keys.js";
-import type { MetaFile, TargetFile } from "../../shared/metadata/files.js";
-import type { Removal } from "../../shared/mutable.js";
-import type { UploadTarget } from "../../shared/upload.js";
-import type { DistCheck, DistFinding } from "./dists.js";
+import type { MetaFile } from "../../shared/metadata/files.js";
 import type { Metadata } from "../../shared/metadata/metadata.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
 import type { Clock } from "../../shared/time.js";
@@ -13,6 +10,8 @@ import type { MetadataStore } from "../storage/metadata-store.js";
 import {
   type RepoState, type TimestampNotes, loadState, notesToCustom, readBin, rememberBin, rememberSnapshot, roleVersion,
 } from "../storage/repository.js";
+import type { BinAccess, BinEdit, BinWork } from "./bin-work.js";
+import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type BinChange, buildSnapshot, buildTimestamp, planBin, signFile, signMetadata, snapshotMetaOf } from "./plan.js";
 
 export { signFile };
@@ -26,22 +25,10 @@ export interface PublishContext {
   /** Waits (real time) so that timestamp.json is written at most once a second. */
   readonly waitForSlot?: (lastWrite: Date) => Promise<void>;
   /** Where bins are read and written (default: in this invocation). */
-  readonly bins?: BinAccess & BinViews;
+  readonly bins?: BinWork;
 }
 
-/** What a decision needs of the touched bins: each path's entry and removal record, and each bin's size. */
-export interface BinViews {
-  views(state: RepoState, byBin: ReadonlyMap<string, readonly string[]>): Promise<ViewsOfBins>;
-}
-
-export interface ViewsOfBins {
-  readonly view: Map<string, { readonly bin: string; readonly current: TargetFile | null; readonly removed: Removal | null }>;
-  readonly binBytes: Map<string, number>;
-  readonly unpublishedRemovals: Map<string, number>;
-}
-
-/** The changes to one bin, applied in order; an empty list renews the bin (new version, same targets). */
-export type BinEdit = readonly BinChange[];
+export type { BinEdit };
 
 export interface CommitPlan {
   /** Bins that get a new version, with their changes (an empty list renews a bin). */
@@ -85,37 +72,6 @@ async function createVersioned(store: MetadataStore, role: string, version: numb
   throw new Error(`could not find a free version of ${role} after ${version}`);
 }
 
-/** Bins read, signed and written at once: enough to overlap R2 latency, few enough to bound memory. */
-export const BIN_CONCURRENCY = 16;
-
-/** Longest run of work (or of items: workerd's clock stands still between I/O) between two returns to the event loop. */
-const YIELD_EVERY_MS = 20;
-const YIELD_EVERY_ITEMS = 64;
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let lastYield = Date.now();
-  let sinceYield = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-      // Back to the event loop now and then: a long run of already-settled promises would otherwise
-      // hold it for seconds (Miniflare's queue broker loses such a batch after ~5 s). Not after every
-      // item: a timer costs a millisecond or more, as much as several bins.
-      if (++sinceYield >= YIELD_EVERY_ITEMS || Date.now() - lastYield >= YIELD_EVERY_MS) {
-        lastYield = Date.now();
-        sinceYield = 0;
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /**
  * One bin's next version: `changes` spliced into version `current`, signed, written create-if-absent
  * at the first free version after it. Returns the version written and its size.
@@ -129,21 +85,6 @@ export async function writeBin(ctx: Pick<PublishContext, "store" | "signers">, n
   });
   rememberBin(name, version, planned!.role, bytes.length);
   return [name, version, bytes.length] as const;
-}
-
-/**
- * Where bins are read for a decision and written for a commit: in this invocation (the default),
- * or fanned out to shard Durable Objects that keep them in memory (bin-shards.ts).
- */
-export interface BinAccess {
-  /** Writes each bin's next version; [name, version, bytes] per bin. */
-  write(state: RepoState, bins: ReadonlyMap<string, BinEdit>, expires: number): Promise<(readonly [string, number, number])[]>;
-  /** Bootstrap: version 1 of each named bin, empty, create-if-absent (nothing refers to them yet). */
-  createFirst?(names: readonly string[], expires: number): Promise<void>;
-  /** Each webhook claim checked against the packages bucket and the content store: a reason, or null (uploads.ts, claimRefusal). */
-  claims?(targets: readonly UploadTarget[], pagesMode: "render" | "index"): Promise<(string | null)[]>;
-  /** Each release's dist checked and its METADATA stored (dists.ts, checkDist). */
-  checkDists?(checks: readonly DistCheck[]): Promise<DistFinding[]>;
 }
 
 /** Bins written by this invocation, BIN_CONCURRENCY at a time. */

@@ -10,7 +10,7 @@ import { type UploadRecord, type UploadStore, r2UploadId } from "../storage/uplo
 import { bucketProvenance } from "./dists.js";
 import type { JobContext } from "./jobs.js";
 import { StepAhead, failJobStep, runJobStep } from "./jobs.js";
-import { BIN_CONCURRENCY, mapBounded } from "./commit.js";
+import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type SourcedUpload, type UploadContext, publishUploads } from "./uploads.js";
 
 /** Uploads with at most this many entries (a webhook request's limit) record each target's result. */

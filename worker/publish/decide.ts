@@ -18,6 +18,13 @@ export interface Upload {
   readonly atomic?: boolean;
 }
 
+/** Where an upload's hashes come from: claimed by the webhook, computed from the packages bucket, or an admin import. */
+export type UploadSource = "webhook" | "bucket" | "import";
+
+export interface SourcedUpload extends Upload {
+  readonly source: UploadSource;
+}
+
 /** What a touched path holds in the published state. */
 export interface PathView {
   readonly bin: string;

@@ -4,8 +4,9 @@ import { metadataFileOf, projectOf, provenanceFileOf } from "../../shared/simple
 import type { UploadTarget } from "../../shared/upload.js";
 import type { ContentStore } from "../storage/content.js";
 import { PackageStore } from "../storage/packages.js";
-import { BIN_CONCURRENCY, mapBounded } from "./commit.js";
-import type { SourcedUpload, UploadContext } from "./uploads.js";
+import type { BinWork, DistCheck, DistFinding } from "./bin-work.js";
+import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
+import type { SourcedUpload } from "./decide.js";
 
 /** PEP 740 provenance files are a few KB of attestations. */
 export const MAX_PROVENANCE_BYTES = 1024 * 1024;
@@ -26,18 +27,6 @@ export async function bucketProvenance(stores: { packages: R2Bucket; content: Co
   const stored = await stores.content.put(new Uint8Array(await object.arrayBuffer()));
   return { path, length: stored.length, hashes: { sha256: stored.sha256 }, serial: Math.floor(object.uploaded.getTime() / 1000) };
 }
-
-/** One release target to check: a dist or its `.metadata`, with what its upload sends beside it. */
-export interface DistCheck {
-  readonly target: UploadTarget;
-  /** The `.metadata` the upload sends beside a dist (its sha256), if any. */
-  readonly sentMetadata?: string;
-  /** Whether to publish a `.provenance` stored beside the dist (not when the upload sends one). */
-  readonly lookForProvenance: boolean;
-}
-
-/** What a check finds: the reason to refuse the target, or the targets to add to its upload. */
-export type DistFinding = { readonly refusal: string } | { readonly added: UploadTarget[] };
 
 /**
  * Checks one dist (or `.metadata`) of a release: the dist's archive, its METADATA stored beside it
@@ -93,7 +82,7 @@ async function metadataOf(packages: PackageStore, path: string): Promise<Uint8Ar
  * `.metadata` in the same commit: stored beside the wheel in the packages bucket (where the file
  * host serves it) and added to the upload. A `.metadata` that contradicts its wheel is refused.
  */
-export async function inspectReleases(ctx: UploadContext, uploads: readonly SourcedUpload[], refuse: (u: SourcedUpload, path: string, reason: string) => void) {
+export async function inspectReleases(ctx: { pagesMode: "render" | "index"; packages: R2Bucket; content: ContentStore; bins?: BinWork }, uploads: readonly SourcedUpload[], refuse: (u: SourcedUpload, path: string, reason: string) => void) {
   const checks: { u: SourcedUpload; check: DistCheck }[] = [];
   for (const u of uploads) {
     if (ctx.pagesMode !== "render" || u.source === "import") continue;

@@ -7,7 +7,7 @@ import {
   provenanceFileOf, removeDist, renderPages, setCoreMetadata, setProvenance,
 } from "../../shared/simple/index.js";
 import type { ContentStore } from "../storage/content.js";
-import { BIN_CONCURRENCY, mapBounded } from "./commit.js";
+import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type Change, type Consequences, type PathView, type Upload, entryBytes, removalBytes } from "./decide.js";
 
 /**

@@ -5,26 +5,21 @@ import { PackageStore } from "../storage/packages.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
 import { recordProjectPages } from "../storage/projects.js";
 import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
-import { BIN_CONCURRENCY, type BinChange, type BinViews, type Committed, type PublishContext, type ViewsOfBins, commit, mapBounded } from "./commit.js";
-import { type Change, type PathView, type Upload, type UploadDecision, decideUploads, removalBytes } from "./decide.js";
+import type { BinViews, ViewsOfBins } from "./bin-work.js";
+import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
+import { type BinChange, type Committed, type PublishContext, commit } from "./commit.js";
+import { type Change, type PathView, type SourcedUpload, type Upload, type UploadDecision, decideUploads, removalBytes } from "./decide.js";
 import { companionPaths, projectOf } from "../../shared/simple/index.js";
 import { inspectReleases } from "./dists.js";
 import { PageEdits, type PagesMode, loadPages, modeRefusal } from "./pages.js";
 
-export type { Upload } from "./decide.js";
-
-/** Where an upload's hashes come from: claimed by the webhook, computed from the packages bucket, or an admin import. */
-export type UploadSource = "webhook" | "bucket" | "import";
+export type { SourcedUpload, Upload, UploadSource } from "./decide.js";
 
 export interface UploadContext extends PublishContext {
   /** The PACKAGES bucket (storage/packages.ts). */
   readonly packages: R2Bucket;
   readonly content: ContentStore;
   readonly pagesMode: PagesMode;
-}
-
-export interface SourcedUpload extends Upload {
-  readonly source: UploadSource;
 }
 
 export type UploadOutcome = UploadDecision & { readonly snapshotVersion: number };
