@@ -24,14 +24,5 @@ export async function verifiedState(w: TestWorker, rootBytes: Uint8Array, bits: 
   };
 }
 
-/** A seeded shuffle, so a failure names the seed that reproduces it. */
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+/** A seeded shuffle, so a failure names the seed that reproduces it (random.ts). */
+export { shuffled } from "./random.js";
