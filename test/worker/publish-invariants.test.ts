@@ -7,7 +7,7 @@ import { bootstrapByHand, deliver, faults, runJob, writesSoFar } from "../suppor
 import { TufClient } from "../support/tuf-client.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
-// The write path's invariants (architecture.md 1–5) with the consumer driven by the test, so that
+// The write path's invariants (README, "Invariants": its first five rows) with the consumer driven by the test, so that
 // faults and races happen exactly where the test puts them.
 
 const BITS = 4;
