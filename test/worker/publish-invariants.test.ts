@@ -164,8 +164,14 @@ describe("concurrent writers", () => {
     for (let i = 0; paths.length < 5; i++) if (binFor(`race/p${i}.whl`, BITS) === "bins-7") paths.push(`race/p${i}.whl`);
     const ids = await Promise.all(paths.map((p) => submit({ targets: [target(p)] })));
     const before = await versions();
+    // Count every swap of timestamp.json, won or lost.
+    await faults(w, [], { keys: "^metadata/timestamp\\.json$" });
     await Promise.all(ids.map((id) => deliver(w, [{ kind: "upload", id }])));
+    const swaps = (await writesSoFar(w)).writes;
+    await faults(w, []);
     const after = await versions();
+    // The race did happen: more swaps were tried than there were commits.
+    expect(swaps).toBeGreaterThan(5);
     const states = await Promise.all(ids.map(async (id) => (await record(id)).state));
     expect(states).toEqual(ids.map(() => "published"));
     for (const p of paths) expect(after.targets(p)).toBeDefined();
