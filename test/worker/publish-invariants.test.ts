@@ -113,7 +113,8 @@ describe("duplicate delivery and conflicts", () => {
   test("the same message delivered three times is one target and one set of version bumps", async () => {
     const id = await submit({ targets: [target("dup/x-1.0.whl")] });
     const before = await versions();
-    await Promise.all([1, 2, 3].map((n) => deliver(w, [{ kind: "upload", id }], n)));
+    // Three copies in one batch (the consumer runs one batch at a time: max_concurrency = 1), then again.
+    await deliver(w, [1, 2, 3].map(() => ({ kind: "upload", id })));
     await deliver(w, [{ kind: "upload", id }], 4);
     const after = await versions();
     expect(after.timestamp).toBe(before.timestamp + 1);
