@@ -7,7 +7,7 @@ import { sha256, utf8 } from "./encoding.js";
  */
 /**
  * The size a bin may grow to, in bytes of JSON: a fifth of the 5,000,000 bytes clients accept for a
- * targets role (tuf-interop.md). Paths can be chosen to land in one bin, and a bin past the
+ * targets role (python-tuf's and tuf-js's default maximum). Paths can be chosen to land in one bin, and a bin past the
  * clients' limit makes every target in it uninstallable, so an upload that would cross this is
  * refused; status warns at half of it.
  */

@@ -6,7 +6,7 @@ import { utf8 } from "./encoding.js";
  * code units, no whitespace), which gives the same bytes for integers and for strings of BMP
  * characters without control characters; everything else (floats, control characters, lone
  * surrogates, non-BMP characters) is refused, so what we sign is what every client computes
- * (tuf-interop.md, "Signing and canonical JSON"). The walk keeps its own stack instead of recursing:
+ * (README, "Interoperability notes"). The walk keeps its own stack instead of recursing:
  * no input, however deep, can overflow the call stack (security review, finding 2).
  */
 export function canonicalJson(value: unknown): string {

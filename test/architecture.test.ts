@@ -1,4 +1,4 @@
-// The layout of architecture.md, held by construction: who may import whom, and where R2 keys and
+// The layout README describes ("Layout"), held by construction: who may import whom, and where R2 keys and
 // the online keys live. Read from the import statements of every .ts file, so a new file is covered.
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -42,7 +42,7 @@ function violations(from: (path: string) => boolean, allowed: (path: string) => 
   return FILES.filter(from).flatMap((file) => importsOf(file).filter((path) => !allowed(path)).map((path) => `${file} -> ${path}`));
 }
 
-describe("imports follow the layers (architecture.md, invariant 10)", () => {
+describe("imports follow the layers (README, invariant: the request path never signs)", () => {
   test("the parser sees imports (this test cannot pass on nothing)", () => {
     expect(importsOf("worker/index.ts")).toContain("worker/http/admin.ts");
     expect(importsOf("worker/http/admin.ts")).toContain("worker/storage/jobs.ts");

@@ -20,7 +20,7 @@ export interface WorkerOptions {
 
 const DEAD_LETTER_QUEUE = "tuf-edge-uploads-dlq";
 
-/** fetch validates and enqueues; queue is the single writer; scheduled renews (architecture.md). */
+/** fetch validates and enqueues; queue is the single writer; scheduled renews (README, "How it works"). */
 export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: WorkerOptions = {}) {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {

@@ -39,11 +39,18 @@ export async function getJson(url: string): Promise<any> {
   return (await getWithRetry(url)).json();
 }
 
-/** Submits the ceremony to /v1/admin/bootstrap and waits until timestamp.json is published. */
+/**
+ * Submits the ceremony to /v1/admin/bootstrap and waits until timestamp.json is published and the
+ * job has recorded its end (a moment later: the job record takes one write a second), so that the
+ * next admin job can start.
+ */
 export async function bootstrapRepository(url: string, adminToken: string, c: { root: { toJSON(): unknown }; targets: { toJSON(): unknown } }, timeoutMs = 600_000) {
   const res = await postAdmin(url, "/v1/admin/bootstrap", { root: c.root.toJSON(), targets: c.targets.toJSON() }, adminToken);
   if (res.status !== 202) throw new Error(`bootstrap answered ${res.status}: ${JSON.stringify(res.body)}`);
-  await pollUntil("the bootstrap to publish", async () => (await getJson(`${url}/v1/status`)).published || undefined, { timeoutMs, intervalMs: 100 });
+  await pollUntil("the bootstrap to publish", async () => {
+    const s = await getJson(`${url}/v1/status`);
+    return (s.published && s.job?.finished) || undefined;
+  }, { timeoutMs, intervalMs: 100 });
 }
 
 /** POSTs a webhook upload, signed with the secret; the answer's body is `{id, accepted}` on 202. */

@@ -49,7 +49,7 @@ describe("tuf-edge verify (against a static repository)", () => {
     const r = await verify(repo);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^root +v1 +expires \S+ \(in 364d 23h\)$/m);
-    expect(r.stdout).toMatch(/^timestamp +v1 +expires \S+ \(in 23h 59m\)$/m);
+    expect(r.stdout).toMatch(/^timestamp +v1 +expires \S+ \(in 23h [0-5]\dm\)$/m); // built moments ago: the minutes depend on how long the run took
     expect(r.stdout).toMatch(/^snapshot +v1 /m);
     expect(r.stdout).toMatch(/^targets +v1 /m);
     expect(r.stdout).toContain("bins       16 of 16 checked, version 1, first to expire bins-");
@@ -146,7 +146,7 @@ describe("tuf-edge verify (against a static repository)", () => {
     const soon = await verify(repo, ["--min-valid", "12h"]);
     expect(soon.code).toBe(1);
     expect(soon.stdout).toMatch(/^timestamp +v1 +expires \S+ \(in 59m/m);
-    expect(soon.stderr).toMatch(/^tuf-edge verify: 17 role\(s\) expire sooner than --min-valid 12h: timestamp \(in 59m \d+s\), bins-0 \(in 5h 59m\)/);
+    expect(soon.stderr).toMatch(/^tuf-edge verify: 17 role\(s\) expire sooner than --min-valid 12h: timestamp \(in [0-5]?\dm \d+s\), bins-0 \(in 5h [0-5]\dm\)/);
     const fine = await verify(repo, ["--min-valid", "30m"]);
     expect(fine.code, fine.stderr).toBe(0);
     expect(fine.stdout).toContain("every role checked stays valid for 30m or more");
@@ -205,7 +205,7 @@ describe("tuf-edge verify (against a static repository)", () => {
       // Bins with 6 h left are below the 11 h 50 min a healthy schedule keeps (24 h − 12 h − 2 runs).
       const r = await runCli(["verify", "--url", server.url, "--root", root, "--min-valid", "auto"]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^tuf-edge verify: 16 role\(s\) expire sooner than a healthy repository keeps \(--min-valid auto\): bins-0 \(in 5h 59m\)/);
+      expect(r.stderr).toMatch(/^tuf-edge verify: 16 role\(s\) expire sooner than a healthy repository keeps \(--min-valid auto\): bins-0 \(in 5h [0-5]\dm\)/);
       const healthy = await buildRepo();
       const server2 = await startServer((req, res) => {
         if (req.url === "/v1/status") return json(res, 200, status);

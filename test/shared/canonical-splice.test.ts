@@ -9,7 +9,7 @@ import { Targets } from "../../shared/metadata/targets.js";
 
 // Splicing changed entries into a bin's canonical entries must give exactly the bytes that a full
 // canonicalJson of the edited role gives (what clients re-encode and verify), on random edits with
-// the string edge cases of tuf-interop.md: non-ASCII BMP, U+E000–U+FFFF, quotes, backslashes, and
+// the string edge cases (README, "Interoperability notes"): non-ASCII BMP, U+E000–U+FFFF, quotes, backslashes, and
 // keys whose UTF-16 order is tricky.
 
 /** A small seeded PRNG (mulberry32), so a failure reproduces. */

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Role, Root } from "../../shared/index.js";
 import { checkOnlineKeys, verifyBootstrap, verifyNextRoot } from "../../shared/offline.js";
-import { NOW, type Repo, expectFieldError, expectVerificationError, makeRepo, makeRoot, newSigner, sign } from "./fixtures.js";
+import { NOW, type Repo, expectFieldError, expectVerificationError, makeRepo, makeRoot, makeTargets, newSigner, sign } from "./fixtures.js";
 
 let repo: Repo;
 beforeAll(async () => {
@@ -24,6 +24,33 @@ describe("verifyBootstrap", () => {
     const mixed = new Root({ ...r, roles: { ...r.roles, targets: new Role([repo.keys.targets.key.keyid, repo.keys.online.key.keyid], 1) } });
     const signed = await sign(mixed, ...repo.keys.root);
     expectFieldError(() => verifyBootstrap(json(signed), json(repo.targets), NOW), "root.signed.roles.targets.keyids");
+  });
+
+  // Key separation (invariant 7) for each offline role and each online source of a key: a key that
+  // signs timestamp, snapshot or the succinct bins (each its own key here) must sign neither root
+  // nor targets. The same layout without the shared key is accepted, so the overlap is the reason.
+  describe.each(["root", "targets"] as const)("key separation: the offline role %s", (offline) => {
+    it.each(["timestamp", "snapshot", "bins"] as const)("refuses a key that also signs %s, naming the field", async (source) => {
+      const [timestampKey, snapshotKey, binsKey] = await Promise.all([newSigner(), newSigner(), newSigner()]);
+      const online = { timestamp: timestampKey, snapshot: snapshotKey, bins: binsKey };
+      const build = async (shared: boolean) => {
+        const r = makeRoot(repo.keys);
+        const role = r.roles[offline];
+        const keys = { ...r.keys, ...Object.fromEntries(Object.values(online).map((k) => [k.key.keyid, k.key])) };
+        const roles = {
+          ...r.roles,
+          timestamp: new Role([timestampKey.key.keyid], 1),
+          snapshot: new Role([snapshotKey.key.keyid], 1),
+          [offline]: new Role(shared ? [...role.keyids, online[source].key.keyid] : [...role.keyids], role.threshold),
+        };
+        const root = await sign(new Root({ ...r, keys, roles }), ...repo.keys.root);
+        const targets = await sign(makeTargets([binsKey]), repo.keys.targets);
+        return () => verifyBootstrap(json(root), json(targets), NOW);
+      };
+      expect((await build(false))().bins.numberOfBins).toBe(16);
+      const e = expectFieldError(await build(true), `root.signed.roles.${offline}.keyids`);
+      expect(e.message).toContain(online[source].key.keyid);
+    });
   });
 
   it("refuses an expired root", async () => {

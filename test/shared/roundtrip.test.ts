@@ -1,4 +1,4 @@
-// Unknown fields are signed over and kept (tuf-interop.md): a file another tool wrote, with fields
+// Unknown fields are signed over and kept (as python-tuf does): a file another tool wrote, with fields
 // we do not model, must parse, re-serialize to the same signed bytes and still verify.
 import { canonicalize as olpc } from "@tufjs/canonical-json";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -12,6 +12,7 @@ import {
 } from "../../shared/simple/index.js";
 import { utf8 } from "../../shared/encoding.js";
 import { expectFieldError } from "./fixtures.js";
+import { shuffled } from "../support/random.js";
 
 const H = (c: string) => c.repeat(64);
 const file = (filename: string, over: Partial<PageFile> = {}): PageFile => ({
@@ -22,18 +23,6 @@ const file = (filename: string, over: Partial<PageFile> = {}): PageFile => ({
   uploadTime: "2026-01-02T03:04:05.123456Z",
   ...over,
 });
-
-/** Fisher-Yates with a small LCG: a different, reproducible order per seed. */
-function shuffle<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    const j = state % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 const demo = (): ProjectPage =>
   withFiles(null, "Demo", [
@@ -154,7 +143,7 @@ describe("renderPages", () => {
     const files = demo().files;
     const reference = renderPages(withFiles(null, "demo", files, [])!);
     for (let seed = 1; seed <= 20; seed++) {
-      const page = withFiles(null, "DEMO", shuffle(files, seed), [])!;
+      const page = withFiles(null, "DEMO", shuffled(files, seed), [])!;
       expect(renderPages(page)).toEqual(reference);
       expect(renderPages({ ...page, files: [...page.files].reverse(), versions: [...page.versions].reverse() })).toEqual(reference);
     }

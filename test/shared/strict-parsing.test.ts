@@ -1,4 +1,4 @@
-// Metadata a real client would refuse must not parse here either (tuf-interop.md, "Fields clients insist on").
+// Metadata a real client would refuse must not parse here either (the fields python-tuf and tuf-js insist on).
 import { beforeAll, describe, expect, it } from "vitest";
 import { Metadata } from "../../shared/index.js";
 import { type Repo, PATHS, expectFieldError, makeRepo, served } from "./fixtures.js";

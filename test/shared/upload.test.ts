@@ -1,6 +1,7 @@
 // Target path and webhook body rules of contract.md ("Webhook").
 import { describe, expect, it } from "vitest";
 import { MAX_PATH_BYTES, checkTargetPath, parseUploadRequest, utf8 } from "../../shared/index.js";
+import { CUSTOM_LIMITS } from "../../shared/upload.js";
 import { expectFieldError } from "./fixtures.js";
 
 const SHA256 = "ab".repeat(32);
@@ -61,6 +62,42 @@ describe("checkTargetPath", () => {
 
   it.each([null, 1, ["a"], { path: "a" }])("refuses a non-string %j", (path) => {
     expectFieldError(() => checkTargetPath(path, "remove[0]"), "remove[0]");
+  });
+});
+
+/** `custom` nested `levels` deep: objects inside objects, a number at the bottom. */
+const nested = (levels: number): Record<string, unknown> => {
+  let v: Record<string, unknown> = { leaf: 1 };
+  for (let i = 1; i < levels; i++) v = { a: v };
+  return v;
+};
+/** `custom` of exactly `bytes` bytes of JSON. */
+const sized = (bytes: number) => ({ note: "x".repeat(bytes - JSON.stringify({ note: "" }).length) });
+
+describe("the bounds on custom (CUSTOM_LIMITS): exactly at each is accepted, one past is refused", () => {
+  it.each([
+    ["8 levels deep", nested(8), true],
+    ["9 levels deep", nested(9), false],
+    ["8 levels deep through an array", { a: { a: { a: { a: { a: { a: [1, { leaf: 1 }] } } } } } }, true],
+    ["9 levels deep through an array", { a: { a: { a: { a: { a: { a: [1, { a: { leaf: 1 } }] } } } } } }, false],
+    ["64 keys in one object", Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, i])), true],
+    ["65 keys in one object", Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i])), false],
+    ["64 keys across nested objects", { a: Object.fromEntries(Array.from({ length: 62 }, (_, i) => [`k${i}`, i])), b: 1 }, true],
+    ["65 keys across nested objects", { a: Object.fromEntries(Array.from({ length: 63 }, (_, i) => [`k${i}`, i])), b: 1 }, false],
+    ["4,096 bytes of JSON", sized(4096), true],
+    ["4,097 bytes of JSON", sized(4097), false],
+  ])("%s", (_, custom, accepted) => {
+    expect(CUSTOM_LIMITS).toEqual({ depth: 8, keys: 64, bytes: 4096 });
+    const parse = () => parseUploadRequest({ targets: [target({ custom })] });
+    if (accepted) expect(parse().targets[0]!.custom).toEqual(custom);
+    else expect(expectFieldError(parse, "targets[0].custom").message).toMatch(/at most (8 levels|64 keys|4096 bytes)/);
+  });
+
+  it("the sizes are what they say", () => {
+    expect(JSON.stringify(sized(4096)).length).toBe(4096);
+    let depth = 0;
+    for (let v: unknown = nested(8); typeof v === "object" && v !== null; v = (v as Record<string, unknown>).a ?? (v as Record<string, unknown>).leaf) depth++;
+    expect(depth).toBe(8);
   });
 });
 

@@ -1,5 +1,6 @@
 // startWebhookCheck (shared/webhook.ts): the headers are judged before the body; the body is fed in
 // chunks and must give the same answer as signWebhook over the whole, whichever secret the key id names.
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { signWebhook, startWebhookCheck, webhookKeyId } from "../../shared/webhook.js";
 
@@ -41,6 +42,11 @@ describe("startWebhookCheck", () => {
     expect(startWebhookCheck([PRIMARY], { ...headers, timestamp: "1e9" }, NOW)).toMatch(/Timestamp/);
     expect(startWebhookCheck([PRIMARY], { ...headers, signature: "sha256=00" }, NOW)).toMatch(/Signature/);
     expect(startWebhookCheck([PRIMARY], { ...headers, signature: null }, NOW)).toMatch(/Signature/);
+  });
+
+  it.each([PRIMARY, NEXT, "ab".repeat(32), "sécret ünïcode 🐍"])("the key id of %j is the contract's: the first 16 hex of SHA-256(\"tuf-edge webhook key id\\n\" + secret), by node:crypto", (secret) => {
+    const independent = createHash("sha256").update(Buffer.from(`tuf-edge webhook key id\n${secret}`, "utf8")).digest("hex").slice(0, 16);
+    expect(webhookKeyId(secret)).toBe(independent);
   });
 
   it("key ids are 16 hex digits, distinct per secret, and stable", () => {

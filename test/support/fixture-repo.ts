@@ -13,7 +13,7 @@ import { MetadataStore, metadataKey } from "../../worker/storage/metadata-store.
 /**
  * A complete TUF repository signed in the test, independent of the Worker's own bootstrap: root
  * (optionally a chain of versions), targets delegating to succinct hashed bins, every bin, snapshot
- * (version-only meta) and timestamp (snapshot length and hashes), the layout of architecture.md.
+ * (version-only meta) and timestamp (snapshot length and hashes), the layout of README's "How it works".
  *
  * The read path caches parsed versioned files by name (they are immutable), so write one repository
  * per Worker; a second one into the same buckets needs higher `versions`.

@@ -1,7 +1,12 @@
+import { R2Rules } from "./r2-rules.js";
+
 /**
  * An in-memory stand-in for the R2Bucket methods the publish core uses (get, put with onlyIf
  * etagMatches / etagDoesNotMatch, head, delete, list), so the core runs in plain Node: in the core
  * benchmark and in the commit-protocol tests. `beforePut` lets a test fail or race any write.
+ * It keeps R2's production rules (r2-rules.ts): at most 1,000 keys a delete, one write a second per
+ * key, in real time unless `clock` (R2's clock, also for `uploaded`) says otherwise; `{ rules: false }` only for the core benchmark,
+ * which measures CPU and commits faster than R2 would take.
  */
 
 interface Stored {
@@ -63,7 +68,17 @@ export class MemoryBucket {
   readonly written: string[] = [];
   /** Runs before every put is applied; throw from it to make the put fail. */
   beforePut?: PutHook;
+  /** R2's rules, null when switched off; `rules.violations` lists what was refused. */
+  readonly rules: R2Rules | null;
   private etags = 0;
+
+  /** R2's clock: when objects are `uploaded`, and what the one-write-a-second rule counts in. */
+  private readonly clock: () => number;
+
+  constructor(options: { rules?: boolean; clock?: () => number } = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.rules = options.rules === false ? null : new R2Rules(this.clock);
+  }
 
   private count(method: string) {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
@@ -99,21 +114,24 @@ export class MemoryBucket {
     if (onlyIf?.etagMatches !== undefined) {
       if (!current || (onlyIf.etagMatches !== "*" && onlyIf.etagMatches !== current.etag)) return null;
     }
+    this.rules?.checkPut(key);
     const stored: Stored = {
       key,
       bytes,
       etag: `m${++this.etags}`,
-      uploaded: new Date(),
+      uploaded: new Date(this.clock()),
       httpMetadata: (options.httpMetadata as R2HTTPMetadata | undefined) ?? {},
       customMetadata: options.customMetadata ?? {},
     };
     this.objects.set(key, stored);
+    this.rules?.wrote(key);
     this.written.push(key);
     return objectOf(stored, false);
   }
 
   async delete(keys: string | string[]): Promise<void> {
     this.count("delete");
+    this.rules?.checkDelete(keys);
     for (const key of Array.isArray(keys) ? keys : [keys]) this.objects.delete(key);
   }
 

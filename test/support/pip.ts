@@ -3,7 +3,7 @@ import http from "node:http";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { signWebhook } from "../../shared/webhook.js";
+import { webhookHeaders } from "../../shared/webhook.js";
 import { type PageFile, type ProjectPage, fileUrl, pageTargetPaths, renderPages, withFiles } from "../../shared/simple/index.js";
 import { upload } from "./repo.js";
 import { r2UploadId, sha256Hex, waitForOutcome } from "./uploads.js";
@@ -17,15 +17,15 @@ import type { TestWorker } from "./worker.js";
 
 const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
 
-/** PUT /v1/content/{sha256} signed like the webhook; `sha256` defaults to the bytes' own. */
-export async function putContent(w: TestWorker, bytes: Uint8Array, opts: { sha256?: string; secret?: string; timestamp?: number } = {}) {
+/**
+ * PUT /v1/content/{sha256} signed like the webhook; `sha256` defaults to the bytes' own. With
+ * `keyId`, the secret's X-Webhook-Key-Id is sent too (a secret other than the primary).
+ */
+export async function putContent(w: TestWorker, bytes: Uint8Array, opts: { sha256?: string; secret?: string; timestamp?: number; keyId?: boolean } = {}) {
   const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   return fetch(`${w.url}/v1/content/${opts.sha256 ?? sha256Hex(bytes)}`, {
     method: "PUT",
-    headers: {
-      "x-webhook-timestamp": ts,
-      "x-webhook-signature": await signWebhook(opts.secret ?? w.secrets.WEBHOOK_SECRET, ts, bytes),
-    },
+    headers: await webhookHeaders(opts.secret ?? w.secrets.WEBHOOK_SECRET, ts, bytes, opts.keyId),
     body: bytes,
   });
 }

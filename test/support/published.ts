@@ -1,4 +1,4 @@
-import { binFor } from "../../shared/bins.js";
+import { allBinNames, binFor } from "../../shared/bins.js";
 import { refresh } from "../../shared/client.js";
 import type { TestWorker } from "./worker.js";
 
@@ -11,7 +11,7 @@ export async function verifiedState(w: TestWorker, rootBytes: Uint8Array, bits: 
     const res = await fetch(`${w.url}/metadata/${name}`);
     return res.status === 404 ? null : new Uint8Array(await res.arrayBuffer());
   };
-  const bins = Array.from({ length: 2 ** bits }, (_, i) => `bins-${i.toString(16)}`);
+  const bins = allBinNames(bits);
   const t = await refresh(rootBytes, get, Date.now(), bins);
   const bin = (path: string) => t.targets.get(binFor(path, bits))!.signed;
   const removed = (path: string) => (bin(path).extra["x-tuf-edge-removed"] as Record<string, { serial?: number }> | undefined)?.[path];
@@ -24,14 +24,5 @@ export async function verifiedState(w: TestWorker, rootBytes: Uint8Array, bits: 
   };
 }
 
-/** A seeded shuffle, so a failure names the seed that reproduces it. */
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
+/** A seeded shuffle, so a failure names the seed that reproduces it (random.ts). */
+export { shuffled } from "./random.js";

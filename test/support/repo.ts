@@ -58,13 +58,19 @@ export async function signedInit(w: TestWorker, bits: number, keys: OfflineKeys,
   return { root: ceremony.root! as Metadata<Root>, targets: ceremony.targets! as Metadata<Targets> };
 }
 
-/** Bootstraps a repository through the admin API and waits until timestamp.json is published. */
+/**
+ * Bootstraps a repository through the admin API and waits until timestamp.json is published and the
+ * job has recorded its end (a moment after the publish: one write a second to the job record).
+ */
 export async function bootstrap(w: TestWorker, bits = 4, keys?: OfflineKeys) {
   const offline = keys ?? (await offlineKeys());
   const { root, targets } = await signedInit(w, bits, offline);
   const res = await admin(w, "/v1/admin/bootstrap", { root: root.toJSON(), targets: targets.toJSON() });
   if (res.status !== 202) throw new Error(`bootstrap answered ${res.status}: ${await res.text()}`);
-  await waitFor("bootstrap", async () => (await status(w)).published, 120_000);
+  await waitFor("bootstrap", async () => {
+    const s = await status(w);
+    return s.published && s.job?.finished;
+  }, 120_000);
   return { keys: offline, root, targets, rootBytes: root.toBytes() };
 }
 

@@ -52,15 +52,21 @@ export function postChunked(w: TestWorker, body: Uint8Array, headers: Record<str
 /**
  * Sends the headers and the first 64 KiB of `body`, never the rest, and resolves with the answer: it
  * can only come from a Worker that answers without reading the body to its end. With a Content-Length
- * of the whole body unless `chunked`. (Sending all of a large body to a Worker that answered early can
+ * of the whole body unless `chunked`. POST /v1/uploads unless `to` names another route. (Sending all of a large body to a Worker that answered early can
  * end in a reset connection before the answer is read; this never does.)
  */
-export function postUnfinished(w: TestWorker, body: Uint8Array, headers: Record<string, string>, chunked = false): Promise<{ status: number; text: string }> {
+export function postUnfinished(
+  w: TestWorker,
+  body: Uint8Array,
+  headers: Record<string, string>,
+  chunked = false,
+  to: { method: string; path: string } = { method: "POST", path: "/v1/uploads" },
+): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(w.url);
   const framing = chunked ? { "transfer-encoding": "chunked" } : { "content-length": String(body.length) };
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { hostname, port, path: "/v1/uploads", method: "POST", agent: false, headers: { "content-type": "application/json", ...framing, ...headers } },
+      { hostname, port, path: to.path, method: to.method, agent: false, headers: { "content-type": "application/json", ...framing, ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));

@@ -12,7 +12,7 @@ import { MetadataStore, metadataKey } from "../../worker/storage/metadata-store.
 import { generateRepository, storeRepository } from "../support/fixture-repo.js";
 import { MemoryBucket } from "../support/memory-bucket.js";
 
-// The commit protocol (architecture.md, invariants 1–4) run in Node over an in-memory bucket, so that
+// The commit protocol (README, "Invariants": the commit point, immutable versions, no rollback, one writer wins) run in Node over an in-memory bucket, so that
 // every write can fail and every race can be lost exactly where the test says: a write fails at each
 // position in turn, another writer commits just before the timestamp swap, version names are taken.
 // After each: the published repository verifies with a TUF client, nothing versioned is rewritten,
@@ -40,11 +40,15 @@ async function repository(paths: string[] = []) {
     bits: BITS, now, targets: paths.map((p) => ({ path: p, bytes: new TextEncoder().encode(p) })),
     versions: { targets: base, bins: base, snapshot: base, timestamp: base },
   });
-  const bucket = new MemoryBucket();
+  // R2's clock, apart from the writer's fixed one: it moves only when the writer waits for a
+  // timestamp slot (one write a second per key), as production's waitForSlot does in real time.
+  let r2Now = now;
+  const bucket = new MemoryBucket({ clock: () => r2Now });
   await storeRepository(bucket.asR2(), fixture.files);
   const store = new MetadataStore(bucket.asR2());
   const ctx: UploadContext = {
     store, signers: [fixture.signers.online], config, clock: () => now,
+    waitForSlot: async (lastWrite) => void (r2Now = Math.max(r2Now, lastWrite.getTime() + 1000)),
     packages: new MemoryBucket().asR2(), content: new ContentStore(bucket.asR2()), pagesMode: "index",
   };
   const allBins = Array.from({ length: 2 ** BITS }, (_, i) => `bins-${i}`);

@@ -169,7 +169,7 @@ describe("revocations that last (security review, finding 1)", () => {
     // tuf-js agrees: the revoked target is not found.
     const client = new TufClient(w.url, rootBytes);
     try {
-      await expect(client.download(FILE.path)).rejects.toThrow();
+      await expect(client.download(FILE.path)).rejects.toThrow(`${FILE.path} is not published`);
     } finally {
       client.close();
     }
@@ -227,6 +227,19 @@ describe("bounded input (security review, findings 2 and 4)", () => {
       expect(((await res.json()) as any).field).toBe("targets[0].custom");
     }
     expect({ timestamp: (await timestampBytes(w)).toString("base64"), metadata: await bucketSnapshot(await w.metadata(), "metadata/") }).toEqual(before);
+  });
+
+  test("custom exactly at each bound (8 deep, 64 keys, 4,096 bytes) is accepted and signed as sent", async () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 1; i < 8; i++) deep = { a: deep };
+    const wide = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, i]));
+    const large = { note: "x".repeat(4096 - JSON.stringify({ note: "" }).length) };
+    const targets = [deep, wide, large].map((custom, i) => ({ path: `packages/c/bounds-${i}.tar.gz`, length: 1, hashes: { sha256: sha256(`b${i}`) }, custom }));
+    const id = await submit({ targets });
+    await deliver(w, [{ kind: "upload", id }]);
+    expect((await record(id)).state).toBe("published");
+    const p = await published();
+    for (const t of targets) expect(p.target(t.path)?.custom).toEqual(t.custom);
   });
 
   test("no commit grows a bin past the bound: the upload that would is rejected with its reason", async () => {

@@ -7,7 +7,7 @@ import { bootstrapByHand, deliver, faults, runJob, writesSoFar } from "../suppor
 import { TufClient } from "../support/tuf-client.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
-// The write path's invariants (architecture.md 1–5) with the consumer driven by the test, so that
+// The write path's invariants (README, "Invariants": its first five rows) with the consumer driven by the test, so that
 // faults and races happen exactly where the test puts them.
 
 const BITS = 4;
@@ -113,7 +113,8 @@ describe("duplicate delivery and conflicts", () => {
   test("the same message delivered three times is one target and one set of version bumps", async () => {
     const id = await submit({ targets: [target("dup/x-1.0.whl")] });
     const before = await versions();
-    await Promise.all([1, 2, 3].map((n) => deliver(w, [{ kind: "upload", id }], n)));
+    // Three copies in one batch (the consumer runs one batch at a time: max_concurrency = 1), then again.
+    await deliver(w, [1, 2, 3].map(() => ({ kind: "upload", id })));
     await deliver(w, [{ kind: "upload", id }], 4);
     const after = await versions();
     expect(after.timestamp).toBe(before.timestamp + 1);
@@ -164,8 +165,14 @@ describe("concurrent writers", () => {
     for (let i = 0; paths.length < 5; i++) if (binFor(`race/p${i}.whl`, BITS) === "bins-7") paths.push(`race/p${i}.whl`);
     const ids = await Promise.all(paths.map((p) => submit({ targets: [target(p)] })));
     const before = await versions();
+    // Count every swap of timestamp.json, won or lost.
+    await faults(w, [], { keys: "^metadata/timestamp\\.json$" });
     await Promise.all(ids.map((id) => deliver(w, [{ kind: "upload", id }])));
+    const swaps = (await writesSoFar(w)).writes;
+    await faults(w, []);
     const after = await versions();
+    // The race did happen: more swaps were tried than there were commits.
+    expect(swaps).toBeGreaterThan(5);
     const states = await Promise.all(ids.map(async (id) => (await record(id)).state));
     expect(states).toEqual(ids.map(() => "published"));
     for (const p of paths) expect(after.targets(p)).toBeDefined();

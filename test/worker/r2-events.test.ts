@@ -180,6 +180,6 @@ describe("R2 notifications on the packages bucket", () => {
     const { file } = await binEntry(w, current, path, BITS);
     expect(file).toEqual({ length: 256, hashes: { sha256: sha256Hex(original) } });
     // The file host now holds other bytes: TUF keeps clients safe.
-    await expect(client().download(path)).rejects.toThrow();
+    await expect(client().download(path)).rejects.toThrow(new RegExp(`Expected hash ${sha256Hex(original)} but got`));
   });
 });

@@ -6,6 +6,7 @@ import { Metadata } from "../../shared/metadata/metadata.js";
 import { Timestamp } from "../../shared/metadata/timestamp.js";
 import { MetadataStore, metadataKey } from "../../worker/storage/metadata-store.js";
 import { type FixtureRepository, buildRepository } from "../support/fixture-repo.js";
+import { waitFor } from "../support/repo.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { entityHeaders, rawRequest } from "./read-support.js";
 
@@ -140,7 +141,9 @@ describe("cache lifetimes", () => {
     const name = "3.targets.json";
     const bucket = await w.metadata();
     await get(name, { "Accept-Encoding": "gzip" });
-    await new Promise((r) => setTimeout(r, 200)); // the cache write runs after the response (waitUntil)
+    // The cache write runs after the response (waitUntil): wait until the entry is there, not a fixed time.
+    const cache = (await w.mf.getCaches()).default;
+    await waitFor("the cache entry", async () => (await cache.match(new URL(`/.cache/metadata/${name}`, w.url).toString())) ?? null);
     await bucket.delete(metadataKey(name));
     try {
       for (const headers of [{ "Accept-Encoding": "gzip" }, {}] as Record<string, string>[]) {

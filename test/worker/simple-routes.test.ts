@@ -3,17 +3,21 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fromUtf8, utf8 } from "../../shared/encoding.js";
 import { withFiles } from "../../shared/simple/index.js";
-import { signWebhook } from "../../shared/webhook.js";
+import { signWebhook, webhookHeaders } from "../../shared/webhook.js";
 import { pathContentKey } from "../../worker/storage/content.js";
 import { type PublishedPage, pageFileOf, publishPage, putContent, putOversize } from "../support/pip.js";
 import { bootstrap, upload } from "../support/repo.js";
-import { sha256Hex, waitForOutcome } from "../support/uploads.js";
+import { postUnfinished, sha256Hex, waitForOutcome } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { entityHeaders, rawRequest } from "./read-support.js";
 
 const V1_JSON = "application/vnd.pypi.simple.v1+json";
 const HTML = "text/html; charset=utf-8";
 const CSP = "default-src 'none'; sandbox";
+/** The Worker is mid-rotation of the webhook secret: PUT /v1/content takes either, like the webhook. */
+const NEXT_SECRET = "cd".repeat(32);
+const MiB = 1024 * 1024;
+const nowSeconds = () => String(Math.floor(Date.now() / 1000));
 
 describe("the simple API and mutable targets", () => {
   let w: TestWorker;
@@ -30,7 +34,7 @@ describe("the simple API and mutable targets", () => {
 
   beforeAll(async () => {
     // Index mode: the test plays the index, sending pages with serials.
-    w = await startWorker({ vars: { SIMPLE_PAGES: "index" } });
+    w = await startWorker({ vars: { SIMPLE_PAGES: "index", WEBHOOK_SECRET_NEXT: NEXT_SECRET } });
     await bootstrap(w, 4);
     const wheel = utf8("wheel bytes");
     const page = withFiles(null, "demo", [
@@ -83,12 +87,37 @@ describe("the simple API and mutable targets", () => {
       expect(await (await w.metadata()).head(`content/${sha256Hex(bytes)}`)).toBeNull();
     });
 
+    test.each([
+      ["no signature headers at all, 4 MiB chunked", 4 * MiB, true, () => ({})],
+      ["no signature headers at all, 16 MiB + 1 declared", 16 * MiB + 1, false, () => ({})],
+      ["a stale timestamp", 4 * MiB, true, () => ({ "x-webhook-timestamp": String(Number(nowSeconds()) - 301), "x-webhook-signature": `sha256=${"0".repeat(64)}` })],
+      ["a malformed signature", 4 * MiB, false, () => ({ "x-webhook-timestamp": nowSeconds(), "x-webhook-signature": "sha256=zz" })],
+      ["a key id naming no secret", 4 * MiB, true, () => ({ "x-webhook-timestamp": nowSeconds(), "x-webhook-signature": `sha256=${"0".repeat(64)}`, "x-webhook-key-id": "0".repeat(16) })],
+    ] as const)("401 on the headers alone, while the body is still being sent (%s)", async (_, size, chunked, headers) => {
+      // Only the first 64 KiB is ever sent: an answer proves the Worker did not wait for the body.
+      const body = new Uint8Array(size);
+      const res = await postUnfinished(w, body, headers(), chunked, { method: "PUT", path: `/v1/content/${sha256Hex(body)}` });
+      expect(res.status, res.text).toBe(401);
+      expect(JSON.parse(res.text)).toMatchObject({ error: expect.any(String), reason: expect.any(String) });
+    });
+
+    test("during a rotation the next secret is accepted by its key id, and only so", async () => {
+      const bytes = utf8(`next secret ${Math.random()}`);
+      expect((await putContent(w, bytes, { secret: NEXT_SECRET })).status).toBe(401);
+      expect((await putContent(w, bytes, { secret: NEXT_SECRET, keyId: true })).status).toBe(201);
+      expect((await putContent(w, bytes, { keyId: true })).status).toBe(200);
+      expect((await putContent(w, bytes)).status).toBe(200);
+    });
+
     test("413 over 16 MiB, whether declared or not", async () => {
       const body = new Uint8Array(16 * 1024 * 1024 + 1);
       const ts = String(Math.floor(Date.now() / 1000));
       const headers = { "x-webhook-timestamp": ts, "x-webhook-signature": await signWebhook(w.secrets.WEBHOOK_SECRET, ts, body) };
       expect(await putOversize(w, `/v1/content/${sha256Hex(body)}`, body, headers, true)).toBe(413);
       expect(await putOversize(w, `/v1/content/${sha256Hex(body)}`, body, headers, false)).toBe(413);
+      // A well-formed signature that will not match is read only up to the bound, never past it.
+      const wrong = await webhookHeaders(NEXT_SECRET, ts, utf8("other bytes"), true);
+      expect(await putOversize(w, `/v1/content/${sha256Hex(body)}`, body, wrong, false)).toBe(413);
       expect(await (await w.metadata()).head(`content/${sha256Hex(body)}`)).toBeNull();
     });
   });

@@ -1,6 +1,7 @@
 // Issue 12, findings 5 and 10: webhook secrets rotate without downtime (WEBHOOK_SECRET_NEXT, chosen by
 // X-Webhook-Key-Id), so do admin tokens (ADMIN_TOKEN_NEXT); an unauthenticated request is refused on
 // its headers, before its body is read; a request removing many paths is logged as `mass-removal`.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { webhookHeaders, webhookKeyId } from "../../shared/webhook.js";
 import { bootstrap, waitFor } from "../support/repo.js";
@@ -76,5 +77,32 @@ describe("webhook and admin authentication", () => {
     const logged = events.map((l) => JSON.parse(l.slice(l.indexOf("{"))));
     expect(logged).toEqual([{ event: "mass-removal", id: a.answer.id, removals: 101, keyId: webhookKeyId(w.secrets.WEBHOOK_SECRET), received: expect.any(String) }]);
     expect(output.join("")).not.toContain(w.secrets.WEBHOOK_SECRET);
+  });
+
+  // Last: it changes the Worker's secrets. The rotation's end (README, "Rotating the webhook
+  // secret"): the next secret becomes WEBHOOK_SECRET and WEBHOOK_SECRET_NEXT is deleted.
+  test("after the promotion the next secret is the only one: its key id still works, and so does no key id; the old secret does not", async () => {
+    const old = w.secrets.WEBHOOK_SECRET;
+    await w.reconfigure({ WEBHOOK_SECRET: NEXT_SECRET, WEBHOOK_SECRET_NEXT: "" });
+    const body = (x: string) => JSON.stringify({ targets: [{ path: `packages/promoted/${x}.tar.gz`, length: 1, hashes: { sha256: "ab".repeat(32) } }] });
+    const accepted = [
+      await post(w, body("a"), await webhookHeaders(NEXT_SECRET, now(), body("a"), true)),
+      await post(w, body("b"), await webhookHeaders(NEXT_SECRET, now(), body("b"))),
+    ];
+    for (const r of accepted) expect(r.status, JSON.stringify(r.answer)).toBe(202);
+    for (const r of accepted) expect((await waitForOutcome(w, r.answer.id)).state).toBe("published");
+    const refused = [
+      await post(w, body("c"), await webhookHeaders(old, now(), body("c"))),
+      await post(w, body("d"), await webhookHeaders(old, now(), body("d"), true)),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([401, 401]);
+    expect(refused[1]!.answer.reason).toMatch(/Key-Id names no configured secret/);
+    // PUT /v1/content follows the same rule.
+    const bytes = new TextEncoder().encode("promoted content");
+    const put = (secret: string, keyId: boolean) =>
+      webhookHeaders(secret, now(), bytes, keyId).then((headers) => fetch(`${w.url}/v1/content/${createHash("sha256").update(bytes).digest("hex")}`, { method: "PUT", headers, body: bytes }));
+    expect((await put(old, false)).status).toBe(401);
+    expect((await put(NEXT_SECRET, true)).status).toBe(201);
+    expect((await put(NEXT_SECRET, false)).status).toBe(200);
   });
 });

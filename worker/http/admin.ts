@@ -47,7 +47,7 @@ async function jsonBody(req: Request): Promise<Record<string, unknown>> {
 async function startJob(c: AdminContext, job: Omit<Job, "id" | "started" | "done">): Promise<Job | Response> {
   const started = new Date(c.get("now")).toISOString();
   const full: Job = { ...job, id: newUploadId(), started, updated: started, done: 0 };
-  const jobs = new JobStore(c.env.METADATA);
+  const jobs = new JobStore(c.env.METADATA, () => c.get("now"));
   if (!(await jobs.start(full))) {
     return errorResponse(c, 409, "another admin job is under way; see GET /v1/status (POST /v1/admin/abort ends it)");
   }
@@ -72,7 +72,7 @@ adminRoutes.post("/v1/admin/abort", async (c) => {
   const id = body.length > 0 ? readObject(parseJsonBody(body), "").job : undefined;
   if (id !== undefined && typeof id !== "string") throw new FieldError("job", "must be a job id (a string)");
   const at = new Date(c.get("now")).toISOString();
-  const ended = await new JobStore(c.env.METADATA).end(`aborted by an operator at ${at}`, at, id);
+  const ended = await new JobStore(c.env.METADATA, () => c.get("now")).end(`aborted by an operator at ${at}`, at, id);
   if (!ended) return errorResponse(c, 409, id === undefined ? "no admin job is under way" : "that job is not the one under way", id === undefined ? {} : { field: "job" });
   console.log(JSON.stringify({ event: "job-aborted", job: ended.id, kind: ended.kind, done: ended.done, steps: ended.steps }));
   return c.json({ job: ended.id, kind: ended.kind, done: ended.done, steps: ended.steps, aborted: true });

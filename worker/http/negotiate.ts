@@ -1,6 +1,6 @@
 /**
  * The client's real Accept-Encoding. Inside a Worker the header reads `br, gzip` whatever the client
- * sent; Cloudflare passes the original in `request.cf.clientAcceptEncoding` (workers-stack.md).
+ * sent; Cloudflare passes the original in `request.cf.clientAcceptEncoding` (Cloudflare's documentation of `request.cf`).
  */
 export function clientAcceptEncoding(request: Request): string {
   const cf = (request as { cf?: { clientAcceptEncoding?: string } }).cf;

@@ -81,8 +81,10 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
     }
     const record = records.get(message);
     if (record?.state === "rejected" && body.kind !== "upload") await ctx.uploads.put(record);
-    if (!record || record.state !== "queued") {
-      message.ack(); // already decided, or nothing to publish
+    // Already decided, nothing to publish, or a second copy of a message in this batch (at-least-once
+    // delivery): the first copy decides it, and its record is written once.
+    if (!record || record.state !== "queued" || pending.some((p) => p.record.id === record.id)) {
+      message.ack();
       continue;
     }
     pending.push({ message, record });

@@ -4,18 +4,17 @@ import { ContentStore } from "../storage/content.js";
 import { JobStore } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { UploadStore } from "../storage/uploads.js";
+import { waitForWriteSlot } from "../storage/write-slot.js";
 import type { ConsumerContext } from "./consumer.js";
 import { shardedBins } from "./bin-shards.js";
 import { onlineSigners, recordSigners } from "./signers.js";
 
 /**
- * R2 accepts one write per second per key: the timestamp commit waits for its slot. "Now" is the
- * Worker's clock, like every other time (a test that moves the clock ahead does not wait).
+ * R2 accepts one write per second per key: the timestamp commit waits for its slot (with a margin
+ * for the skew between R2's clock and ours, storage/write-slot.ts). "Now" is the Worker's clock,
+ * like every other time (a test that moves the clock ahead does not wait).
  */
-async function waitForSlot(lastWrite: Date, clock: Clock) {
-  const wait = Math.min(1000, lastWrite.getTime() + 1000 - clock());
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-}
+const waitForSlot = (lastWrite: Date, clock: Clock) => waitForWriteSlot(lastWrite, clock());
 
 /** The writer's context, for the queue consumer and the cron: the only place the online keys are loaded (invariant 10). */
 export async function writerContext(env: Env, clock: Clock): Promise<ConsumerContext> {
@@ -30,7 +29,7 @@ export async function writerContext(env: Env, clock: Clock): Promise<ConsumerCon
     clock,
     waitForSlot: (lastWrite) => waitForSlot(lastWrite, clock),
     ...(config.writerShards > 0 && env.BIN_SHARDS && { bins: shardedBins(env.BIN_SHARDS, config.writerShards) }),
-    jobs: new JobStore(env.METADATA),
+    jobs: new JobStore(env.METADATA, clock),
     uploads: new UploadStore(env.METADATA, clock),
     packages: env.PACKAGES,
     content: new ContentStore(env.METADATA),

@@ -10,7 +10,7 @@ import { renew } from "./renew.js";
 import { sweep } from "./retention.js";
 
 /**
- * One cron run (architecture.md, "renewal"): renew, then retention, then record what happened in
+ * One cron run (README, "Renewal and retention"): renew, then retention, then record what happened in
  * the cron state (storage/cron-state.ts) for GET /v1/status. Each part is logged as one JSON line; a
  * failing part does not stop the next one, and the run then fails as a whole (Cloudflare shows it;
  * it is not retried).
@@ -138,7 +138,7 @@ export async function runCron(ctx: CronContext, cron: string, r2Counts: Readonly
     ...(binsCatchUp ? { binsCatchUp } : {}),
   };
   try {
-    await writeCronState(bucket, state);
+    await writeCronState(bucket, state, ctx.clock());
   } catch (e) {
     log("cron-state-failed", failure(e));
   }

@@ -1,4 +1,5 @@
 import type { CatchUp } from "../../shared/renewal.js";
+import { waitForWriteSlot } from "./write-slot.js";
 
 /**
  * What the last cron run did, at `state/cron.json`: written by the cron (worker/publish/cron.ts),
@@ -65,6 +66,12 @@ export async function readCronState(bucket: R2Bucket): Promise<CronState | null>
   return object ? ((await object.json()) as CronState) : null;
 }
 
-export async function writeCronState(bucket: R2Bucket, state: CronState): Promise<void> {
+/**
+ * `now`: the caller's clock. Two runs within a second (a run triggered by hand right after the
+ * scheduled one) would be two writes of one key within a second, which R2 refuses: the second waits.
+ */
+export async function writeCronState(bucket: R2Bucket, state: CronState, now?: number): Promise<void> {
+  const last = (await bucket.head(KEY))?.uploaded;
+  if (last) await waitForWriteSlot(last, now);
   await bucket.put(KEY, JSON.stringify(state), { httpMetadata: { contentType: "application/json" } });
 }

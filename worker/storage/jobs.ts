@@ -1,4 +1,5 @@
 import type { Json } from "../../shared/json.js";
+import { waitForWriteSlot } from "./write-slot.js";
 
 /**
  * The one admin job that may be under way (bootstrap, or publishing offline-signed metadata),
@@ -39,22 +40,30 @@ export const binSteps = (bits: number) => Math.ceil(2 ** bits / BINS_PER_STEP);
 export interface StoredJob {
   readonly job: Job;
   readonly etag: string;
+  /** When it was written (R2's clock): the next write waits for its slot. */
+  readonly uploaded: Date;
 }
 
 const KEY = "state/job.json";
 
 export class JobStore {
-  constructor(readonly bucket: R2Bucket) {}
+  /** `clock`: the caller's now, to time a write one second after the last (storage/write-slot.ts). */
+  constructor(
+    readonly bucket: R2Bucket,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async get(): Promise<StoredJob | null> {
     const object = await this.bucket.get(KEY);
-    return object ? { job: (await object.json()) as Job, etag: object.etag } : null;
+    return object ? { job: (await object.json()) as Job, etag: object.etag, uploaded: object.uploaded } : null;
   }
 
   /** Starts `job` unless one is under way; false if one is (409 for the caller). */
   async start(job: Job): Promise<boolean> {
     const current = await this.get();
     if (current && !current.job.finished) return false;
+    // The job before may have ended a moment ago (its last step, an abort).
+    if (current) await waitForWriteSlot(current.uploaded, this.clock());
     const onlyIf = current ? { etagMatches: current.etag } : { etagDoesNotMatch: "*" };
     return (await this.bucket.put(KEY, JSON.stringify(job), { onlyIf })) !== null;
   }
@@ -64,6 +73,9 @@ export class JobStore {
    * aborted, failed, or moved on by another run — and then nothing is written.
    */
   async update(from: StoredJob, job: Job): Promise<boolean> {
+    // A job moves several times a second when its steps are short (the request that starts it, its
+    // first step, a failure and its retry): R2 would refuse the second write within a second.
+    await waitForWriteSlot(from.uploaded, this.clock());
     return (await this.bucket.put(KEY, JSON.stringify(job), { onlyIf: { etagMatches: from.etag } })) !== null;
   }
 

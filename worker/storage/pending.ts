@@ -15,10 +15,15 @@ export interface PendingUpload {
 
 const markerKey = (u: PendingUpload) => `${PREFIX}${u.received}-${u.id}`;
 
-function parseMarker(key: string): PendingUpload | null {
-  const rest = key.slice(PREFIX.length);
-  const dash = rest.lastIndexOf("-");
-  return dash > 0 ? { received: rest.slice(0, dash), id: rest.slice(dash + 1) } : null;
+/**
+ * The marker's two parts, split where the time ends: an ISO time (toISOString) ends in its one `Z`,
+ * and has dashes of its own, as an id may (`r2-…`). Anything else is not a marker this module wrote.
+ */
+const MARKER = /^([+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)-(.+)$/;
+
+export function parseMarker(key: string): PendingUpload | null {
+  const m = key.startsWith(PREFIX) ? MARKER.exec(key.slice(PREFIX.length)) : null;
+  return m ? { received: m[1]!, id: m[2]! } : null;
 }
 
 export async function markPending(bucket: R2Bucket, upload: PendingUpload): Promise<void> {

@@ -1,4 +1,6 @@
 import type { UploadRequest } from "../../shared/upload.js";
+import { deleteKeys } from "./delete-keys.js";
+import { waitForWriteSlot } from "./write-slot.js";
 
 /** Why one target of an upload was not published. */
 export interface TargetRejection {
@@ -87,6 +89,13 @@ const indexKeys = (id: string, received: string) => [timeKey(id, received), reje
 const clip = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export class UploadStore {
+  /**
+   * When each record this store read or wrote was last written (R2's clock). A record is written
+   * again soon after (queued by the webhook, decided by the consumer a moment later), and R2 takes
+   * one write a second per key: `put` waits for the slot.
+   */
+  private readonly written = new Map<string, Date>();
+
   constructor(
     readonly bucket: R2Bucket,
     private readonly clock: () => number = Date.now,
@@ -94,7 +103,9 @@ export class UploadStore {
 
   async get(id: string): Promise<UploadRecord | null> {
     const object = await this.bucket.get(recordKey(id));
-    return object ? ((await object.json()) as UploadRecord) : null;
+    if (!object) return null;
+    this.written.set(id, object.uploaded);
+    return (await object.json()) as UploadRecord;
   }
 
   async delete(id: string): Promise<void> {
@@ -104,6 +115,8 @@ export class UploadStore {
 
   /** Stores the record, and indexes it: by time when it is first stored, as a rejection when it is one. */
   async put(record: UploadRecord): Promise<void> {
+    const last = this.written.get(record.id);
+    if (last) await waitForWriteSlot(last, this.clock());
     const writes: Promise<unknown>[] = [
       this.bucket.put(recordKey(record.id), JSON.stringify(record), {
         httpMetadata: { contentType: "application/json" },
@@ -129,7 +142,14 @@ export class UploadStore {
       const summary = { id: record.id, received: record.received, published: record.published, targets: String(record.request.targets.length) };
       writes.push(this.bucket.put(publishedKey(record.id, record.received), "", { customMetadata: summary }));
     }
-    await Promise.all(writes);
+    try {
+      const [stored] = await Promise.all(writes);
+      this.written.set(record.id, (stored as R2Object).uploaded);
+    } catch (e) {
+      // A put that failed may still have landed (a lost answer): the next one waits as if it had.
+      this.written.set(record.id, new Date(this.clock()));
+      throw e;
+    }
   }
 
   /** The latest published uploads, newest first (by the time they were received): one list call. */
@@ -162,7 +182,7 @@ export class UploadStore {
 
   /**
    * Retention: deletes records received before `before` (ISO), oldest first, at most `limit` per
-   * call, with their index entries. Two R2 calls: one list, one delete of up to 4 × limit keys (R2 takes 1,000 at once).
+   * call, with their index entries: one list call, then 4 keys a record deleted, 1,000 a call (R2's bound).
    * A record still queued that long is long dead: its queue message gave up after 10 attempts.
    */
   async sweep(before: string, limit = 250): Promise<{ deleted: number; more: boolean }> {
@@ -173,10 +193,12 @@ export class UploadStore {
       // `<ISO time>-<id>`, where an id may hold a dash itself (`r2-…`).
       const m = /^(.+Z)-((?:r2-)?[0-9a-f]{32})$/.exec(key.slice(BY_TIME.length));
       if (m && m[1]! >= before) break;
-      keys.push(key, ...(m ? [recordKey(m[2]!), ...indexKeys(m[2]!, m[1]!)] : []));
+      // indexKeys names `key` itself (the by-time entry) again: each key once.
+      keys.push(...(m ? [recordKey(m[2]!), ...indexKeys(m[2]!, m[1]!)] : [key]));
       deleted++;
     }
-    if (keys.length) await this.bucket.delete(keys);
+    // Four keys a record: more than one R2 delete call takes at the default limit of 250.
+    await deleteKeys(this.bucket, keys);
     return { deleted, more: deleted === listed.objects.length && listed.truncated };
   }
 }
