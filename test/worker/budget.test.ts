@@ -31,7 +31,7 @@ describe("uploadCost", () => {
 describe("in render mode", () => {
   let w: TestWorker;
   beforeAll(async () => {
-    w = await startWorker({ queueConsumer: false });
+    w = await startWorker({ queueConsumer: false, vars: { WRITER_SHARDS: "0" } }); // the single-invocation budget (shards allow 4 ×)
     await bootstrapByHand(w, 4);
   });
   afterAll(() => w.close());

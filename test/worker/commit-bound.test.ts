@@ -45,7 +45,7 @@ describe(`at most ${MAX_BINS_PER_COMMIT} bins a commit`, () => {
   }
 
   beforeAll(async () => {
-    w = await startWorker({ entry: "faulty", queueConsumer: false, vars: { SIMPLE_PAGES: "index" }, onOutput: (text) => output.push(text) });
+    w = await startWorker({ entry: "faulty", queueConsumer: false, vars: { SIMPLE_PAGES: "index", WRITER_SHARDS: "0" }, onOutput: (text) => output.push(text) });
     rootBytes = (await bootstrapByHand(w, BITS)).rootBytes;
     await queued();
   }, 180_000);

@@ -13,6 +13,12 @@ import { StepAhead, failJobStep, runJobStep } from "./jobs.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type SourcedUpload, type UploadContext, publishUploads } from "./uploads.js";
 
+/**
+ * How many single-invocation budgets one sharded commit may hold: 64 shards each make about
+ * 4 × 7,500 / 64 ≈ 470 storage calls of it, and the consumer's own calls stay in the hundreds.
+ */
+const SHARDED_COMMIT_FACTOR = 4;
+
 /** Uploads with at most this many entries (a webhook request's limit) record each target's result. */
 const MAX_RESULTS = 2000;
 
@@ -99,14 +105,16 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
 
   // Bounded work (invariant 9): what does not fit this commit waits for the next batch. The bins an
   // import touches are counted by its endpoint (a read and a write each, no pages); a release's
-  // storage operations by uploadCost, its pages included.
+  // storage operations by uploadCost, its pages included. With shards, those operations are spread
+  // over their invocations (the consumer itself makes a few hundred), so a commit may hold more.
+  const budget = MAX_STORAGE_OPS_PER_COMMIT * (ctx.bins ? SHARDED_COMMIT_FACTOR : 1);
   const chosen: typeof pending = [];
   const deferred: typeof pending = [];
   let touched = 0;
   for (const p of pending) {
     const { request, bins } = p.record;
     const cost = bins !== undefined ? 2 * bins : uploadCost(request, ctx.pagesMode === "render");
-    if (chosen.length > 0 && touched + cost > MAX_STORAGE_OPS_PER_COMMIT) {
+    if (chosen.length > 0 && touched + cost > budget) {
       deferred.push(p);
       continue;
     }
