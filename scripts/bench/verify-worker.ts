@@ -93,7 +93,8 @@ export async function benchVerifyWorker(o: { bits?: number; log?: (line: string)
     await (await w.mf.getWorker()).scheduled({ cron: "*/5 * * * *" });
     for (let i = 0; i < 5; i++) {
       const { body } = await postUpload(w.url, w.secrets.WEBHOOK_SECRET, {
-        targets: [{ path: `packages/bench/verify-${i}-1.0.tar.gz`, length: 10, hashes: { sha256: "0".repeat(63) + i } }],
+        // Plain targets (not dists: in render mode a dist must be in the packages bucket).
+        targets: [{ path: `packages/bench/verify-${i}.bin`, length: 10, hashes: { sha256: "0".repeat(63) + i } }],
       });
       await pollUntil("the upload", async () => {
         const state = ((await (await fetch(`${w.url}/v1/uploads/${body.id}`)).json()) as { state: string }).state;
