@@ -189,6 +189,9 @@ const command: Command = {
     log("== the publish core inside workerd");
     const coreWorkerd = await benchCoreInWorkerd(quick ? { bits: 8, seed: 2_000, batches: 2, batchSize: 100, releases: false, resign: true } : { releases: false, resign: true });
     log(`core in workerd: ${coreWorkerd.targetsPerSecond} targets/s, ${coreWorkerd.msPerBin} ms per bin`);
+    log("== the largest project page, in workerd");
+    const { benchLargestPage } = await import("../bench/page-size.js");
+    const largestPage = await benchLargestPage(quick ? [1_000] : [1_000, 10_000], log);
     log("== the largest invocations");
     const w = await startLocalWorker({ queueConsumer: false });
     let invocations;
@@ -210,6 +213,7 @@ const command: Command = {
       installer: { pep458_2019: PEP458_2019, sizes: installer },
       renewal,
       invocations,
+      largestPage,
       delta,
     };
     mkdirSync(out, { recursive: true });
