@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Most of a worker test's time is waiting (R2's one-write-a-second slots, job steps, polls), not
+    // CPU: four files at once on two cores keep the suite well under a quarter of an hour.
+    maxWorkers: 4,
   },
 });
