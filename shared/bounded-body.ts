@@ -12,17 +12,29 @@ export async function readBounded(response: Response, maxLength: number, url = r
     throw new BodyTooLarge(url, maxLength);
   }
   if (!response.body) return new Uint8Array(0);
+  const bytes = await collectBounded(response.body, maxLength);
+  if (!bytes) throw new BodyTooLarge(url, maxLength);
+  return bytes;
+}
+
+/**
+ * A stream's bytes, or null once they pass `limit` (reading stops there and the stream is
+ * cancelled). `onChunk` sees each chunk as it arrives (the webhook feeds its HMAC this way). The
+ * one place a body is buffered against a bound: responses, request bodies, inflated archive members.
+ */
+export async function collectBounded(stream: ReadableStream<Uint8Array>, limit: number, onChunk?: (chunk: Uint8Array) => void): Promise<Uint8Array | null> {
   const chunks: Uint8Array[] = [];
   let length = 0;
-  const reader = response.body.getReader();
+  const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     length += value.length;
-    if (length > maxLength) {
+    if (length > limit) {
       await reader.cancel();
-      throw new BodyTooLarge(url, maxLength);
+      return null;
     }
+    onChunk?.(value);
     chunks.push(value);
   }
   const out = new Uint8Array(length);

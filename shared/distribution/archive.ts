@@ -1,3 +1,5 @@
+import { collectBounded } from "../bounded-body.js";
+
 /**
  * Just enough of the zip and tar formats to find one member of a distribution, with hard bounds:
  * a zip is read from its end (the central directory, then one member by range), a tar.gz is
@@ -70,25 +72,11 @@ export async function zipEntries(r: RangeReader): Promise<ZipEntry[]> {
   return entries;
 }
 
-/** Collects a stream's bytes, refusing (and cancelling it) past `limit`. */
+/** Collects a stream's bytes, refusing past `limit` (shared/bounded-body.ts stops reading there). */
 async function collect(stream: ReadableStream<Uint8Array>, limit: number, what: string): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      throw new DistRefusal(`${what} decompresses past the bound of ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) (out.set(c, at), (at += c.length));
-  return out;
+  const bytes = await collectBounded(stream, limit);
+  if (!bytes) throw new DistRefusal(`${what} decompresses past the bound of ${limit} bytes`);
+  return bytes;
 }
 
 const streamOf = (bytes: Uint8Array) => new Response(bytes).body as ReadableStream<Uint8Array>;

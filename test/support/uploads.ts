@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import { binFor } from "../../shared/bins.js";
-import type { QueueMessage } from "../../worker/storage/messages.js";
+import type { QueueMessage, R2EventMessage } from "../../worker/storage/messages.js";
 import { waitFor } from "./repo.js";
 import type { TestWorker } from "./worker.js";
 
@@ -139,3 +139,13 @@ export async function deliverNow(w: TestWorker, bodies: QueueMessage[]) {
   const messages = bodies.map((body) => ({ id: `webhook-test-${++seq}`, timestamp: new Date(), attempts: 1, body }));
   return { ids: messages.map((m) => m.id), result: await worker.queue("tuf-edge-uploads", messages) };
 }
+
+let storedSeq = 0;
+/** Stores `bytes` in the packages bucket at `path` and returns the notification R2 would send for it. */
+export async function storedInBucket(w: TestWorker, path: string, bytes: Uint8Array): Promise<R2EventMessage> {
+  const object = await (await w.packages()).put(path, bytes);
+  return { account: "a", action: "PutObject", bucket: "tuf-edge-packages", object: { key: path, size: bytes.length, eTag: object!.etag }, eventTime: new Date(Date.now() + ++storedSeq).toISOString() };
+}
+
+/** The upload id of a notification. */
+export const eventUploadId = (e: R2EventMessage) => r2UploadId(e.object.key, e.object.eTag ?? "");

@@ -11,6 +11,7 @@ import { bootstrapByHand, deliver } from "../support/consumer.js";
 import { verifiedState } from "../support/published.js";
 import { TufClient } from "../support/tuf-client.js";
 import { buildWheel } from "../support/wheel.js";
+import { eventUploadId, storedInBucket } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
 const BITS = 3;
@@ -25,12 +26,8 @@ beforeAll(async () => {
 });
 afterAll(() => w.close());
 
-let seq = 0;
-async function stored(path: string, bytes: Uint8Array): Promise<R2EventMessage> {
-  const object = await (await w.packages()).put(path, bytes);
-  return { account: "a", action: "PutObject", bucket: "tuf-edge-packages", object: { key: path, size: bytes.length, eTag: object!.etag }, eventTime: new Date(Date.now() + ++seq).toISOString() };
-}
-const idOf = (e: R2EventMessage) => `r2-${sha256(new TextEncoder().encode(`${e.object.key}\n${e.object.eTag}`)).slice(0, 32)}`;
+const stored = (path: string, bytes: Uint8Array) => storedInBucket(w, path, bytes);
+const idOf = eventUploadId;
 const record = async (id: string) => (await (await fetch(`${w.url}/v1/uploads/${id}`)).json()) as any;
 const jsonPage = async (project: string) => (await (await fetch(`${w.url}/simple/${project}/`, { headers: { accept: "application/vnd.pypi.simple.v1+json" } })).json()) as any;
 

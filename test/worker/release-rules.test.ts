@@ -15,6 +15,7 @@ import { putContent } from "../support/pip.js";
 import { verifiedState } from "../support/published.js";
 import { upload } from "../support/repo.js";
 import { buildWheel } from "../support/wheel.js";
+import { eventUploadId, storedInBucket } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { realNow, runCron, setClock } from "./cron-support.js";
 
@@ -39,13 +40,8 @@ const page = async (project: string) => {
 };
 const record = async (id: string) => (await (await fetch(`${w.url}/v1/uploads/${id}`)).json()) as any;
 
-let seq = 0;
-/** Stores `bytes` in the packages bucket and returns the notification R2 would send. */
-async function stored(path: string, bytes: Uint8Array): Promise<R2EventMessage> {
-  const object = await (await w.packages()).put(path, bytes);
-  return { account: "a", action: "PutObject", bucket: "tuf-edge-packages", object: { key: path, size: bytes.length, eTag: object!.etag }, eventTime: new Date(Date.now() + ++seq).toISOString() };
-}
-const idOf = (e: R2EventMessage) => `r2-${sha256(`${e.object.key}\n${e.object.eTag}`).slice(0, 32)}`;
+const stored = (path: string, bytes: Uint8Array) => storedInBucket(w, path, bytes);
+const idOf = eventUploadId;
 async function submit(body: unknown): Promise<string> {
   const res = await upload(w, body);
   expect(res.status, await res.clone().text()).toBe(202);

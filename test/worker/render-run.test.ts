@@ -15,6 +15,7 @@ import { putContent } from "../support/pip.js";
 import { verifiedState } from "../support/published.js";
 import { upload } from "../support/repo.js";
 import { buildWheel } from "../support/wheel.js";
+import { eventUploadId, storedInBucket } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 import { prng, realNow, runCron, setClock } from "./cron-support.js";
 
@@ -31,11 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => w.close());
 
-let seq = 0;
-async function stored(path: string, bytes: Uint8Array): Promise<R2EventMessage> {
-  const object = await (await w.packages()).put(path, bytes);
-  return { account: "a", action: "PutObject", bucket: "tuf-edge-packages", object: { key: path, size: bytes.length, eTag: object!.etag }, eventTime: new Date(Date.now() + ++seq).toISOString() };
-}
+const stored = (path: string, bytes: Uint8Array) => storedInBucket(w, path, bytes);
 async function request(body: unknown): Promise<QueueMessage> {
   const res = await upload(w, body);
   expect(res.status, await res.clone().text()).toBe(202);
@@ -108,7 +105,7 @@ test("shuffled, duplicated delivery: file names keep their path and bytes, revoc
 
   // Nothing lost: every upload was decided; each release is listed once (at its first-come path), revoked names are gone.
   for (const m of messages) {
-    const id = "kind" in m && m.kind === "upload" ? m.id : `r2-${createHash("sha256").update(`${(m as R2EventMessage).object.key}\n${(m as R2EventMessage).object.eTag}`).digest("hex").slice(0, 32)}`;
+    const id = "kind" in m && m.kind === "upload" ? m.id : eventUploadId(m as R2EventMessage);
     expect(["published", "rejected"]).toContain(((await (await fetch(`${w.url}/v1/uploads/${id}`)).json()) as any).state);
   }
   for (const filename of revoked) expect(gone.has(filename) || !bound.has(filename)).toBe(true);

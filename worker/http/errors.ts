@@ -1,3 +1,4 @@
+import { collectBounded } from "../../shared/bounded-body.js";
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -30,21 +31,7 @@ export async function readBody(req: Request, limit: number, onChunk?: (chunk: Ui
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > limit) return null;
   if (!req.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > limit) return null;
-    onChunk?.(chunk);
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return collectBounded(req.body as ReadableStream<Uint8Array>, limit, onChunk);
 }
 
 /** A request body as JSON; a FieldError naming the whole body when it is not UTF-8 JSON. */
