@@ -55,6 +55,12 @@ async function fanOut(ns: DurableObjectNamespace, op: Op, tasks: readonly Task[]
   return results.flat();
 }
 
+/**
+ * A key that spreads per-target work (claims, dist checks) over the shards like bins: the bin the
+ * path would have at 14 bits, whatever the repository's bit length.
+ */
+const spreadKey = (path: string) => `bins-${binIndex(path, 14).toString(16)}`;
+
 function byShard<T>(items: Iterable<[string, T]>, shards: number): Map<number, [string, T][]> {
   const out = new Map<number, [string, T][]>();
   for (const item of items) {
@@ -96,7 +102,7 @@ export function shardedBins(ns: DurableObjectNamespace, shards: number): BinWork
     },
     async claims(targets: readonly UploadTarget[], pagesMode: "render" | "index") {
       // Spread by the bin of each path; answers come back with their index.
-      const byIndex = [...byShard(targets.map((t, i) => [`bins-${binIndex(t.path, 14).toString(16)}`, { t, i }] as [string, { t: UploadTarget; i: number }]), shards)];
+      const byIndex = [...byShard(targets.map((t, i) => [spreadKey(t.path), { t, i }] as [string, { t: UploadTarget; i: number }]), shards)];
       const tasks = byIndex.map(([shard, list]) => ({ shard, body: { pagesMode, targets: list.map(([, x]) => x) } }));
       const out: (string | null)[] = new Array(targets.length).fill(null);
       for (const [i, reason] of (await fanOut(ns, "claims", tasks)) as [number, string | null][]) out[i] = reason;
@@ -105,7 +111,7 @@ export function shardedBins(ns: DurableObjectNamespace, shards: number): BinWork
     async checkDists(checks: readonly DistCheck[]) {
       // By the bin of the dist, so a dist and its .metadata meet in one shard.
       const dist = (path: string) => path.replace(/\.metadata$/, "");
-      const grouped = [...byShard(checks.map((c, i) => [`bins-${binIndex(dist(c.target.path), 14).toString(16)}`, { c, i }] as [string, { c: DistCheck; i: number }]), shards)];
+      const grouped = [...byShard(checks.map((c, i) => [spreadKey(dist(c.target.path)), { c, i }] as [string, { c: DistCheck; i: number }]), shards)];
       const tasks = grouped.map(([shard, list]) => ({ shard, body: { checks: list.map(([, x]) => x) } }));
       const out: DistFinding[] = new Array(checks.length);
       for (const [i, finding] of (await fanOut(ns, "dists", tasks)) as [number, DistFinding][]) out[i] = finding;
