@@ -36,6 +36,10 @@ export interface Env {
   BIN_SHARDS?: DurableObjectNamespace;
   /** How many shards the writer fans bin work out to; "0" keeps it in the consumer's invocation. */
   WRITER_SHARDS?: string;
+  /** The sequencer Durable Object that owns the writer's inbox and commits on its alarm (worker/publish/sequencer.ts). */
+  SEQUENCER?: DurableObjectNamespace;
+  /** "sequencer" (default where SEQUENCER is bound) or "consumer": the queue consumer commits itself, as before. */
+  WRITER?: string;
 }
 
 /** Development behaviour only when switched on explicitly: production is the default. */

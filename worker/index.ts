@@ -10,6 +10,8 @@ import { createBinShard } from "./publish/bin-shards.js";
 import { consume, consumeDeadLetters } from "./publish/consumer.js";
 import { writerContext } from "./publish/context.js";
 import { countR2Calls, runCron } from "./publish/cron.js";
+import { createSequencer } from "./publish/sequencer.js";
+import { forwardToSequencer, sequencerOn } from "./storage/inbox.js";
 import type { QueueMessage } from "./storage/messages.js";
 
 export interface WorkerOptions {
@@ -20,7 +22,7 @@ export interface WorkerOptions {
 
 const DEAD_LETTER_QUEUE = "tuf-edge-uploads-dlq";
 
-/** fetch validates and enqueues; queue is the single writer; scheduled renews (README, "How it works"). */
+/** fetch validates and enqueues; queue feeds the single writer (the sequencer); scheduled renews (README, "How it works"). */
 export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: WorkerOptions = {}) {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
@@ -37,7 +39,10 @@ export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: Wo
   return {
     fetch: (request: Request, env: Env, ctx: ExecutionContext) => app.fetch(request, wrapEnv(env), ctx),
     async queue(batch: MessageBatch<QueueMessage>, env: Env) {
-      const ctx = await writerContext(wrapEnv(env), clock);
+      const wrapped = wrapEnv(env);
+      // With the sequencer the queue is only the inbox: the batch moves into it (or is retried whole).
+      if (batch.queue !== DEAD_LETTER_QUEUE && sequencerOn(wrapped)) return forwardToSequencer(wrapped, batch.messages.map((m) => m.body));
+      const ctx = await writerContext(wrapped, clock);
       if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(ctx, batch);
       else await consume(ctx, batch);
     },
@@ -53,5 +58,6 @@ export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: Wo
 
 export default createWorker();
 
-/** The writer's bin shards (worker/publish/bin-shards.ts), declared in wrangler.toml. */
+/** The writer's Durable Objects, declared in wrangler.toml: its bin shards and its sequencer. */
 export const BinShard = createBinShard();
+export const Sequencer = createSequencer();

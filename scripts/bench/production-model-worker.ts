@@ -12,6 +12,7 @@
  */
 import { createWorker } from "../../worker/index.js";
 import { createBinShard } from "../../worker/publish/bin-shards.js";
+import { createSequencer } from "../../worker/publish/sequencer.js";
 import type { Env } from "../../worker/env.js";
 import type { QueueMessage } from "../../worker/storage/messages.js";
 import { type Invocation, ProductionModel } from "./production-model.js";
@@ -125,5 +126,26 @@ export class BinShard extends ModelShard {
   override fetch(request: Request): Promise<Response> {
     configure(this.env as ModelEnv);
     return model.invoke("fetch", `shard ${new URL(request.url).pathname}`, (inv) => start(inv, () => super.fetch(request)));
+  }
+}
+
+/**
+ * The sequencer under the model: each alarm (a commit) and each call into it (the queue consumer
+ * moving a batch in, a status read) is an invocation of its own with its own six slots.
+ */
+const ModelSequencer = createSequencer((env: Env) => {
+  if (!starting) throw new Error("production model: the sequencer's wrapEnv called outside the start of its invocation");
+  return model.wrap(env, starting);
+});
+
+export class Sequencer extends ModelSequencer {
+  override fetch(request: Request): Promise<Response> {
+    configure(this.env as ModelEnv);
+    return model.invoke("fetch", `sequencer ${new URL(request.url).pathname}`, () => super.fetch(request));
+  }
+
+  override alarm(): Promise<void> {
+    configure(this.env as ModelEnv);
+    return model.invoke("alarm", "sequencer alarm", (inv) => start(inv, () => super.alarm()));
   }
 }

@@ -27,7 +27,7 @@ export const PLATFORM_LIMITS = { inFlight: 6, subrequests: 10_000, cpuMs: 30_000
 
 export interface InvocationRecord {
   readonly id: number;
-  readonly kind: "fetch" | "queue" | "scheduled";
+  readonly kind: "fetch" | "queue" | "scheduled" | "alarm";
   /** The request path, the queue name, or the cron. */
   readonly what: string;
   /** Epoch ms (workerd's clock advances during execution locally, so these bound the invocation). */

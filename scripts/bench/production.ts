@@ -104,7 +104,9 @@ function cost(r: InvocationRecord, cpu: CpuSampler, latencyMs: number): Invocati
 
 function summarize(records: InvocationRecord[], cpu: CpuSampler, latencyMs: number): PhaseSummary {
   const costs = records.map((r) => cost(r, cpu, latencyMs));
-  const runs = costs.filter((c) => c.kind === "queue" && c.what.startsWith("tuf-edge-uploads "));
+  // The writer's runs: the sequencer's alarms, or (WRITER="consumer") the queue consumer's batches.
+  const alarms = costs.filter((c) => c.kind === "alarm");
+  const runs = alarms.length ? alarms : costs.filter((c) => c.kind === "queue" && c.what.startsWith("tuf-edge-uploads "));
   const stat = (xs: number[]) => ({ median: xs.length ? median(xs) : 0, max: xs.length ? Math.max(...xs) : 0 });
   const bySub = [...runs].sort((a, b) => a.subrequests - b.subrequests);
   const top = (key: "subrequests" | "cpuMs") => (costs.length ? costs.reduce((a, b) => (b[key] > a[key] ? b : a)) : undefined);

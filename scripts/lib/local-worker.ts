@@ -93,6 +93,8 @@ export async function startLocalWorker(options: StartOptions = {}): Promise<Loca
         ...secrets,
         FILES_BASE_URL: "",
         ...(options.mode === "production" ? {} : { DEV_MODE: "true" }),
+        // A caller that runs the consumer itself wants the consumer to commit (WRITER="consumer").
+        ...(options.queueConsumer === false ? { WRITER: "consumer" } : {}),
         ...vars,
       },
       queueConsumers: options.queueConsumer === false ? {} : workerOptions.queueConsumers,

@@ -5,6 +5,7 @@
  */
 import { createWorker } from "../../worker/index.js";
 import { createBinShard } from "../../worker/publish/bin-shards.js";
+import { createSequencer } from "../../worker/publish/sequencer.js";
 import type { Env } from "../../worker/env.js";
 import { R2Rules } from "./r2-rules.js";
 
@@ -137,6 +138,8 @@ const worker = createWorker({ clock: () => Date.now() + offsetMs, wrapEnv });
 
 /** The writer's shards write through the same faulty bucket: a crash at each write includes theirs. */
 export const BinShard = createBinShard(wrapEnv);
+/** The sequencer too, on the test's clock: its commits write through the faulty bucket. */
+export const Sequencer = createSequencer(wrapEnv, () => Date.now() + offsetMs);
 
 async function control(request: Request): Promise<Response> {
   const url = new URL(request.url);

@@ -162,6 +162,18 @@ const f=m=>{let r=Math.floor(Math.abs(m)/1e3),p=[];for(const[u,z]of[["d",86400],
 const tick=()=>{const now=s+Date.now()-t;for(const e of document.querySelectorAll("[data-expires]")){const m=Number(e.dataset.expires)-now;e.textContent=m>0?"in "+f(m):"expired "+f(m)+" ago";e.classList.toggle("expired",m<=0)}};
 setInterval(tick,1000)})();`;
 
+/** The writer: the sequencer's inbox, its commits and its next alarm, or the queue consumer. */
+function writerSection(s: Status, now: number) {
+  const w = s.writer;
+  const shards = w.shards ? `, fanning bin work out to ${w.shards} shard objects` : "";
+  if (w.kind === "consumer") return html`<p id="writer">The queue consumer commits${shards}.</p>`;
+  const q = w.sequencer;
+  if (!q) return html`<p id="writer" class="bad">The sequencer did not answer${shards}.</p>`;
+  const last = q.lastAlarm ? html` Last commit run ${ago(q.lastAlarm.at, now)}: ${q.lastAlarm.messages} message${q.lastAlarm.messages === 1 ? "" : "s"} in ${q.lastAlarm.ms} ms${q.lastAlarm.error ? html`, <span class="bad">failed: ${q.lastAlarm.error}</span>` : ""}.` : "";
+  const running = q.inProgress ? html` A commit of ${q.inProgress.messages} messages is under way since ${ago(q.inProgress.at, now)}.` : "";
+  return html`<p id="writer">The sequencer commits${shards}. Inbox: <span id="inbox">${q.backlog}</span> message${q.backlog === 1 ? "" : "s"}${q.oldest ? html`, the oldest received ${ago(q.oldest, now)}` : ""}${q.jobSteps ? html`, ${q.jobSteps} admin job step${q.jobSteps === 1 ? "" : "s"}` : ""}${q.retrying ? html`, ${q.retrying} being retried` : ""}.${running}${last}${q.nextAlarm ? html` Next alarm at <time datetime="${q.nextAlarm}">${q.nextAlarm}</time>.` : ""}</p>`;
+}
+
 export function renderStatusPage(s: Status, now: number, extras: PageExtras = { charts: null, lookup: null, refreshSeconds: 30 }): string {
   const warnings = s.warnings.length
     ? html`<ul>${s.warnings.map((w) => html`<li class="${w.level}" data-kind="${w.kind}">${w.message}</li>`)}</ul>`
@@ -186,6 +198,7 @@ ${extras.charts ? html`<h2>Activity</h2>${chartsSection(extras.charts)}` : ""}
 <p>As of <time datetime="${s.now}">${s.now}</time>. Machine-readable: <a href="/v1/status">/v1/status</a>.</p>
 <section id="warnings"><h2>Warnings</h2>${warnings}</section>
 ${body}
+<h2>Writer</h2>${writerSection(s, now)}
 <h2>Keys</h2><p>Online key${s.onlineKeys.length > 1 ? "s" : ""}: ${s.onlineKeys.length ? s.onlineKeys.map((k, i) => html`${i ? ", " : ""}<code>${k}</code>`) : "not recorded yet (the queue consumer or the cron records it when it first runs)"}</p>${job}
 <script>${raw(SCRIPT)}</script>
 </body></html>`.html;

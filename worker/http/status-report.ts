@@ -1,5 +1,6 @@
 import type { CommitSummary } from "../storage/commits.js";
 import type { CronState } from "../storage/cron-state.js";
+import type { SequencerStatus } from "../storage/inbox.js";
 import type { Job } from "../storage/jobs.js";
 import type { RejectionFacts } from "./status-uploads.js";
 
@@ -67,6 +68,12 @@ export interface Status {
     readonly binsExpirySeconds: number;
     readonly binsRenewalPeriodSeconds: number;
   };
+  /**
+   * The writer (issue 20): the sequencer (its inbox, its last and current commit, its next alarm) or
+   * the queue consumer; the shard objects it fans bin work out to. `sequencer` is null when it did
+   * not answer, and absent when the consumer writes.
+   */
+  readonly writer: { readonly kind: "sequencer" | "consumer"; readonly shards: number; readonly sequencer?: SequencerStatus | null };
   /** Recent rejections (newest first) and how many are not acknowledged yet. */
   readonly rejections: RejectionFacts;
 }

@@ -7,6 +7,7 @@ import { recentCommits } from "../storage/commits.js";
 import { type CronState, readCronState } from "../storage/cron-state.js";
 import { type Job, JobStore } from "../storage/jobs.js";
 import { countProjects } from "../storage/projects.js";
+import { type SequencerStatus, sequencerOn, sequencerStatus } from "../storage/inbox.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { readOnlineKeys } from "../storage/online-keys.js";
 import { oldestPending } from "../storage/pending.js";
@@ -89,6 +90,7 @@ interface Facts {
   readonly oldestPending: number | null;
   readonly backlog: boolean;
   readonly jobError?: string;
+  readonly sequencer?: SequencerStatus | null;
   /** The largest bin recent commits wrote. */
   readonly largestBin?: { readonly name: string; readonly bytes: number };
 }
@@ -120,6 +122,7 @@ export function warningsFor(f: Facts, now: number): Warning[] {
   if (f.oldestPending !== null && now - f.oldestPending > PENDING_WARNING) {
     out.push({ level: "warning", kind: "uploads", message: `an upload has waited ${left(f.oldestPending - now).replace(" ago", "")} to be published` });
   }
+  out.push(...writerWarnings(f.sequencer, now));
   if (f.backlog) out.push({ level: "warning", kind: "retention", message: "retention has more due than one run deletes; storage grows until it catches up" });
   if (f.jobError) out.push(jobWarning(f.jobError));
   if (f.largestBin && f.largestBin.bytes > MAX_BIN_BYTES / 2) {
@@ -131,8 +134,28 @@ export function warningsFor(f: Facts, now: number): Warning[] {
   return out;
 }
 
+/** The sequencer: not answering, its last commit failed, or a message waiting too long in its inbox. */
+function writerWarnings(sequencer: SequencerStatus | null | undefined, now: number): Warning[] {
+  const out: Warning[] = [];
+  if (sequencer === null) out.push({ level: "warning", kind: "writer", message: "the sequencer did not answer: uploads wait in the queue" });
+  if (sequencer?.lastAlarm?.error && sequencer.retrying > 0) {
+    out.push({ level: "warning", kind: "writer", message: `the sequencer's last commit failed (it retries): ${sequencer.lastAlarm.error}` });
+  }
+  if (sequencer?.oldest && now - Date.parse(sequencer.oldest) > PENDING_WARNING) {
+    out.push({ level: "warning", kind: "writer", message: `the sequencer's inbox has held a message for ${left(Date.parse(sequencer.oldest) - now).replace(" ago", "")}` });
+  }
+  return out;
+}
+
 /** A failed or aborted admin job: what it was to publish is not published (critical until the next job). */
 const jobWarning = (error: string): Warning => ({ level: "critical", kind: "job", message: `admin job failed: ${error}` });
+
+/** The writer as status reports it; a sequencer that does not answer is a warning, not a failed status. */
+async function writerStatus(env: Env): Promise<Status["writer"]> {
+  const shards = env.BIN_SHARDS ? readConfig(env).writerShards : 0;
+  if (!sequencerOn(env)) return { kind: "consumer", shards };
+  return { kind: "sequencer", shards, sequencer: await sequencerStatus(env).catch(() => null) };
+}
 
 async function rootExpires(store: MetadataStore, version: number): Promise<number | null> {
   const root = await readRoot(store, version).catch(() => null);
@@ -151,6 +174,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     rejectionFacts(uploads, now),
     countProjects(store),
   ]);
+  const writer = await writerStatus(env);
   const config = readConfig(env);
   const rejected = rejectionWarning(rejections);
   const { root: _r, targets: _t, ...jobStatus } = job?.job ?? ({} as Partial<Job>);
@@ -162,6 +186,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     job: job ? (jobStatus as Omit<Job, "root" | "targets">) : null,
     onlineKeys: onlineKeys?.keyids ?? [],
     projects,
+    writer,
     renewal: {
       timestampRenewMarginSeconds: seconds(config.timestampRenewMargin),
       snapshotRenewMarginSeconds: seconds(config.snapshotRenewMargin),
@@ -171,7 +196,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     rejections,
   };
   if (!state) {
-    const warnings = [...(job?.job.error ? [jobWarning(job.job.error)] : []), ...(rejected ? [rejected] : [])];
+    const warnings = [...(job?.job.error ? [jobWarning(job.job.error)] : []), ...(rejected ? [rejected] : []), ...writerWarnings(writer.sequencer, now)];
     return { published: false, warnings, ...common };
   }
 
@@ -202,6 +227,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
       oldestPending: pending ? Date.parse(pending.received) : null,
       backlog: cron !== null && "backlog" in cron.lastRun.retention && cron.lastRun.retention.backlog,
       ...(job?.job.error ? { jobError: job.job.error } : {}),
+      sequencer: writer.sequencer,
       largestBin: commits.reduce<Facts["largestBin"]>((m, c) => (c.largestBin && (!m || c.largestBin.bytes > m.bytes) ? c.largestBin : m), undefined),
     },
     now,
