@@ -41,7 +41,10 @@ export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: Wo
     async queue(batch: MessageBatch<QueueMessage>, env: Env) {
       const wrapped = wrapEnv(env);
       // With the sequencer the queue is only the inbox: the batch moves into it (or is retried whole).
-      if (batch.queue !== DEAD_LETTER_QUEUE && sequencerOn(wrapped)) return forwardToSequencer(wrapped, batch.messages.map((m) => m.body));
+      if (batch.queue !== DEAD_LETTER_QUEUE && sequencerOn(wrapped)) {
+        await forwardToSequencer(wrapped, batch.messages.map((m) => m.body));
+        return batch.ackAll();
+      }
       const ctx = await writerContext(wrapped, clock);
       if (batch.queue === DEAD_LETTER_QUEUE) await consumeDeadLetters(ctx, batch);
       else await consume(ctx, batch);

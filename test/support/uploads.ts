@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import { binFor } from "../../shared/bins.js";
 import type { QueueMessage, R2EventMessage } from "../../worker/storage/messages.js";
-import { waitFor } from "./repo.js";
+import { status, waitFor } from "./repo.js";
 import type { TestWorker } from "./worker.js";
 
 /** Helpers for the webhook and R2-notification tests: raw requests, bucket snapshots, outcomes. */
@@ -149,3 +149,11 @@ export async function storedInBucket(w: TestWorker, path: string, bytes: Uint8Ar
 
 /** The upload id of a notification. */
 export const eventUploadId = (e: R2EventMessage) => r2UploadId(e.object.key, e.object.eTag ?? "");
+
+/** Waits until the sequencer's inbox is empty (at once when the queue consumer is the writer). */
+export async function inboxDrained(w: TestWorker) {
+  await waitFor("the sequencer's inbox to drain", async () => {
+    const { writer } = await status(w);
+    return writer.kind === "consumer" || writer.sequencer?.backlog === 0;
+  });
+}

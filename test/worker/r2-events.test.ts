@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { R2EventMessage } from "../../worker/storage/messages.js";
 import { bootstrap } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
-import { binEntry, bucketSnapshot, deliverNow, r2UploadId, sha256Hex, timestampBytes, waitForOutcome } from "../support/uploads.js";
+import { binEntry, bucketSnapshot, deliverNow, inboxDrained, r2UploadId, sha256Hex, timestampBytes, waitForOutcome } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
 const BITS = 4;
@@ -141,6 +141,7 @@ describe("R2 notifications on the packages bucket", () => {
     expect(result.outcome).toBe("ok");
     expect(result.retryMessages).toEqual([]);
     expect(result.ackAll || ids.every((id) => result.explicitAcks.includes(id))).toBe(true);
+    await inboxDrained(w);
     expect(await unchangedState()).toEqual(before);
     expect((await client().targetInfo(path))?.length).toBe(100);
   });

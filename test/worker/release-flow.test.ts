@@ -7,7 +7,7 @@ import { pipDownload, publishDist } from "../support/pip.js";
 import { verifiedState } from "../support/published.js";
 import { bootstrap, upload, waitForUpload } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
-import { deliverNow, r2UploadId, sha256Hex, waitForOutcome } from "../support/uploads.js";
+import { deliverNow, inboxDrained, r2UploadId, sha256Hex, waitForOutcome } from "../support/uploads.js";
 import { buildWheel } from "../support/wheel.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
@@ -106,6 +106,7 @@ describe("render mode: releases, metadata, removals", () => {
     const event = { account: "local", action: "PutObject", bucket: "tuf-edge-packages", object: { key: path, size: object!.size, eTag: object!.etag }, eventTime: new Date().toISOString() };
     const snapshot = (await verified()).snapshot;
     await deliverNow(w, [event]);
+    await inboxDrained(w);
     expect((await verified()).snapshot).toBe(snapshot);
     expect((await verified()).target(path)).toBeUndefined();
     // Other bytes stored at the removed path later: a new event, refused (a filename is never reused).

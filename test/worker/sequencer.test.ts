@@ -118,7 +118,7 @@ describe("moving a running deployment between the queue consumer and the sequenc
       const q = (await status(w)).writer.sequencer;
       return q.backlog > 0 && q.retrying > 0;
     });
-    expect((await (await fetch(`${w.url}/v1/uploads/${id}`)).json()).state).toBe("queued");
+    expect(((await (await fetch(`${w.url}/v1/uploads/${id}`)).json()) as { state: string }).state).toBe("queued");
 
     // Back to the consumer (the restart clears the faults): the inbox is handed back to the queue.
     await w.reconfigure({ WRITER: "consumer" });
