@@ -37,3 +37,13 @@ export const sha512Hex = (data: Uint8Array | string): string =>
 
 export const isHex = (value: string, length: number): boolean =>
   value.length === length && /^[0-9a-f]*$/.test(value);
+
+/** Standard base64 (RFC 4648 §4), in chunks so a large array never overflows the call stack. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** The bytes of standard base64; throws on anything else (atob's rules). */
+export const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));

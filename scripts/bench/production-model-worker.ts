@@ -8,16 +8,33 @@
  * - GET /__model/invocations[?take=1]: the finished invocations' records (take: and forget them),
  *   and how many queue or cron invocations are still running;
  * - POST /__model/probe {gets, sends}: one invocation that makes `gets` R2 gets and `sends` queue
- *   sends all at once, through the model: what the test proves the limits with.
+ *   sends all at once, through the model: what the test proves the limits with;
+ * - POST /__model/vars {NAME: value}: vars changed without a restart (with MODEL_METADATA=memory).
  */
 import { createWorker } from "../../worker/index.js";
 import { createBinShard } from "../../worker/publish/bin-shards.js";
 import { createSequencer } from "../../worker/publish/sequencer.js";
 import type { Env } from "../../worker/env.js";
 import type { QueueMessage } from "../../worker/storage/messages.js";
+import { MemoryBucket } from "../../test/support/memory-bucket.js";
 import { type Invocation, ProductionModel } from "./production-model.js";
 
-type ModelEnv = Env & { MODEL_LATENCY_MS?: string; MODEL_OTHER_LATENCY_MS?: string; MODEL_MAX_IN_FLIGHT?: string };
+type ModelEnv = Env & { MODEL_LATENCY_MS?: string; MODEL_OTHER_LATENCY_MS?: string; MODEL_MAX_IN_FLIGHT?: string; MODEL_METADATA?: string };
+
+/**
+ * MODEL_METADATA="memory": METADATA is a bucket in this isolate's memory (test/support/memory-bucket.ts,
+ * with R2's rules), shared by the Worker, the sequencer and the shards, instead of Miniflare's R2
+ * simulator. The model still delays each call and limits them six at a time; what goes is the
+ * simulator's CPU (about 1 ms a put, SQLite and files), which on this machine shares the one core
+ * the Worker's own code runs on, and which on the platform is R2's, not the Worker's.
+ */
+const memoryMetadata = new MemoryBucket();
+/** Vars set through POST /__model/vars: a restart (reconfigure) would lose a bucket kept in memory. */
+let overrides: Record<string, string> = {};
+const storage = (env: Env): Env => {
+  const e = { ...env, ...overrides };
+  return (e as ModelEnv).MODEL_METADATA === "memory" ? { ...e, METADATA: memoryMetadata.asR2() } : e;
+};
 
 const model = new ProductionModel();
 /**
@@ -30,7 +47,7 @@ let starting: Invocation | null = null;
 const worker = createWorker({
   wrapEnv: (env: Env) => {
     if (!starting) throw new Error("production model: wrapEnv called outside the start of an invocation");
-    return model.wrap(env, starting);
+    return model.wrap(storage(env), starting);
   },
 });
 
@@ -90,6 +107,10 @@ async function control(request: Request, env: Env): Promise<Response> {
     const running = model.running();
     return Response.json({ options: model.options, running, invocations: model.invocations({ take: url.searchParams.has("take") }) });
   }
+  if (url.pathname === "/__model/vars" && request.method === "POST") {
+    overrides = { ...overrides, ...((await request.json()) as Record<string, string>) };
+    return Response.json({ overrides });
+  }
   if (url.pathname === "/__model/probe" && request.method === "POST") {
     return Response.json(await probe(env, (await request.json()) as { gets?: number; sends?: number }));
   }
@@ -119,7 +140,7 @@ export default {
  */
 const ModelShard = createBinShard((env: Env) => {
   if (!starting) throw new Error("production model: a shard's wrapEnv called outside the start of its invocation");
-  return model.wrap(env, starting);
+  return model.wrap(storage(env), starting);
 });
 
 export class BinShard extends ModelShard {
@@ -135,7 +156,7 @@ export class BinShard extends ModelShard {
  */
 const ModelSequencer = createSequencer((env: Env) => {
   if (!starting) throw new Error("production model: the sequencer's wrapEnv called outside the start of its invocation");
-  return model.wrap(env, starting);
+  return model.wrap(storage(env), starting);
 });
 
 export class Sequencer extends ModelSequencer {

@@ -127,6 +127,8 @@ export interface ProductionBenchOptions {
   seed: number;
   quick?: boolean;
   latencyMs?: number;
+  /** METADATA in the Worker's memory rather than Miniflare's R2 simulator (production-model-worker.ts). */
+  memoryMetadata?: boolean;
   log?: (line: string) => void;
 }
 
@@ -154,7 +156,7 @@ export async function benchProduction(o: ProductionBenchOptions) {
     publish = await benchPublish({
       bits: o.bits, seed: o.seed, requests: o.quick ? 10 : 100, targetsPerRequest: o.quick ? 10 : 100, concurrency: 8, repeats: 1,
       paceTargetsPerSecond: 50, paceSeconds: o.quick ? 3 : 20, renderRequests: o.quick ? 2 : 5, resign: true,
-      entry: "production-model", vars: { MODEL_LATENCY_MS: String(latencyMs), SIMPLE_PAGES: "index" }, onPhase, log,
+      entry: "production-model", vars: { MODEL_LATENCY_MS: String(latencyMs), SIMPLE_PAGES: "index", ...(o.memoryMetadata && { MODEL_METADATA: "memory" }) }, onPhase, log,
     });
   } finally {
     cpu.stop();
@@ -164,7 +166,10 @@ export async function benchProduction(o: ProductionBenchOptions) {
   const mostCpu = all.reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a));
   const brief = (c: InvocationCostModel) => ({ what: c.what, subrequests: c.subrequests, cpuMs: c.cpuMs, wallMs: c.wallMs, overLimits: c.overLimits });
   return {
-    model: { latencyMsPerR2Call: latencyMs, maxInFlight: PLATFORM_LIMITS.inFlight, limits: PLATFORM_LIMITS, cpu: "workerd process CPU over the invocation's window (/proc): an upper bound" },
+    model: {
+      latencyMsPerR2Call: latencyMs, maxInFlight: PLATFORM_LIMITS.inFlight, limits: PLATFORM_LIMITS, cpu: "workerd process CPU over the invocation's window (/proc): an upper bound",
+      metadata: o.memoryMetadata ? "in the Worker's memory" : "Miniflare's R2 simulator",
+    },
     bins: publish.bins,
     seed: publish.seed,
     publishTargetsPerSecond: publish.sustained.medianTargetsPerSecond,

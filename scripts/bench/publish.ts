@@ -145,7 +145,9 @@ export async function benchPublish(o: PublishBenchOptions) {
 
     let render;
     if (o.renderRequests) {
-      await w.reconfigure({ SIMPLE_PAGES: "render" });
+      // A bucket kept in the Worker's memory would not survive a restart: the model changes the var in place.
+      if (o.vars?.MODEL_METADATA === "memory") await fetch(`${w.url}/__model/vars`, { method: "POST", body: JSON.stringify({ SIMPLE_PAGES: "render" }) });
+      else await w.reconfigure({ SIMPLE_PAGES: "render" });
       // Each release a real wheel in the packages bucket (render mode checks it and extracts its METADATA).
       const releases = new Map<number, { path: string; length: number; hashes: { sha256: string } }>();
       const packages = await w.packages();

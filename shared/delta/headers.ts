@@ -3,27 +3,26 @@
  * `Use-As-Dictionary` on a response, `Available-Dictionary` and `Dictionary-ID` on a request.
  */
 
+import { fromBase64, toBase64 } from "../encoding.js";
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** `Available-Dictionary: :<base64 SHA-256>:` (an sf-binary). */
 export function formatAvailableDictionary(sha256: Uint8Array): string {
-  let binary = "";
-  for (const byte of sha256) binary += String.fromCharCode(byte);
-  return `:${btoa(binary)}:`;
+  return `:${toBase64(sha256)}:`;
 }
 
 /** The 32-byte hash named by `Available-Dictionary`, or null for anything else. */
 export function parseAvailableDictionary(value: string | null): Uint8Array | null {
   const m = /^:([^:]*):$/.exec(value?.trim() ?? "");
   if (!m || !BASE64.test(m[1]!)) return null;
-  let binary: string;
+  let bytes: Uint8Array;
   try {
-    binary = atob(m[1]!);
+    bytes = fromBase64(m[1]!);
   } catch {
     return null;
   }
-  if (binary.length !== 32) return null;
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return bytes.length === 32 ? bytes : null;
 }
 
 /** An sf-string: printable ASCII, with `"` and `\` escaped. */

@@ -138,13 +138,24 @@ export class MemoryBucket {
   async list(options: R2ListOptions = {}): Promise<R2Objects> {
     this.count("list");
     const prefix = options.prefix ?? "";
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (!options.startAfter || k > options.startAfter)).sort();
+    // The cursor is the last key (or common prefix) of the page before: go on after it.
+    const after = options.cursor ?? options.startAfter;
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (!after || k > after)).sort();
+    // With a delimiter, keys below it roll up into one common prefix each, as R2 lists them.
+    const entries: { key: string; prefix?: string }[] = [];
+    for (const k of keys) {
+      const cut = options.delimiter ? k.indexOf(options.delimiter, prefix.length) : -1;
+      if (cut < 0) entries.push({ key: k });
+      else if (entries.at(-1)?.prefix !== k.slice(0, cut + 1)) entries.push({ key: k, prefix: k.slice(0, cut + 1) });
+    }
     const limit = options.limit ?? 1000;
-    const page = keys.slice(0, limit);
-    const objects = page.map((k) => objectOf(this.objects.get(k)!, false));
-    return page.length < keys.length
-      ? { objects, truncated: true, cursor: page[page.length - 1]!, delimitedPrefixes: [] }
-      : { objects, truncated: false, delimitedPrefixes: [] };
+    const page = entries.slice(0, limit);
+    const objects = page.filter((e) => !e.prefix).map((e) => objectOf(this.objects.get(e.key)!, false));
+    const delimitedPrefixes = page.flatMap((e) => (e.prefix ? [e.prefix] : []));
+    if (page.length === entries.length) return { objects, truncated: false, delimitedPrefixes };
+    const last = page[page.length - 1]!;
+    // After a common prefix, the next page starts past every key under it.
+    return { objects, truncated: true, cursor: last.prefix ? `${last.prefix}\uffff` : last.key, delimitedPrefixes };
   }
 
   /** As the Worker binding's type, for MetadataStore and friends. */

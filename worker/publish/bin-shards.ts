@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from "../../shared/encoding.js";
 import { TargetFile } from "../../shared/metadata/files.js";
 import { Targets } from "../../shared/metadata/targets.js";
 import type { Removal } from "../../shared/mutable.js";
@@ -8,7 +9,7 @@ import { ContentStore } from "../storage/content.js";
 import { PackageStore } from "../storage/packages.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { type RepoState, roleVersion } from "../storage/repository.js";
-import type { BinEdit, BinWork, DistCheck, DistFinding, ViewsOfBins } from "./bin-work.js";
+import type { BinEdit, BinWork, ContentAt, DistCheck, DistFinding, StoredContent, ViewsOfBins } from "./bin-work.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { signFile, writeBin } from "./commit.js";
 import { onlineSigners } from "./signers.js";
@@ -32,7 +33,7 @@ const WIDTH = 6;
 /** The shard of a bin: bins spread by index, so a rolling renewal range spreads over every shard. */
 export const shardOf = (bin: string, shards: number): number => parseInt(bin.slice(bin.lastIndexOf("-") + 1), 16) % shards;
 
-type Op = "views" | "write" | "create" | "claims" | "dists";
+type Op = "views" | "write" | "create" | "claims" | "dists" | "content";
 interface Task {
   readonly shard: number;
   readonly body: unknown;
@@ -117,6 +118,14 @@ export function shardedBins(ns: DurableObjectNamespace, shards: number): BinWork
       for (const [i, finding] of (await fanOut(ns, "dists", tasks)) as [number, DistFinding][]) out[i] = finding;
       return out;
     },
+    async storeContent(items: readonly ContentAt[]) {
+      // Spread by the bin of each path, like claims; the bytes travel as base64.
+      const grouped = [...byShard(items.map((c, i) => [spreadKey(c.path), { path: c.path, bytes: toBase64(c.bytes), i }] as [string, { path: string; bytes: string; i: number }]), shards)];
+      const tasks = grouped.map(([shard, list]) => ({ shard, body: { items: list.map(([, x]) => x) } }));
+      const out: StoredContent[] = new Array(items.length);
+      for (const [i, stored] of (await fanOut(ns, "content", tasks)) as [number, StoredContent][]) out[i] = stored;
+      return out;
+    },
     async createFirst(names: readonly string[], expires: number) {
       const tasks = [...byShard(names.map((n) => [n, null] as [string, null]), shards)].map(([shard, list]) => ({ shard, body: { expires, names: list.map(([n]) => n) } }));
       await fanOut(ns, "create", tasks);
@@ -151,6 +160,14 @@ async function serve(env: Env, op: string, body: unknown): Promise<unknown[]> {
     const { checks } = body as { checks: { c: DistCheck; i: number }[] };
     const stores = { packages: env.PACKAGES, content: new ContentStore(env.METADATA) };
     return mapBounded(checks, BIN_CONCURRENCY, async ({ c, i }) => [i, await checkDist(stores, c)]);
+  }
+  if (op === "content") {
+    const { items } = body as { items: { path: string; bytes: string; i: number }[] };
+    const content = new ContentStore(env.METADATA);
+    return mapBounded(items, BIN_CONCURRENCY, async ({ path, bytes, i }) => {
+      const { sha256, length } = await content.putAt(path, fromBase64(bytes));
+      return [i, { sha256, length } satisfies StoredContent];
+    });
   }
   if (op === "create") {
     const { names, expires } = body as { names: string[]; expires: number };

@@ -36,6 +36,18 @@ export interface BinAccess {
   claims?(targets: readonly UploadTarget[], pagesMode: "render" | "index"): Promise<(string | null)[]>;
   /** Each release's dist checked and its METADATA stored (dists.ts, checkDist). */
   checkDists?(checks: readonly DistCheck[]): Promise<DistFinding[]>;
+  /** Rendered pages stored at their paths' own places (ContentStore.putAt), in order. */
+  storeContent?(items: readonly ContentAt[]): Promise<StoredContent[]>;
+}
+
+/** Bytes to store for a path (a rendered page), and what was stored. */
+export interface ContentAt {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+}
+export interface StoredContent {
+  readonly sha256: string;
+  readonly length: number;
 }
 
 /** One release target to check: a dist or its `.metadata`, with what its upload sends beside it (dists.ts). */

@@ -7,7 +7,7 @@ import {
   provenanceFileOf, removeDist, renderPages, setCoreMetadata, setProvenance,
 } from "../../shared/simple/index.js";
 import type { ContentStore } from "../storage/content.js";
-import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
+import type { ContentAt, StoredContent } from "./bin-work.js";
 import { type Change, type Consequences, type PathView, type Upload, entryBytes, removalBytes } from "./decide.js";
 
 /**
@@ -146,7 +146,11 @@ export class PageEdits implements Consequences {
    * re-rendered (or removed when no file is left), their bytes stored at their path before any bin
    * names them; and the .metadata of each removed distribution removed with it.
    */
-  async render(content: ContentStore, changes: ReadonlyMap<string, Change>, fileAt: (path: string) => TargetFile | null): Promise<Map<string, Change>> {
+  async render(
+    storeContent: (items: readonly ContentAt[]) => Promise<StoredContent[]>,
+    changes: ReadonlyMap<string, Change>,
+    fileAt: (path: string) => TargetFile | null,
+  ): Promise<Map<string, Change>> {
     const out = new Map<string, Change>();
     for (const [path, change] of changes) {
       if (change.file || distOfCompanion(path) || !projectOf(path)) continue;
@@ -172,10 +176,11 @@ export class PageEdits implements Consequences {
       const rendered = renderPages(page);
       for (const format of ["html", "json"] as const) writes.push({ path: paths[format], bytes: rendered[format], serial });
     }
-    // Stored before any bin names them, all at once (an invocation has six subrequests in flight).
-    await mapBounded(writes, BIN_CONCURRENCY, async ({ path, bytes, serial }) => {
-      const stored = await content.putAt(path, bytes);
-      if (this.view.get(path)?.current?.hashes.sha256 !== stored.sha256) out.set(path, { file: entryFor(stored.length, { sha256: stored.sha256 }, undefined, serial) });
+    // Stored before any bin names them: all at once, or fanned out to the writer's shards.
+    const stored = await storeContent(writes);
+    writes.forEach(({ path, serial }, i) => {
+      const { sha256, length } = stored[i]!;
+      if (this.view.get(path)?.current?.hashes.sha256 !== sha256) out.set(path, { file: entryFor(length, { sha256 }, undefined, serial) });
     });
     return out;
   }

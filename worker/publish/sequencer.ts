@@ -29,6 +29,7 @@ const COMMIT_INTERVAL_MS = 1000;
 interface Row {
   seq: number;
   body: string;
+  kind: string;
   deliveries: number;
   received: number;
   [key: string]: SqlStorageValue;
@@ -52,6 +53,7 @@ export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock
       this.sql.exec(`CREATE TABLE IF NOT EXISTS inbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         body TEXT NOT NULL,
+        kind TEXT NOT NULL,
         deliveries INTEGER NOT NULL DEFAULT 0,
         not_before INTEGER NOT NULL,
         received INTEGER NOT NULL
@@ -76,15 +78,19 @@ export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock
     add(bodies: readonly QueueMessage[], delaySeconds: number) {
       const now = Date.now();
       for (const body of bodies) {
-        this.sql.exec("INSERT INTO inbox (body, not_before, received) VALUES (?, ?, ?)", JSON.stringify(body), now + delaySeconds * 1000, now);
+        this.sql.exec("INSERT INTO inbox (body, kind, not_before, received) VALUES (?, ?, ?, ?)", JSON.stringify(body), body.kind ?? "r2-event", now + delaySeconds * 1000, now);
       }
     }
 
-    /** The alarm at the earliest due row, but not within a second of the last commit's start. */
+    /**
+     * The alarm at the earliest due row, but not within a second of the start of the last one that
+     * delivered uploads: what arrives meanwhile rides one commit. Job steps follow each other at
+     * once (a bootstrap step writes no timestamp; a commit waits for the timestamp's write slot itself).
+     */
     async schedule() {
       const next = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inbox").one().t;
       if (next === null) return;
-      const last = Number(this.meta("lastStart") ?? 0);
+      const last = Number(this.meta("lastUploads") ?? 0);
       const at = Math.max(next, last + COMMIT_INTERVAL_MS);
       const set = await this.state.storage.getAlarm();
       if (set === null || set > at) await this.state.storage.setAlarm(at);
@@ -101,8 +107,8 @@ export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock
     async alarm() {
       const env = wrapEnv(this.env);
       const start = Date.now();
-      this.setMeta("lastStart", String(start));
-      const rows = this.sql.exec<Row>("SELECT seq, body, deliveries, received FROM inbox WHERE not_before <= ? ORDER BY seq LIMIT ?", start, BATCH).toArray();
+      const rows = this.sql.exec<Row>("SELECT seq, body, kind, deliveries, received FROM inbox WHERE not_before <= ? ORDER BY seq LIMIT ?", start, BATCH).toArray();
+      if (rows.some((r) => r.kind !== "job")) this.setMeta("lastUploads", String(start));
       let error: string | undefined;
       this.setMeta("inProgress", JSON.stringify({ at: new Date(start).toISOString(), messages: rows.length }));
       try {
@@ -173,7 +179,7 @@ export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock
           now,
         )
         .one();
-      const jobSteps = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox WHERE json_extract(body, '$.kind') = 'job'").one().n;
+      const jobSteps = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox WHERE kind = 'job'").one().n;
       const lastAlarm = this.meta("lastAlarm");
       const inProgress = this.meta("inProgress");
       const next = await this.state.storage.getAlarm();

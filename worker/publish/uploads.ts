@@ -5,7 +5,7 @@ import { PackageStore } from "../storage/packages.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
 import { recordProjectPages } from "../storage/projects.js";
 import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
-import type { BinViews, ViewsOfBins } from "./bin-work.js";
+import type { BinViews, ContentAt, ViewsOfBins } from "./bin-work.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type BinChange, type Committed, type PublishContext, commit } from "./commit.js";
 import { type Change, type PathView, type SourcedUpload, type Upload, type UploadDecision, decideUploads, removalBytes } from "./decide.js";
@@ -160,7 +160,8 @@ export async function publishUploads(ctx: UploadContext, sent: readonly SourcedU
     const pages = new PageEdits(await loadPages(ctx.content, view, projects), view, (u) => rendered.has(u.id), ctx.clock());
     const { changes, decisions } = decideUploads({ uploads, view, binBytes, unpublishedRemovals, refused, consequences: pages });
     const fileAt = (path: string) => (changes.has(path) ? changes.get(path)!.file : (view.get(path)?.current ?? null));
-    const pageChanges = await pages.render(ctx.content, changes, fileAt);
+    const storePages = ctx.bins?.storeContent ?? ((items: readonly ContentAt[]) => mapBounded(items, BIN_CONCURRENCY, (c) => ctx.content.putAt(c.path, c.bytes)));
+    const pageChanges = await pages.render(storePages, changes, fileAt);
     for (const [path, change] of pageChanges) changes.set(path, change);
     await storeContent(ctx, changes, pageChanges);
     // Pages that appear or go: what the project list behind `/simple/` records after the commit.
