@@ -1,7 +1,9 @@
-// Admin jobs of several steps, run by the Worker as deployed (workerd, its own queue): production's
-// 16,384 bins take 33 steps of 512 bins (BINS_PER_STEP), and a job of one step hides a step that
-// works on the wrong slice. At 10 bits (1,024 bins) bootstrap, a full re-sign and an online key
-// rotation each take 2 bin steps and a last one; after each, our spec §5 client verifies every bin.
+// Admin jobs of several steps, run by the Worker as deployed (workerd, its own queue, the sequencer
+// and its shards): production's 16,384 bins take 9 steps of 2,048 bins (SHARDED_BINS_PER_STEP), and
+// a job of one step hides a step that works on the wrong slice. At 12 bits (4,096 bins) bootstrap, a
+// full re-sign and an online key rotation each take 2 bin steps and a last one; after each, our
+// spec §5 client verifies every bin. (Without shards a step is 512 bins: budget.test.ts,
+// writer-shards.test.ts and the consumer-driven tests run those.)
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { allBinNames } from "../../shared/bins.js";
 import { refresh } from "../../shared/client.js";
@@ -9,13 +11,13 @@ import { toHex } from "../../shared/encoding.js";
 import { ed25519Signer, randomSeed, type Signer } from "../../shared/keys.js";
 import { type Ceremony, rotateCeremony } from "../../scripts/lib/ceremony.js";
 import { signCeremony } from "../../scripts/lib/signoff.js";
-import { BINS_PER_STEP } from "../../worker/storage/jobs.js";
+import { SHARDED_BINS_PER_STEP } from "../../worker/storage/jobs.js";
 import { DAY, admin, bootstrap, status, waitFor } from "../support/repo.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
-const BITS = 10;
+const BITS = 12;
 const BINS = allBinNames(BITS);
-const STEPS = BINS.length / BINS_PER_STEP + 1;
+const STEPS = BINS.length / SHARDED_BINS_PER_STEP + 1;
 
 const signAll = async (c: Ceremony, signers: Signer[]) => {
   for (const s of signers) c = (await signCeremony(c, s)).ceremony;

@@ -7,7 +7,7 @@ import { onlineKeyids, verifyBootstrap, verifyNextRoot, verifyTargets } from "..
 import { checkTargetPath, parseUploadRequest, pathsOf } from "../../shared/upload.js";
 import { projectOf } from "../../shared/simple/index.js";
 import { type AppEnv, isDevelopment, readConfig } from "../env.js";
-import { type Job, JobStore, binSteps } from "../storage/jobs.js";
+import { BINS_PER_STEP, type Job, JobStore, SHARDED_BINS_PER_STEP, binSteps } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { PackageStore } from "../storage/packages.js";
 import { loadState, readRoot, trustedRootVersion } from "../storage/repository.js";
@@ -42,6 +42,9 @@ async function jsonBody(req: Request): Promise<Record<string, unknown>> {
   if (!body) throw new FieldError("", "body is larger than 8 MiB");
   return readObject(parseJsonBody(body), "");
 }
+
+/** Bins a job's step works through: more with the writer's shards (storage/jobs.ts). */
+const stepBins = (c: AdminContext) => (c.env.BIN_SHARDS && readConfig(c.env).writerShards > 0 ? SHARDED_BINS_PER_STEP : BINS_PER_STEP);
 
 /** Starts a job and queues its first step; else the answer: 409 while another is under way, 503 if not queued. */
 async function startJob(c: AdminContext, job: Omit<Job, "id" | "started" | "done">): Promise<Job | Response> {
@@ -84,7 +87,8 @@ adminRoutes.post("/v1/admin/bootstrap", async (c) => {
   if (await new MetadataStore(c.env.METADATA).exists("timestamp.json")) return errorResponse(c, 409, "a repository is published already");
   const job = await startJob(c, {
     kind: "bootstrap",
-    steps: binSteps(checked.bins.bitLength) + 1,
+    steps: binSteps(checked.bins.bitLength, stepBins(c)) + 1,
+    binsPerStep: stepBins(c),
     root: checked.root.toJSON(),
     targets: checked.targets.toJSON(),
   });
@@ -122,7 +126,8 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
   const resign = onlineKeyids(trusted, next.bins) !== onlineKeyids(old, state.bins);
   const job = await startJob(c, {
     kind: "publish",
-    steps: (resign ? binSteps(state.bins.bitLength) : 0) + 1,
+    steps: (resign ? binSteps(state.bins.bitLength, stepBins(c)) : 0) + 1,
+    binsPerStep: stepBins(c),
     resign,
     ...(root ? { root: root.toJSON() } : {}),
     ...(targetsJson !== undefined ? { targets: next.targets.toJSON() } : {}),
@@ -147,7 +152,7 @@ adminRoutes.post("/v1/admin/targets", async (c) => {
 adminRoutes.post("/v1/admin/resign", async (c) => {
   const state = await loadState(new MetadataStore(c.env.METADATA));
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
-  const job = await startJob(c, { kind: "publish", steps: binSteps(state.bins.bitLength) + 1, resign: true });
+  const job = await startJob(c, { kind: "publish", steps: binSteps(state.bins.bitLength, stepBins(c)) + 1, binsPerStep: stepBins(c), resign: true });
   if (job instanceof Response) return job;
   return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign: true }, 202);
 });

@@ -20,8 +20,10 @@ export interface JobContext extends PublishContext {
   readonly cacheDrainSeconds: number;
 }
 
-const binSlice = (bits: number, prefix: string, step: number) =>
-  allBinNames(bits, prefix).slice(step * BINS_PER_STEP, (step + 1) * BINS_PER_STEP);
+const binSlice = (bits: number, prefix: string, step: number, job: Job) => {
+  const per = job.binsPerStep ?? BINS_PER_STEP;
+  return allBinNames(bits, prefix).slice(step * per, (step + 1) * per);
+};
 
 function parsedOffline(job: Job) {
   const root = job.root === undefined ? undefined : Metadata.fromJSON(job.root, "root");
@@ -57,12 +59,12 @@ async function checkSignable(ctx: JobContext, job: Job): Promise<void> {
 }
 
 /** Bootstrap step: create version 1 of a slice of bins (nothing refers to them until the last step). */
-async function createBins(ctx: JobContext, bits: number, prefix: string, step: number) {
+async function createBins(ctx: JobContext, job: Job, bits: number, prefix: string, step: number) {
   if (step === 0) await clearUnpublished(ctx);
   const now = ctx.clock();
-  if (ctx.bins?.createFirst) return ctx.bins.createFirst(binSlice(bits, prefix, step), now + ctx.config.binsExpiry);
+  if (ctx.bins?.createFirst) return ctx.bins.createFirst(binSlice(bits, prefix, step, job), now + ctx.config.binsExpiry);
   const empty = new Targets({ version: 1, expires: now + ctx.config.binsExpiry });
-  const bytes = await Promise.all(binSlice(bits, prefix, step).map(async (name) => [name, await signFile(empty, ctx.signers)] as const));
+  const bytes = await Promise.all(binSlice(bits, prefix, step, job).map(async (name) => [name, await signFile(empty, ctx.signers)] as const));
   // An existing file is this bootstrap's own, from a delivery that did not finish.
   for (let i = 0; i < bytes.length; i += 32) {
     await Promise.all(bytes.slice(i, i + 32).map(([name, b]) => ctx.store.create(`1.${name}.json`, b)));
@@ -97,9 +99,9 @@ async function publishFirstVersion(ctx: JobContext, job: Job) {
 }
 
 /** Re-signs a slice of bins in one commit, with every online key the Worker holds. */
-async function resignBins(ctx: JobContext, step: number) {
+async function resignBins(ctx: JobContext, job: Job, step: number) {
   await commit(ctx, async (state) => {
-    const names = binSlice(state.bins.bitLength, state.bins.namePrefix, step);
+    const names = binSlice(state.bins.bitLength, state.bins.namePrefix, step, job);
     return { plan: { bins: new Map(names.map((n) => [n, []])) }, decision: null };
   });
 }
@@ -156,11 +158,11 @@ export async function runJobStep(ctx: JobContext, message: JobMessage): Promise<
     if (job.kind === "bootstrap") {
       const bins = binsOf(parsedOffline(job).targets!.signed);
       if (last) await publishFirstVersion(ctx, job);
-      else await createBins(ctx, bins.bitLength, bins.namePrefix, message.step);
+      else await createBins(ctx, job, bins.bitLength, bins.namePrefix, message.step);
     } else if (last) {
       await publishOffline(ctx, job);
     } else {
-      await resignBins(ctx, message.step);
+      await resignBins(ctx, job, message.step);
     }
   } catch (e) {
     // Kept for the dead-letter queue, which marks the job failed with it once retries run out.

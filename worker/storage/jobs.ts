@@ -24,18 +24,25 @@ export interface Job {
   readonly targets?: Json;
   /** Publish: re-sign every bin first (the online key set changed). */
   readonly resign?: boolean;
+  /** Bins created or re-signed per step, fixed when the job starts (absent: BINS_PER_STEP). */
+  readonly binsPerStep?: number;
 }
 
 /**
- * Bins created or re-signed per step: about 2 R2 operations each, well inside one invocation's
- * limits. Kept to a second or two of work: locally, Miniflare's queue sometimes loses the message a
- * consumer sends during a run of five seconds or more (2,048 bins a step stalled a 16,384-bin
- * bootstrap at step 3 on this machine).
+ * Bins created or re-signed per step when the writer does its bin work itself: about 2 R2
+ * operations each, well inside one invocation's limits, and a second or two of work (locally,
+ * Miniflare's queue sometimes lost the next step's message after a run of five seconds or more).
  */
 export const BINS_PER_STEP = 512;
+/**
+ * With the writer's shards (WRITER_SHARDS > 0) a step's bins spread over them (32 each of 2,048 at
+ * 64 shards), and a step's own floor is the one write a second to this job's record: fewer, larger
+ * steps (9 instead of 33 at 16,384 bins; README, "The production model").
+ */
+export const SHARDED_BINS_PER_STEP = 2048;
 
-/** Steps of a job that works through all 2^bits bins (the request that starts it states them). */
-export const binSteps = (bits: number) => Math.ceil(2 ** bits / BINS_PER_STEP);
+/** Steps of a job that works through all 2^bits bins, `perStep` at a time (the request that starts it states them). */
+export const binSteps = (bits: number, perStep: number) => Math.ceil(2 ** bits / perStep);
 
 export interface StoredJob {
   readonly job: Job;
