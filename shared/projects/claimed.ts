@@ -1,0 +1,92 @@
+import { Delegations, DelegatedRole, Targets } from "../metadata/targets.js";
+import type { Key } from "../keys.js";
+import { type Claim, CLAIMED, claimsRole } from "./layout.js";
+import { FILE_SHAPES, filePrefixes } from "./patterns.js";
+
+/**
+ * `claimed` split into parts by the first characters of file names. One role listing 100,000
+ * project delegations would be tens of megabytes, past the 5,000,000 bytes clients accept for a
+ * targets role, and a client downloads every role it walks through. So `claimed` delegates
+ * (non-terminating) to parts `claimed-<prefix>`, each covering the file names that start with its
+ * prefix and holding at most `maxPerPart` claims, split further where names crowd (`py`). A client
+ * looking a file up downloads claimed, one part, then the project's role.
+ *
+ * Prefixes are FOLDED: case is ignored and `-`, `_`, `.` are one character (written `_`), so
+ * `Django-1.0.tar.gz`, `django-2.0.tar.gz` and the page `simple/django/` fall in one part.
+ */
+export const DEFAULT_MAX_PER_PART = 1000;
+/** Deeper than this, a part holds whatever is left (a soft bound: 36^4 parts is far past need). */
+const MAX_PREFIX = 4;
+
+export const fold = (text: string): string => text.toLowerCase().replace(/[-_.]/g, "_");
+
+/** A part's name: `claimed-dj`, `claimed-py_` (`_` standing for any of `-_.`); the root part is `claimed-all`. */
+export const partName = (prefix: string): string => `${CLAIMED}-${prefix || "all"}`;
+
+/** The glob of file names whose folded form starts with `prefix`: `dj` → `[dD][jJ]*`. */
+function foldedGlob(prefix: string): string {
+  const chars = [...prefix].map((c) => (c === "_" ? "[-_.]" : /[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c));
+  return `${chars.join("")}*`;
+}
+
+/**
+ * A part's paths: its file names under every shape, and the pages of the projects it can hold. Page
+ * names are normalized (lower case, `-`), so a prefix ending in `_` covers the exact name before it too.
+ */
+export function partPatterns(prefix: string, shapes: readonly string[] = FILE_SHAPES): string[] {
+  const files = shapes.map((dir) => `${dir}/${foldedGlob(prefix)}`);
+  const page = prefix.replace(/_/g, "-");
+  const pages = prefix.endsWith("_") ? [`simple/${page.slice(0, -1)}/*`, `simple/${page}*/*`] : [`simple/${page}*/*`];
+  return [...files, ...pages];
+}
+
+interface Entry {
+  readonly key: string;
+  readonly claim: Claim;
+}
+
+/** Splits the entries by their next character until each part holds at most `max` claims. */
+function split(prefix: string, entries: readonly Entry[], max: number): { prefix: string; entries: readonly Entry[] }[] {
+  const claims = new Set(entries.map((e) => e.claim));
+  // A key that ends here (a project named exactly the prefix) cannot go deeper.
+  if (claims.size <= max || prefix.length >= MAX_PREFIX || entries.some((e) => e.key.length === prefix.length)) return [{ prefix, entries }];
+  const groups = new Map<string, Entry[]>();
+  for (const e of entries) {
+    const next = prefix + e.key[prefix.length];
+    groups.set(next, [...(groups.get(next) ?? []), e]);
+  }
+  return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([p, list]) => split(p, list, max));
+}
+
+export interface ClaimedPlan {
+  /** `claimed` itself: delegations to the parts. */
+  readonly claimed: Targets;
+  /** The parts by name, each delegating to its claims. */
+  readonly parts: ReadonlyMap<string, Targets>;
+}
+
+/**
+ * `claimed` and its parts for these claims, all signed by the offline keys. A claim with legacy
+ * spellings that fold apart (`a.b` and `a__b`) may sit in two parts: both delegate to it alike.
+ */
+export function planClaimed(
+  claims: readonly Claim[],
+  keys: { offline: readonly Key[]; threshold: number },
+  version: number,
+  expires: number,
+  { maxPerPart = DEFAULT_MAX_PER_PART, shapes = FILE_SHAPES }: { maxPerPart?: number; shapes?: readonly string[] } = {},
+): ClaimedPlan {
+  // Each file name prefix of a claim is a key (`demo-` → `demo_`); a namespace `azure` → `azure_`.
+  const entries = claims.flatMap((claim) => [...new Set(filePrefixes(claim).map(fold))].map((key) => ({ key, claim })));
+  // A page is at the normalized name, whose folded form is the canonical prefix's: the same part.
+  const leaves = split("", entries, maxPerPart);
+  const parts = new Map<string, Targets>();
+  const roles: DelegatedRole[] = [];
+  for (const leaf of leaves) {
+    const name = partName(leaf.prefix);
+    parts.set(name, claimsRole([...new Set(leaf.entries.map((e) => e.claim))], version, expires, shapes));
+    roles.push(new DelegatedRole(name, keys.offline.map((k) => k.keyid), keys.threshold, false, partPatterns(leaf.prefix, shapes)));
+  }
+  const keyMap = Object.fromEntries(keys.offline.map((k) => [k.keyid, k]));
+  return { claimed: new Targets({ version, expires, delegations: new Delegations(keyMap, roles) }), parts };
+}
