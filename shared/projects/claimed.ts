@@ -15,8 +15,11 @@ import { FILE_SHAPES, filePrefixes } from "./patterns.js";
  * `Django-1.0.tar.gz`, `django-2.0.tar.gz` and the page `simple/django/` fall in one part.
  */
 export const DEFAULT_MAX_PER_PART = 1000;
-/** Deeper than this, a part holds whatever is left (a soft bound: 36^4 parts is far past need). */
-const MAX_PREFIX = 4;
+/**
+ * Deeper than this, a part holds whatever is left. Crowded starts are long (`django-`, `types-`),
+ * and a split with one group only lengthens the prefix, so depth costs nothing but the name.
+ */
+const MAX_PREFIX = 32;
 
 export const fold = (text: string): string => text.toLowerCase().replace(/[-_.]/g, "_");
 
