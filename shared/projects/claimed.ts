@@ -56,7 +56,9 @@ function split(prefix: string, entries: readonly Entry[], max: number): { prefix
   const groups = new Map<string, Entry[]>();
   for (const e of entries) {
     const next = prefix + e.key[prefix.length];
-    groups.set(next, [...(groups.get(next) ?? []), e]);
+    const group = groups.get(next);
+    if (group) group.push(e);
+    else groups.set(next, [e]);
   }
   return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([p, list]) => split(p, list, max));
 }
