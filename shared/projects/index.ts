@@ -4,3 +4,4 @@ export * from "./layout.js";
 export * from "./patterns.js";
 export * from "./refusal.js";
 export * from "./verify.js";
+export * from "./push-auth.js";
