@@ -23,7 +23,10 @@ const MAX_PREFIX = 32;
 
 export const fold = (text: string): string => text.toLowerCase().replace(/[-_.]/g, "_");
 
-/** A part's name: `claimed-dj`, `claimed-py_` (`_` standing for any of `-_.`); the root part is `claimed-all`. */
+/**
+ * A part's name, from its first prefix: `claimed-dj`, `claimed-py_` (`_` standing for any of `-_.`);
+ * the root part is `claimed-all`.
+ */
 export const partName = (prefix: string): string => `${CLAIMED}-${prefix || "all"}`;
 
 /** The glob of file names whose folded form starts with `prefix`: `dj` → `[dD][jJ]*`. */
@@ -48,11 +51,22 @@ interface Entry {
   readonly claim: Claim;
 }
 
-/** Splits the entries by their next character until each part holds at most `max` claims. */
-function split(prefix: string, entries: readonly Entry[], max: number): { prefix: string; entries: readonly Entry[] }[] {
-  const claims = new Set(entries.map((e) => e.claim));
+interface Leaf {
+  /** Disjoint folded prefixes: the part covers file names starting with any of them. */
+  readonly prefixes: string[];
+  readonly entries: Entry[];
+}
+
+const claimCount = (entries: readonly Entry[]) => new Set(entries.map((e) => e.claim)).size;
+
+/**
+ * Splits the entries by their next character until each part holds at most `max` claims, and packs
+ * neighbouring small groups back into one part: a node of 1,001 claims becomes two parts, not 36
+ * (fewer parts keep `claimed` itself small; a part lists one set of patterns per prefix).
+ */
+function split(prefix: string, entries: Entry[], max: number): Leaf[] {
   // A key that ends here (a project named exactly the prefix) cannot go deeper.
-  if (claims.size <= max || prefix.length >= MAX_PREFIX || entries.some((e) => e.key.length === prefix.length)) return [{ prefix, entries }];
+  if (claimCount(entries) <= max || prefix.length >= MAX_PREFIX || entries.some((e) => e.key.length === prefix.length)) return [{ prefixes: [prefix], entries }];
   const groups = new Map<string, Entry[]>();
   for (const e of entries) {
     const next = prefix + e.key[prefix.length];
@@ -60,7 +74,21 @@ function split(prefix: string, entries: readonly Entry[], max: number): { prefix
     if (group) group.push(e);
     else groups.set(next, [e]);
   }
-  return [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).flatMap(([p, list]) => split(p, list, max));
+  const leaves: Leaf[] = [];
+  let open: Leaf | null = null;
+  for (const [p, list] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (claimCount(list) > max) {
+      open = null;
+      leaves.push(...split(p, list, max));
+    } else if (open && claimCount(open.entries) + claimCount(list) <= max) {
+      open.prefixes.push(p);
+      open.entries.push(...list);
+    } else {
+      open = { prefixes: [p], entries: [...list] };
+      leaves.push(open);
+    }
+  }
+  return leaves;
 }
 
 export interface ClaimedPlan {
@@ -88,9 +116,10 @@ export function planClaimed(
   const parts = new Map<string, Targets>();
   const roles: DelegatedRole[] = [];
   for (const leaf of leaves) {
-    const name = partName(leaf.prefix);
+    const name = partName(leaf.prefixes[0]!);
     parts.set(name, claimsRole([...new Set(leaf.entries.map((e) => e.claim))], version, expires, shapes));
-    roles.push(new DelegatedRole(name, keys.offline.map((k) => k.keyid), keys.threshold, false, partPatterns(leaf.prefix, shapes)));
+    const paths = leaf.prefixes.flatMap((p) => partPatterns(p, shapes));
+    roles.push(new DelegatedRole(name, keys.offline.map((k) => k.keyid), keys.threshold, false, paths));
   }
   const keyMap = Object.fromEntries(keys.offline.map((k) => [k.keyid, k]));
   return { claimed: new Targets({ version, expires, delegations: new Delegations(keyMap, roles) }), parts };
