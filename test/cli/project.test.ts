@@ -1,6 +1,6 @@
 // `tuf-edge project`: a maintainer's role file from init to push, checked by the same function the
 // Worker will run on a pushed role (shared/projects/verify.ts).
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Key, utf8 } from "../../shared/index.js";
@@ -12,10 +12,10 @@ const cli = (dir: string, ...args: string[]) => runCli(args.map((a) => (a.includ
 
 /** A directory with three keys (alice, bob, friend) and a few release files. */
 async function setUp(dir: string) {
-  for (const [who, env] of [["alice", "A"], ["bob", "B"], ["friend", "F"]]) {
+  for (const [who, env] of [["alice", "A"], ["bob", "B"], ["friend", "F"]] as const) {
     expect((await cli(dir, "project", "keygen", "--out", `${who}.key`, "--name", who, "--passphrase-env", env)).code).toBe(0);
   }
-  await import("node:fs/promises").then((fs) => fs.mkdir(join(dir, "dist")));
+  await mkdir(join(dir, "dist"));
   for (const name of ["demo-1.0.tar.gz", "demo-1.0-py3-none-any.whl", "demo-1.0-cp312-cp312-win_amd64.whl", "other-1.0.tar.gz"]) {
     await writeFile(join(dir, "dist", name), `bytes of ${name}`);
   }
@@ -78,6 +78,16 @@ describe("tuf-edge project", () => {
       const win = await roleFile(dir, "win.role.json");
       expect(win.paths).toEqual(delegated.paths);
       expect(verifyProjectRole(win.metadata, { ...delegationOf(win), keyids: delegated.keyids, threshold: delegated.threshold }, { now: Date.now() }).ok).toBe(true);
+    }));
+
+  test("a PEP 752 namespace: one role for every azure-* project", () =>
+    withTempDir(async (dir) => {
+      await setUp(dir);
+      const init = await cli(dir, "project", "init", "--project", "azure", "--namespace", "--key", "alice.key.pub.json", "--threshold", "1", "--out", "azure.role.json");
+      expect(init.stdout).toContain("covers: packages/*/azure_*  packages/*/*/*/azure_*");
+      await writeFile(join(dir, "dist", "azure_storage_blob-12.0-py3-none-any.whl"), "wheel");
+      expect((await cli(dir, "project", "add", "azure.role.json", "--dir", "packages/x", "--file", "dist/azure_storage_blob-12.0-py3-none-any.whl")).code).toBe(0);
+      expect((await roleFile(dir, "azure.role.json")).role).toBe("namespace-azure");
     }));
 
   test("status reminds before expiry, and --min-valid fails for a scheduled check", () =>

@@ -10,7 +10,7 @@ import { printProject } from "../../lib/project-print.js";
 import { ProjectRefusal, claimPatterns, claimRoleName } from "../../../shared/projects/index.js";
 
 const usage = `Usage: tuf-edge project init --project NAME --key PUB... --threshold T
-         [--spelling NAME...] [--pages] [--expires 365d] --out FILE
+         [--namespace] [--spelling NAME...] [--pages] [--expires 365d] --out FILE
 
 Creates FILE, your project's role file: version 1, no files yet, unsigned. It records the
 maintainers' public keys and how many of them must sign: give the index the same keys and
@@ -25,6 +25,8 @@ Options:
   --project NAME      your project's name (as on the index)
   --key PUB           a maintainer's public key (*.pub.json from keygen); repeat for each
   --threshold T       how many maintainers must sign each version
+  --namespace         NAME is a PEP 752 namespace: the role covers every project NAME-*
+                      (its files named NAME_*; older NAME-x-1.0.tar.gz files need --spelling NAME-x)
   --spelling NAME     an older spelling of the name in file names; repeat as needed
   --pages             you also sign your project's simple pages (else the index does)
   --expires WHEN      a duration (365d) or a date (2027-01-01T00:00:00Z); default 365d
@@ -40,6 +42,7 @@ const command: Command = {
       threshold: { type: "string" },
       spelling: { type: "string", multiple: true },
       pages: { type: "boolean" },
+      namespace: { type: "boolean" },
       expires: { type: "string", default: "365d" },
       out: { type: "string" },
     }, usage);
@@ -52,7 +55,7 @@ const command: Command = {
     if (threshold > named.length) throw new UsageError(`--threshold ${threshold} is more than the ${named.length} keys given`);
     let paths: string[];
     try {
-      paths = claimPatterns({ project, spellings: values.spelling, pages: values.pages });
+      paths = claimPatterns({ project, namespace: values.namespace, spellings: values.spelling, pages: values.pages });
     } catch (e) {
       if (e instanceof ProjectRefusal) throw new CliError(e.message);
       throw e;
@@ -60,7 +63,7 @@ const command: Command = {
     const expires = parseExpiry(values.expires, "--expires", Date.now());
     const file = {
       project: normalizeProject(project),
-      role: claimRoleName({ project }),
+      role: claimRoleName({ project, namespace: values.namespace }),
       paths, keys, threshold,
       names: Object.fromEntries(named.map(({ key, name }) => [key.keyid, name])),
       pushedVersion: 0,
