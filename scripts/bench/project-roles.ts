@@ -99,9 +99,9 @@ async function layoutAt(count: number, keys: { offline: Signer; online: Signer }
     claimedProjects: count,
     planMs: Math.round(planMs),
     targets: size(targets),
-    claimed: { ...size(claimed), parts: parts.size },
+    claimed: { ...size(claimed), parts: parts.size, tufjsParseMs: tufjsParse(claimed) },
     parts: {
-      largest: { name: largestPart[0], delegations: plan.parts.get(largestPart[0])!.delegations!.roles!.length, ...size(largestPart[1]) },
+      largest: { name: largestPart[0], delegations: plan.parts.get(largestPart[0])!.delegations!.roles!.length, ...size(largestPart[1]), tufjsParseMs: tufjsParse(largestPart[1]) },
       medianRaw: partSizes[Math.floor(partSizes.length / 2)],
       totalRaw: partSizes.reduce((a, b) => a + b, 0),
     },
