@@ -36,11 +36,13 @@ function foldedGlob(prefix: string): string {
 }
 
 /**
- * A part's paths: its file names under every shape, and the pages of the projects it can hold. Page
- * names are normalized (lower case, `-`), so a prefix ending in `_` covers the exact name before it too.
+ * A part's paths: its file names under every shape, and (when one of its claims signs its pages) the
+ * pages. Page names are normalized (lower case, `-`), so a prefix ending in `_` covers the exact name
+ * before it too.
  */
-export function partPatterns(prefix: string, shapes: readonly string[] = FILE_SHAPES): string[] {
+export function partPatterns(prefix: string, shapes: readonly string[] = FILE_SHAPES, withPages = true): string[] {
   const files = shapes.map((dir) => `${dir}/${foldedGlob(prefix)}`);
+  if (!withPages) return files;
   const page = prefix.replace(/_/g, "-");
   const pages = prefix.endsWith("_") ? [`simple/${page.slice(0, -1)}/*`, `simple/${page}*/*`] : [`simple/${page}*/*`];
   return [...files, ...pages];
@@ -118,7 +120,9 @@ export function planClaimed(
   for (const leaf of leaves) {
     const name = partName(leaf.prefixes[0]!);
     parts.set(name, claimsRole([...new Set(leaf.entries.map((e) => e.claim))], version, expires, shapes));
-    const paths = leaf.prefixes.flatMap((p) => partPatterns(p, shapes));
+    // Page patterns only where a claim signs its pages: most parts need none, and claimed stays smaller.
+    const pages = leaf.entries.some((e) => e.claim.pages);
+    const paths = leaf.prefixes.flatMap((p) => partPatterns(p, shapes, pages));
     roles.push(new DelegatedRole(name, keys.offline.map((k) => k.keyid), keys.threshold, false, paths));
   }
   const keyMap = Object.fromEntries(keys.offline.map((k) => [k.keyid, k]));

@@ -27,7 +27,10 @@ describe("claimed splits into bounded parts", () => {
   test("few claims: one part, claimed-all, covering every claimable path", () => {
     const plan = planClaimed(claimsOf(["demo", "zeta"]), { offline: [key], threshold: 1 }, 1, Date.UTC(2030, 0, 1));
     expect([...plan.parts.keys()]).toEqual(["claimed-all"]);
-    expect(plan.claimed.delegations!.roles!.map((r) => r.paths)).toEqual([partPatterns("")]);
+    // No claim signs its pages: the part covers file names only, and pages stay with the bins.
+    expect(plan.claimed.delegations!.roles!.map((r) => r.paths)).toEqual([["packages/*/*", "packages/*/*/*/*"]]);
+    const withPages = planClaimed([...claimsOf(["demo"]), { ...claimsOf(["zeta"])[0]!, pages: true }], { offline: [key], threshold: 1 }, 1, Date.UTC(2030, 0, 1));
+    expect(withPages.claimed.delegations!.roles!.map((r) => r.paths)).toEqual([partPatterns("")]);
   });
 
   test("3,000 claims at most 200 a part; each claim's files and page reach its part and then its delegation in tuf-js", () => {
