@@ -5,3 +5,4 @@ export * from "./patterns.js";
 export * from "./refusal.js";
 export * from "./verify.js";
 export * from "./push-auth.js";
+export * from "./migrate.js";

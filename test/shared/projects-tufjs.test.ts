@@ -169,3 +169,30 @@ describe("tuf-js refuses", () => {
     await expect(resolve(files, PATH.demoSdist)).rejects.toThrow(/project-demo.json is expired/);
   });
 });
+
+describe("the move from today's layout, at a targets ceremony", () => {
+  test("a client that trusted targets → bins refreshes into targets → unclaimed → bins and resolves the same file", async () => {
+    const now = Date.now();
+    const before = initialState(now);
+    before.layout = "pep458";
+    const old = client((await build(k, before)).files);
+    await old.updater.refresh();
+    const was = await old.updater.getTargetInfo(PATH.plain);
+    expect(was?.hashes.sha256).toBe(sha256Hex(content(PATH.plain)));
+    expect(old.fetcher.requested).not.toContain("metadata/1.unclaimed.json");
+
+    const after = initialState(now);
+    after.layout = "migrated";
+    after.version = 2;
+    const { files, snapshot } = await build(k, after);
+    // Bins keep their names and versions; the new roles are listed.
+    expect([...snapshot.signed.meta.keys()].filter((n) => n.startsWith("bins-")).map((n) => snapshot.signed.meta.get(n)!.version)).toEqual([1, 1, 1, 1]);
+    expect(snapshot.signed.meta.get("targets.json")!.version).toBe(2);
+    const moved = client(files, old.dir);
+    await moved.updater.refresh();
+    expect((await moved.updater.getTargetInfo(PATH.plain))?.hashes.sha256).toBe(was!.hashes.sha256);
+    expect(moved.fetcher.requested).toEqual(expect.arrayContaining(["metadata/2.targets.json", "metadata/1.claimed.json", "metadata/1.recently-claimed.json", "metadata/1.unclaimed.json"]));
+    // And a new installer, too.
+    expect((await resolve(files, PATH.plain)).sha256).toBe(was!.hashes.sha256);
+  });
+});

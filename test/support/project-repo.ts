@@ -9,7 +9,7 @@ import {
 } from "../../shared/index.js";
 import {
   type Claim, RECENTLY_CLAIMED, UNCLAIMED, CLAIMED, claimDelegation, claimPatterns, claimsRole, layoutDelegations,
-  planClaimed, subPatterns, subRoleName, unclaimedRole,
+  migrateToProjectLayout, planClaimed, subPatterns, subRoleName, unclaimedRole,
 } from "../../shared/projects/index.js";
 
 export const DAY = 86_400_000;
@@ -68,6 +68,8 @@ export interface State {
   demoClaimed: boolean;
   /** Roles the snapshot leaves out (a removal attempted with the online key). */
   dropFromSnapshot: string[];
+  /** Today's layout (targets → bins), the same moved by a targets ceremony, or PEP 480 with claims. */
+  layout: "pep458" | "migrated" | "pep480";
 }
 
 export const initialState = (now: number): State => ({
@@ -78,6 +80,7 @@ export const initialState = (now: number): State => ({
   binExtras: new Map(),
   demoClaimed: true,
   dropFromSnapshot: [],
+  layout: "pep480",
 });
 
 export interface Built {
@@ -100,6 +103,22 @@ export async function build(k: ProjectKeys, s: State): Promise<Built> {
     },
   }), k.root);
   const roles = new Map<string, Metadata<Targets>>();
+  const binTargets = new Map([[PATH.plain, fileFor(PATH.plain)], ...s.binExtras]);
+  for (const name of allBinNames(BITS)) {
+    const targets = new Map([...binTargets].filter(([p]) => binFor(p, BITS) === name));
+    roles.set(name, await sign(new Targets({ version: 1, expires: day, targets }), k.online));
+  }
+  if (s.layout !== "pep480") {
+    // Today's targets: every path to the bins (what ceremony init writes).
+    const today = unclaimedRole(online, BITS, 1, year);
+    if (s.layout === "pep458") roles.set("targets", await sign(today, k.offline));
+    else {
+      const moved = migrateToProjectLayout(today, { offline: [k.offline.key], offlineThreshold: 1, online }, { offline: year, online: day });
+      roles.set("targets", await sign(moved.targets, k.offline));
+      for (const [name, role] of moved.roles) roles.set(name, await sign(role, name === RECENTLY_CLAIMED ? k.online : k.offline));
+    }
+    return serve(k, s, root, roles);
+  }
   const offline = { offline: [k.offline.key], threshold: 1 };
   roles.set("targets", await sign(new Targets({ version: 1, expires: year, delegations: layoutDelegations({ offline: [k.offline.key], offlineThreshold: 1, online }) }), k.offline));
   const claims = [...(s.demoClaimed ? [demoClaim(k)] : []), otherClaim(k)];
@@ -108,11 +127,6 @@ export async function build(k: ProjectKeys, s: State): Promise<Built> {
   for (const [name, part] of plan.parts) roles.set(name, await sign(part, k.offline));
   roles.set(RECENTLY_CLAIMED, await sign(claimsRole([freshClaim(k)], 1, day), k.online));
   roles.set(UNCLAIMED, await sign(unclaimedRole(online, BITS, 1, year), k.offline));
-  const binTargets = new Map([[PATH.plain, fileFor(PATH.plain)], ...s.binExtras]);
-  for (const name of allBinNames(BITS)) {
-    const targets = new Map([...binTargets].filter(([p]) => binFor(p, BITS) === name));
-    roles.set(name, await sign(new Targets({ version: 1, expires: day, targets }), k.online));
-  }
   if (s.demoClaimed) {
     const demoPatterns = claimPatterns(demoClaim(k));
     const friend = new DelegatedRole(subRoleName("demo", "win"), [k.friend.key.keyid], 1, true, subPatterns(demoPatterns, "*-win*.whl"));
@@ -126,6 +140,12 @@ export async function build(k: ProjectKeys, s: State): Promise<Built> {
     roles.set(friend.name, await sign(new Targets({ version: 1, expires: year, targets: new Map(s.friendPaths.map((p) => [p, fileFor(p)])) }), k.friend));
   }
   roles.set(claimDelegation(freshClaim(k)).name, await sign(new Targets({ version: 1, expires: year, targets: new Map([[PATH.fresh, fileFor(PATH.fresh)]]) }), k.fresh));
+  return serve(k, s, root, roles);
+}
+
+/** Snapshot and timestamp over `roles`, and every file by the name a client fetches it under. */
+async function serve(k: ProjectKeys, s: State, root: Metadata<Root>, roles: Map<string, Metadata<Targets>>): Promise<Built> {
+  const day = s.now + DAY;
 
   const meta = new Map([...roles].filter(([name]) => !s.dropFromSnapshot.includes(name)).map(([name, md]) => [`${name}.json`, new MetaFile(md.signed.version)]));
   const snapshot = await sign(new Snapshot({ version: s.version, expires: day, meta }), k.online);
