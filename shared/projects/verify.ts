@@ -44,6 +44,25 @@ export type Verdict = { ok: true; role: Metadata<Targets> } | { ok: false; refus
 /** The claim a role belongs to: `project-demo` for `project-demo.win.x`. Sub-roles are named under it. */
 const claimOf = (name: string) => name.split(".")[0]!;
 
+/** The role that delegates to `name`: `project-demo` for `project-demo.win` or `project-demo.bins-3`; null for a claim itself (its delegator is a claimed part or recently-claimed). */
+export const parentRoleOf = (name: string): string | null => (name.includes(".") ? name.slice(0, name.lastIndexOf(".")) : null);
+
+/**
+ * The delegation to `name` in `parent` (a claimed part, recently-claimed, or a project's role), as
+ * verifyProjectRole takes it; `parentPaths` are the patterns `parent` itself was delegated (a bin of
+ * the project's covers those). Null when `parent` does not delegate to `name`.
+ */
+export function delegationIn(parent: Targets, name: string, parentPaths: readonly string[]): RoleDelegation | null {
+  const d = parent.delegations;
+  if (!d) return null;
+  const role = d.roles?.find((r) => r.name === name);
+  // A role delegated by hash prefixes covers no pattern here: project roles are delegated by paths.
+  if (role) return { name, keyids: role.keyids, threshold: role.threshold, keys: d.keys, paths: role.paths ?? [] };
+  const bins = d.succinctRoles;
+  if (bins?.isBin(name)) return { name, keyids: bins.keyids, threshold: bins.threshold, keys: d.keys, paths: parentPaths, bins };
+  return null;
+}
+
 export function verifyProjectRole(json: unknown, delegation: RoleDelegation, options: VerifyOptions): Verdict {
   let role: Metadata<Targets>;
   try {

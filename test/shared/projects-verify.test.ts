@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { DelegatedRole, Delegations, Metadata, type Signer, SuccinctRoles, Targets } from "../../shared/index.js";
 import {
-  type RoleDelegation, claimDelegation, claimPatterns, projectBins, subPatterns, verifyProjectRole,
+  type RoleDelegation, claimDelegation, claimPatterns, claimsRole, delegationIn, parentRoleOf, projectBins, subPatterns, verifyProjectRole,
 } from "../../shared/projects/index.js";
 import { DAY, NOW, newSigner } from "./fixtures.js";
 import { fileFor } from "../support/project-repo.js";
@@ -114,5 +114,28 @@ describe("a project role's own delegations", () => {
     const linux = `${DIR}/demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`;
     expect(verifyProjectRole(await pushed(role({ paths: [ok] }), friend), friendDelegation, { now: NOW }).ok).toBe(true);
     expect(reasons(verifyProjectRole(await pushed(role({ paths: [ok, linux] }), friend), friendDelegation, { now: NOW }))).toEqual([["target-outside-patterns", linux]]);
+  });
+});
+
+describe("finding the delegation a pushed role answers to", () => {
+  test("a claim in a claims role, the friend in the project's role, a bin of the project's", async () => {
+    expect([parentRoleOf("project-demo"), parentRoleOf("project-demo.win"), parentRoleOf("project-demo.win.bins-3")]).toEqual([null, "project-demo", "project-demo.win"]);
+    const recent = claimsRole([{ project: "demo", keys: [alice.key, bob.key, carol.key], threshold: 2 }], 1, NOW + DAY);
+    const found = delegationIn(recent, "project-demo", [])!;
+    expect([found.threshold, found.paths]).toEqual([2, demo.paths]);
+    expect(verifyProjectRole(await pushed(role(), alice, bob), found, { now: NOW }).ok).toBe(true);
+    expect(delegationIn(recent, "project-other", [])).toBeNull();
+
+    const win = subPatterns(demo.paths, "*-win*.whl");
+    const demoRole = role({ delegations: new Delegations({ [friend.key.keyid]: friend.key }, [new DelegatedRole("project-demo.win", [friend.key.keyid], 1, true, win)]) });
+    const friendDelegation = delegationIn(demoRole, "project-demo.win", demo.paths)!;
+    const wheel = `${DIR}/demo-1.0-cp312-cp312-win_amd64.whl`;
+    expect(verifyProjectRole(await pushed(role({ paths: [wheel] }), friend), friendDelegation, { now: NOW }).ok).toBe(true);
+    expect(verifyProjectRole(await pushed(role({ paths: [wheel] }), alice), friendDelegation, { now: NOW }).ok).toBe(false);
+
+    const withBins = role({ delegations: projectBins("demo", [alice.key], 1, 2) });
+    const bin = delegationIn(withBins, "project-demo.bins-1", demo.paths)!;
+    expect([bin.bins?.bitLength, bin.paths]).toEqual([2, demo.paths]);
+    expect(delegationIn(withBins, "project-demo.bins-7", demo.paths)).toBeNull();
   });
 });
