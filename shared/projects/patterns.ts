@@ -45,6 +45,21 @@ export function filenameSpelling(filename: string): string | null {
   return null;
 }
 
+/**
+ * The spellings a project's published files use other than the canonical one (`Django` in
+ * `Django-1.0.tar.gz`): what a claim must list so that its old files are covered too.
+ */
+export function legacySpellings(project: string, published: Iterable<string>): string[] {
+  const own = normalizeProject(project);
+  const found = new Set<string>();
+  for (const path of published) {
+    const name = path.slice(path.lastIndexOf("/") + 1).replace(/\.(metadata|provenance)$/, "");
+    const spelling = projectOf(name) === own ? filenameSpelling(name) : null;
+    if (spelling && spelling !== canonicalSpelling(own)) found.add(spelling);
+  }
+  return [...found].sort();
+}
+
 /** A claim: a project (`demo`), or a PEP 752 namespace (`azure`: every project `azure-*`). */
 export interface ClaimScope {
   readonly project: string;

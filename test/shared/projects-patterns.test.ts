@@ -3,10 +3,10 @@
 import { DelegatedRole as TufDelegatedRole } from "@tufjs/models/dist/role.js";
 import { describe, expect, test } from "vitest";
 import {
-  ProjectRefusal, checkClaimCoversOnlyItsOwn, checkNoOverlap, claimPatterns, claimsCovering, filenameSpelling, isClaimableShape,
+  PUSH_WINDOW_SECONDS, ProjectRefusal, checkClaimCoversOnlyItsOwn, checkPushSignature, legacySpellings, parsePushAuthorization, pushAuthorization, checkNoOverlap, claimPatterns, claimsCovering, filenameSpelling, isClaimableShape,
   partPatterns, patternWithin, patternsOverlap, subPatterns,
 } from "../../shared/projects/index.js";
-import { globMatches } from "../../shared/index.js";
+import { ed25519Signer, globMatches, randomSeed, utf8 } from "../../shared/index.js";
 
 const refusal = (fn: () => unknown): ProjectRefusal => {
   try {
@@ -65,6 +65,15 @@ describe("a project's patterns", () => {
     // and ours do not. No dist file name starts with a dot (parseDistFilename), so no claim depends on it.
     const star = new TufDelegatedRole({ name: "r", keyIDs: [], threshold: 1, terminating: true, paths: ["packages/*"] });
     expect([star.isDelegatedPath("packages/.x"), globMatches("packages/*", "packages/.x")]).toEqual([false, true]);
+  });
+
+  test("legacy spellings: what a claim must list to cover the project's old files", () => {
+    const published = [`${PYPI}/Django-1.0.tar.gz`, `${PYPI}/django-2.0.tar.gz`, `${PYPI}/Django-1.0-py2-none-any.whl.metadata`, `${PYPI}/django_x-1.0.tar.gz`, "simple/django/x"];
+    expect(legacySpellings("django", published)).toEqual(["Django"]);
+    expect(legacySpellings("zope.interface", [`${PYPI}/zope.interface-4.0.zip`, `${PYPI}/zope_interface-5.0.tar.gz`])).toEqual(["zope.interface"]);
+    const claim = { project: "django", spellings: legacySpellings("django", published) };
+    expect(() => checkClaimCoversOnlyItsOwn(claim, published)).not.toThrow();
+    expect(published.filter((p) => claimPatterns(claim).some((g) => globMatches(g, p)))).toEqual(published.slice(0, 3));
   });
 
   test("file names: the spelling a dist file uses", () => {
@@ -151,4 +160,25 @@ test("claimable shapes: the depths claims cover", () => {
   expect(isClaimableShape("packages/demo/demo-1.0.tar.gz")).toBe(true);
   expect(isClaimableShape("packages/ab/cd/demo-1.0.tar.gz")).toBe(false);
   expect(isClaimableShape("demo-1.0.tar.gz")).toBe(false);
+});
+
+describe("the push request's authentication (a maintainer's key, no index token)", () => {
+  test("accepted for the project's key, the body and the time it signed; refused otherwise, naming why", async () => {
+    const alice = await ed25519Signer(randomSeed());
+    const stranger = await ed25519Signer(randomSeed());
+    const keys = { [alice.key.keyid]: alice.key };
+    const body = utf8('{"role":"project-demo"}');
+    const now = Date.UTC(2026, 5, 1);
+    const header = await pushAuthorization(alice, "demo", body, now);
+    const auth = parsePushAuthorization(header, keys, now + 1000);
+    expect(() => checkPushSignature(auth, "demo", body)).not.toThrow();
+    expect(() => checkPushSignature(auth, "demo", utf8('{"role":"project-other"}'))).toThrow(/does not verify/);
+    expect(() => checkPushSignature(auth, "other", body)).toThrow(/does not verify/);
+    const reason = (fn: () => unknown) => refusal(fn).reason;
+    expect(reason(() => parsePushAuthorization(header, keys, now + (PUSH_WINDOW_SECONDS + 1) * 1000))).toBe("expired");
+    const strangers = await pushAuthorization(stranger, "demo", body, now);
+    expect(reason(() => parsePushAuthorization(strangers, keys, now))).toBe("threshold");
+    expect(reason(() => parsePushAuthorization("Bearer secret", keys, now))).toBe("malformed");
+    expect(reason(() => parsePushAuthorization(null, keys, now))).toBe("malformed");
+  });
 });
