@@ -1,5 +1,4 @@
 import { Delegations, DelegatedRole, SuccinctRoles, Targets } from "../metadata/targets.js";
-import type { TargetFile } from "../metadata/files.js";
 import type { Key } from "../keys.js";
 import { normalizeProject } from "../simple/names.js";
 import { type ClaimScope, FILE_SHAPES, claimPatterns, claimRoleName } from "./patterns.js";
@@ -67,10 +66,6 @@ export function claimsRole(claims: readonly Claim[], version: number, expires: n
   const delegations = new Delegations(keyMap(sorted.flatMap((c) => c.keys)), sorted.map((c) => claimDelegation(c, shapes)));
   return new Targets({ version, expires, delegations });
 }
-
-/** A project's own role: its files, and optionally its delegations (a friend, or its own bins). */
-export const projectRole = (f: { version: number; expires: number; targets?: Map<string, TargetFile>; delegations?: Delegations }): Targets =>
-  new Targets(f);
 
 /** Names under a project's role start with `<role>.`: no project can name another's role, or a bin. */
 export const subRoleName = (project: string, suffix: string, namespace = false): string =>

@@ -122,7 +122,11 @@ function checkDelegations(signed: Targets, delegation: RoleDelegation, refuse: (
       refuse("role-name", `${delegation.name} delegates to ${child.name}: roles under it must be named ${prefix}…`, child.name);
       continue;
     }
-    const loose = (child.paths ?? []).find((p) => !isSafePattern(p) || !delegation.paths.some((parent) => patternWithin(p, parent)));
+    if (!child.paths) {
+      refuse("delegation-outside-patterns", `${child.name} is delegated by path hash prefixes; delegate by file name patterns, or to bins`, child.name);
+      continue;
+    }
+    const loose = child.paths.find((p) => !isSafePattern(p) || !delegation.paths.some((parent) => patternWithin(p, parent)));
     if (loose !== undefined) refuse("delegation-outside-patterns", `${child.name}'s pattern ${loose} is not within ${delegation.name}'s patterns`, loose);
   }
 }

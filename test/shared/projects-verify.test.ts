@@ -85,6 +85,11 @@ describe("a project role's own delegations", () => {
     expect(reasons(verifyProjectRole(await pushed(role({ delegations: braces }), alice, bob), demo, { now: NOW }))[0]![0]).toBe("delegation-outside-patterns");
   });
 
+  test("a sub-role delegated by path hash prefixes: refused (project roles delegate by file name)", async () => {
+    const delegations = new Delegations({ [friend.key.keyid]: friend.key }, [new DelegatedRole("project-demo.h", [friend.key.keyid], 1, true, undefined, ["0"])]);
+    expect(reasons(verifyProjectRole(await pushed(role({ delegations }), alice, bob), demo, { now: NOW }))).toEqual([["delegation-outside-patterns", "project-demo.h"]]);
+  });
+
   test("a role name outside the project's (a bin's, another project's): role-name", async () => {
     for (const name of ["bins-0001", "project-other", "claimed", "project-demox.win"]) {
       const delegations = friendRole(name, subPatterns(demo.paths, "*-win*.whl"));
