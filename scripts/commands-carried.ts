@@ -14,5 +14,6 @@ export const CARRIED: CommandTable = {
   remove: { summary: "revoke targets: send their removal to the upload webhook, signed", load: () => import("./commands/remove.js") },
   verify: { summary: "check a live repository as an installer would (every bin) and how long each role stays valid", load: () => import("./commands/verify.js") },
   status: { summary: "show the repository's status (GET /v1/status)", load: () => import("./commands/status.js") },
+  project: { summary: "sign your own project's files (PEP 480): init, add, sign, delegate, status, push", load: () => import("./commands/project.js") },
 };
 

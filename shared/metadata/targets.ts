@@ -9,7 +9,7 @@ import { checkKeysListed, keysJSON, readKeys } from "./root.js";
 import { type Common, SPEC_VERSION, checkCommon, commonJSON, readCommon } from "./signed.js";
 
 /** One glob segment per path segment; `*` never crosses `/` (how tuf-js and python-tuf match). */
-function globMatches(pattern: string, path: string): boolean {
+export function globMatches(pattern: string, path: string): boolean {
   const p = pattern.split("/");
   const t = path.split("/");
   if (p.length !== t.length) return false;
