@@ -10,6 +10,8 @@ import type { Env } from "../../worker/env.js";
 import { R2Rules } from "./r2-rules.js";
 
 let offsetMs = 0;
+/** The sequencer's retry delays times this (POST /__test/sequencer {retryScale}): 1 as deployed. */
+let retryScale = 1;
 /** Writes (put, delete) counted from the moment faults were armed. */
 let writes = 0;
 /** Fail the writes whose 1-based number is in this set; name filter optional. */
@@ -139,7 +141,7 @@ const worker = createWorker({ clock: () => Date.now() + offsetMs, wrapEnv });
 /** The writer's shards write through the same faulty bucket: a crash at each write includes theirs. */
 export const BinShard = createBinShard(wrapEnv);
 /** The sequencer too, on the test's clock: its commits write through the faulty bucket. */
-export const Sequencer = createSequencer(wrapEnv, () => Date.now() + offsetMs);
+export const Sequencer = createSequencer(wrapEnv, () => Date.now() + offsetMs, () => retryScale);
 
 async function control(request: Request): Promise<Response> {
   const url = new URL(request.url);
@@ -165,6 +167,10 @@ async function control(request: Request): Promise<Response> {
     const taken = sent;
     sent = [];
     return Response.json({ sent: taken });
+  }
+  if (url.pathname === "/__test/sequencer") {
+    if (typeof body.retryScale === "number") retryScale = body.retryScale;
+    return Response.json({ retryScale });
   }
   if (url.pathname === "/__test/r2-rules") {
     const violations = [...rules.violations];

@@ -90,6 +90,23 @@ describe("the sequencer as the writer", () => {
       expect(s.writer.sequencer.backlog).toBe(0);
     }, 120_000);
   }
+
+  test("a message that fails every delivery is given up on after 11, recorded as rejected with the last error, and leaves the inbox", async () => {
+    // Retry delays shortened a hundredfold; uploads' alarms stay a second apart.
+    await fetch(`${w.url}/__test/sequencer`, { method: "POST", body: JSON.stringify({ retryScale: 0.01 }) });
+    await faults(w, Array.from({ length: 1000 }, (_, i) => i + 1), { keys: "\\.snapshot\\.json$" });
+    try {
+      const id = await send(w, targetsOf("doomed", 2));
+      const outcome = await waitForUpload(w, id, 90_000);
+      expect(outcome.state).toBe("rejected");
+      expect(outcome.rejected[0].reason).toMatch(/^gave up after 11 attempts: .*injected R2 write failure/);
+      expect((await writesSoFar(w)).failures).toBe(11);
+      await waitFor("the inbox to drain", async () => (await status(w)).writer.sequencer.backlog === 0);
+    } finally {
+      await faults(w, []);
+      await fetch(`${w.url}/__test/sequencer`, { method: "POST", body: JSON.stringify({ retryScale: 1 }) });
+    }
+  }, 120_000);
 });
 
 describe("moving a running deployment between the queue consumer and the sequencer", () => {

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { binIndex } from "../../shared/bins.js";
+import { duePosition } from "../../shared/renewal.js";
 import { formatLatency, renderStatusPage } from "../../worker/http/status-page.js";
 import type { Status } from "../../worker/http/status-report.js";
 import { admin, status } from "../support/repo.js";
@@ -31,13 +33,19 @@ async function newPage() {
   return launched.newPage({ viewport: { width: 1100, height: 900 } });
 }
 const logs = captureLogs();
-const t0 = realNow();
+/**
+ * The test's start, on the Worker's clock: now, or one renewal step (45 min: 12 h over 16 bins) on
+ * when the bin the schedule reaches at t0 + 1 h is the one the test's upload re-signs then (its file
+ * would say a day from then). Otherwise the expiry test below failed 45 minutes in every 12 hours.
+ */
+const t0 = ((t: number) => (duePosition(t + HOUR, 12 * HOUR, 16) % 16 === binIndex("packages/page/a-1.0.bin", 4) ? t + (12 * HOUR) / 16 : t))(realNow());
 
 beforeAll(async () => {
   [w, launched] = await Promise.all([
     startWorker({ entry: "faulty", queueConsumer: false }),
     existsSync(CHROMIUM) ? chromium.launch({ executablePath: CHROMIUM, args: ARGS }) : undefined,
   ]);
+  await setClock(w, t0);
   await bootstrapNow(w, 4);
   await setClock(w, t0 + HOUR);
   expect(await runCron(w)).toBe("ok");

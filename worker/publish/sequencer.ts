@@ -39,9 +39,10 @@ type Outcome = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 
 /**
  * The Durable Object class; `wrapEnv` and `clock` as in createWorker (tests inject R2 faults and move
- * the clock; the bench's production model wraps each invocation's bindings).
+ * the clock; the bench's production model wraps each invocation's bindings). `retryScale` shortens
+ * retry delays for a test that lets a message run out of deliveries; production's is 1.
  */
-export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock: Clock = systemClock) {
+export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock: Clock = systemClock, retryScale: () => number = () => 1) {
   return class Sequencer {
     readonly sql: SqlStorage;
 
@@ -161,7 +162,7 @@ export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock
         const outcome = outcomes.get(r.seq) ?? { kind: "ack" };
         if (outcome.kind === "ack") this.sql.exec("DELETE FROM inbox WHERE seq = ?", r.seq);
         else if (r.deliveries + 1 >= MAX_DELIVERIES && ctx) dead.push(message(r, outcomes));
-        else this.sql.exec("UPDATE inbox SET deliveries = deliveries + 1, not_before = ? WHERE seq = ?", now + outcome.delaySeconds * 1000, r.seq);
+        else this.sql.exec("UPDATE inbox SET deliveries = deliveries + 1, not_before = ? WHERE seq = ?", now + outcome.delaySeconds * 1000 * retryScale(), r.seq);
       }
       if (dead.length && ctx) {
         // As the dead-letter queue's consumer would: rejected with the last error, then gone.
