@@ -58,7 +58,10 @@ async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Pro
   return { ...base, state: "queued", request: { targets: [{ path: key, length: hashed.length, hashes: { sha256: hashed.sha256 } }], remove: [] } };
 }
 
-/** The queue consumer: the single writer (max_concurrency 1). Jobs first, then uploads in one commit. */
+/**
+ * The writer's delivery of a batch: job steps, then uploads in one commit. The sequencer's alarm runs
+ * it on its inbox (sequencer.ts); with WRITER="consumer" the queue consumer runs it (max_concurrency 1).
+ */
 export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMessage>): Promise<void> {
   const pending: { message: Message<QueueMessage>; record: UploadRecord }[] = [];
   // The upload records (and R2 notifications hashed), all at once: one at a time, a batch of 100
