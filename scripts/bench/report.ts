@@ -125,6 +125,7 @@ export function formatReport(r: Results): string {
     ]),
     "",
     ...(r.productionModel ? [formatProduction(r.productionModel)] : []),
+    ...(r.productionModelMemoryR2 ? ["### The same, with METADATA in the Worker's memory (`--production --memory-r2`)", "", formatProduction(r.productionModelMemoryR2)] : []),
     ...(r.coreWorkerd ? [formatCoreWorkerd(r.coreWorkerd), ""] : []),
     "## Read path",
     "",
