@@ -199,7 +199,7 @@ ${extras.charts ? html`<h2>Activity</h2>${chartsSection(extras.charts)}` : ""}
 <section id="warnings"><h2>Warnings</h2>${warnings}</section>
 ${body}
 <h2>Writer</h2>${writerSection(s, now)}
-<h2>Keys</h2><p>Online key${s.onlineKeys.length > 1 ? "s" : ""}: ${s.onlineKeys.length ? s.onlineKeys.map((k, i) => html`${i ? ", " : ""}<code>${k}</code>`) : "not recorded yet (the queue consumer or the cron records it when it first runs)"}</p>${job}
+<h2>Keys</h2><p>Online key${s.onlineKeys.length > 1 ? "s" : ""}: ${s.onlineKeys.length ? s.onlineKeys.map((k, i) => html`${i ? ", " : ""}<code>${k}</code>`) : "not recorded yet (the writer or the cron records it when it first runs)"}</p>${job}
 <script>${raw(SCRIPT)}</script>
 </body></html>`.html;
 }

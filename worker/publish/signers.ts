@@ -8,7 +8,8 @@ let cached: { secrets: string; signers: Promise<Signer[]> } | undefined;
 /**
  * The online signers: ONLINE_KEY, plus ONLINE_KEY_NEXT during a rotation. Every online role is
  * signed by all of them, so clients that trust either root verify (unknown keyids are ignored).
- * Only the writer (queue consumer, cron) loads them: the request path never does (invariant 10).
+ * Only the writer (the sequencer or queue consumer, its shards, the cron) loads them: the request path
+ * never does (invariant 10).
  */
 export function onlineSigners(env: Env): Promise<Signer[]> {
   const secrets = `${env.ONLINE_KEY}|${env.ONLINE_KEY_NEXT ?? ""}`;
