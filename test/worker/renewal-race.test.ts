@@ -4,7 +4,8 @@ import { type TestWorker, startWorker } from "../support/worker.js";
 import { PersistentClient, captureLogs, currentReach, listKeys, runCron, sendUpload } from "./cron-support.js";
 
 /**
- * Cron against the consumer (invariant 4): uploads arrive through the queue while the cron renews.
+ * Cron against the writer (invariant 4; the sequencer, as deployed): uploads arrive through the queue
+ * while the cron renews.
  * Nothing is lost, every commit takes the next timestamp version exactly once, and clients never see
  * a version go back.
  *
