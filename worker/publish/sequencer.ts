@@ -7,7 +7,8 @@ import { writerContext } from "./context.js";
 
 /**
  * The sequencer (issue 20): one Durable Object that owns the writer's inbox in its SQLite storage and
- * commits on its alarm, at most once a second (group commit). The Queue stays the inbox from the
+ * commits on its alarm, at most once a second (group commit: each commit takes what arrived during
+ * the one before, which waits for timestamp.json's one write a second). The Queue stays the inbox from the
  * outside: its consumer only moves each batch into the sequencer (one call) and acknowledges it, so
  * the queue drains at once. Every write to the repository that is not the cron's then happens in the
  * alarm, one at a time: upload commits and the steps of admin jobs (bootstrap, re-sign, rotation),
@@ -23,8 +24,6 @@ import { writerContext } from "./context.js";
 export const MAX_DELIVERIES = 11;
 /** Messages one commit considers (the budget in consume decides how many it takes). */
 const BATCH = 250;
-/** At most one commit a second: R2 takes one write a second per key (timestamp.json). */
-const COMMIT_INTERVAL_MS = 1000;
 
 interface Row {
   seq: number;
@@ -84,15 +83,13 @@ export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock
     }
 
     /**
-     * The alarm at the earliest due row, but not within a second of the start of the last one that
-     * delivered uploads: what arrives meanwhile rides one commit. Job steps follow each other at
-     * once (a bootstrap step writes no timestamp; a commit waits for the timestamp's write slot itself).
+     * The alarm at the earliest due row. Commits stay at most one a second without waiting here: a
+     * commit waits for timestamp.json's write slot itself, at its end, after its reads, decisions and
+     * bin writes (which overlap the wait), and what arrives meanwhile rides the next alarm's commit.
      */
     async schedule() {
-      const next = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inbox").one().t;
-      if (next === null) return;
-      const last = Number(this.meta("lastUploads") ?? 0);
-      const at = Math.max(next, last + COMMIT_INTERVAL_MS);
+      const at = this.sql.exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM inbox").one().t;
+      if (at === null) return;
       const set = await this.state.storage.getAlarm();
       if (set === null || set > at) await this.state.storage.setAlarm(at);
     }
@@ -109,7 +106,6 @@ export function createSequencer(wrapEnv: (env: Env) => Env = (env) => env, clock
       const env = wrapEnv(this.env);
       const start = Date.now();
       const rows = this.sql.exec<Row>("SELECT seq, body, kind, deliveries, received FROM inbox WHERE not_before <= ? ORDER BY seq LIMIT ?", start, BATCH).toArray();
-      if (rows.some((r) => r.kind !== "job")) this.setMeta("lastUploads", String(start));
       let error: string | undefined;
       this.setMeta("inProgress", JSON.stringify({ at: new Date(start).toISOString(), messages: rows.length }));
       try {
