@@ -134,14 +134,17 @@ export default {
   },
 } satisfies ExportedHandler<ModelEnv, QueueMessage>;
 
+/** A Durable Object's wrapEnv under the model: its bindings for the invocation being started. */
+const objectEnv = (what: string) => (env: Env): Env => {
+  if (!starting) throw new Error(`production model: ${what}'s wrapEnv called outside the start of its invocation`);
+  return model.wrap(storage(env), starting);
+};
+
 /**
  * The writer's shards under the model too: each call to a shard is an invocation of its own, with
  * its own six slots, as a Durable Object's request is on the platform.
  */
-const ModelShard = createBinShard((env: Env) => {
-  if (!starting) throw new Error("production model: a shard's wrapEnv called outside the start of its invocation");
-  return model.wrap(storage(env), starting);
-});
+const ModelShard = createBinShard(objectEnv("a shard"));
 
 export class BinShard extends ModelShard {
   override fetch(request: Request): Promise<Response> {
@@ -154,10 +157,7 @@ export class BinShard extends ModelShard {
  * The sequencer under the model: each alarm (a commit) and each call into it (the queue consumer
  * moving a batch in, a status read) is an invocation of its own with its own six slots.
  */
-const ModelSequencer = createSequencer((env: Env) => {
-  if (!starting) throw new Error("production model: the sequencer's wrapEnv called outside the start of its invocation");
-  return model.wrap(storage(env), starting);
-});
+const ModelSequencer = createSequencer(objectEnv("the sequencer"));
 
 export class Sequencer extends ModelSequencer {
   override fetch(request: Request): Promise<Response> {

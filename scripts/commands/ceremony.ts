@@ -1,7 +1,6 @@
-import type { Command } from "../cli.js";
-import { CliError, HelpRequested, UsageError } from "../lib/errors.js";
+import { type Steps, stepList, stepsCommand } from "../lib/steps.js";
 
-const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+const SUBCOMMANDS: Steps = {
   init: { summary: "root v1 and targets v1 for a new repository", load: () => import("./ceremony/init.js") },
   rotate: { summary: "root N+1 from root N: keys, thresholds, online key, expiry", load: () => import("./ceremony/rotate.js") },
   targets: { summary: "a new targets version with the same content (e.g. before it expires)", load: () => import("./ceremony/targets.js") },
@@ -15,24 +14,8 @@ The offline key ceremony: one person creates a ceremony file, each key holder ad
 signatures with \`ceremony sign\`, then \`bootstrap\`, \`rotate\` or \`targets\` publishes it.
 
 Steps:
-${Object.entries(SUBCOMMANDS).map(([n, s]) => `  ${n.padEnd(8)}${s.summary}`).join("\n")}
+${stepList(SUBCOMMANDS)}
 
 Run \`tuf-edge ceremony <step> --help\` for a step's options.`;
 
-const command: Command = {
-  usage,
-  async run(args, io) {
-    const [step, ...rest] = args;
-    if (step === "--help" || step === "-h") throw new HelpRequested(usage);
-    if (step === undefined) throw new UsageError(`name a step: ${Object.keys(SUBCOMMANDS).join(", ")}`);
-    const entry = Object.hasOwn(SUBCOMMANDS, step) ? SUBCOMMANDS[step] : undefined;
-    if (!entry) throw new UsageError(`unknown step ${JSON.stringify(step)}`);
-    try {
-      await (await entry.load()).default.run(rest, io);
-    } catch (e) {
-      if (e instanceof CliError) e.where ??= `ceremony ${step}`;
-      throw e;
-    }
-  },
-};
-export default command;
+export default stepsCommand("ceremony", usage, SUBCOMMANDS);

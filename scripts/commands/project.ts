@@ -1,7 +1,6 @@
-import type { Command } from "../cli.js";
-import { CliError, HelpRequested, UsageError } from "../lib/errors.js";
+import { type Steps, stepList, stepsCommand } from "../lib/steps.js";
 
-const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+const SUBCOMMANDS: Steps = {
   keygen: { summary: "create your key (the same as `tuf-edge keygen`)", load: () => import("./keygen.js") },
   init: { summary: "a new role file for your project: its maintainers' keys and how many must sign", load: () => import("./project/init.js") },
   add: { summary: "list local files in the role (length and sha256)", load: () => import("./project/files.js").then((m) => ({ default: m.add })) },
@@ -21,7 +20,7 @@ index's online key. One maintainer creates a role file, adds the release files, 
 signs it in turn, and one pushes it.
 
 Steps:
-${Object.entries(SUBCOMMANDS).map(([n, s]) => `  ${n.padEnd(9)}${s.summary}`).join("\n")}
+${stepList(SUBCOMMANDS)}
 
 Example (two maintainers, both must sign):
   tuf-edge project keygen --out alice.key --name alice
@@ -32,20 +31,4 @@ Example (two maintainers, both must sign):
 
 Run \`tuf-edge project <step> --help\` for a step's options.`;
 
-const command: Command = {
-  usage,
-  async run(args, io) {
-    const [step, ...rest] = args;
-    if (step === "--help" || step === "-h") throw new HelpRequested(usage);
-    if (step === undefined) throw new UsageError(`name a step: ${Object.keys(SUBCOMMANDS).join(", ")}`);
-    const entry = Object.hasOwn(SUBCOMMANDS, step) ? SUBCOMMANDS[step] : undefined;
-    if (!entry) throw new UsageError(`unknown step ${JSON.stringify(step)}`);
-    try {
-      await (await entry.load()).default.run(rest, io);
-    } catch (e) {
-      if (e instanceof CliError) e.where ??= `project ${step}`;
-      throw e;
-    }
-  },
-};
-export default command;
+export default stepsCommand("project", usage, SUBCOMMANDS);

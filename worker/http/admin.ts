@@ -85,10 +85,11 @@ adminRoutes.post("/v1/admin/bootstrap", async (c) => {
   const body = await jsonBody(c.req.raw);
   const checked = verifyBootstrap(body.root, body.targets, c.get("now"));
   if (await new MetadataStore(c.env.METADATA).exists("timestamp.json")) return errorResponse(c, 409, "a repository is published already");
+  const perStep = stepBins(c);
   const job = await startJob(c, {
     kind: "bootstrap",
-    steps: binSteps(checked.bins.bitLength, stepBins(c)) + 1,
-    binsPerStep: stepBins(c),
+    steps: binSteps(checked.bins.bitLength, perStep) + 1,
+    binsPerStep: perStep,
     root: checked.root.toJSON(),
     targets: checked.targets.toJSON(),
   });
@@ -124,10 +125,11 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
     }
   }
   const resign = onlineKeyids(trusted, next.bins) !== onlineKeyids(old, state.bins);
+  const perStep = stepBins(c);
   const job = await startJob(c, {
     kind: "publish",
-    steps: (resign ? binSteps(state.bins.bitLength, stepBins(c)) : 0) + 1,
-    binsPerStep: stepBins(c),
+    steps: (resign ? binSteps(state.bins.bitLength, perStep) : 0) + 1,
+    binsPerStep: perStep,
     resign,
     ...(root ? { root: root.toJSON() } : {}),
     ...(targetsJson !== undefined ? { targets: next.targets.toJSON() } : {}),
@@ -152,7 +154,8 @@ adminRoutes.post("/v1/admin/targets", async (c) => {
 adminRoutes.post("/v1/admin/resign", async (c) => {
   const state = await loadState(new MetadataStore(c.env.METADATA));
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
-  const job = await startJob(c, { kind: "publish", steps: binSteps(state.bins.bitLength, stepBins(c)) + 1, binsPerStep: stepBins(c), resign: true });
+  const perStep = stepBins(c);
+  const job = await startJob(c, { kind: "publish", steps: binSteps(state.bins.bitLength, perStep) + 1, binsPerStep: perStep, resign: true });
   if (job instanceof Response) return job;
   return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign: true }, 202);
 });

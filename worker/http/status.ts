@@ -151,8 +151,8 @@ function writerWarnings(sequencer: SequencerStatus | null | undefined, now: numb
 const jobWarning = (error: string): Warning => ({ level: "critical", kind: "job", message: `admin job failed: ${error}` });
 
 /** The writer as status reports it; a sequencer that does not answer is a warning, not a failed status. */
-async function writerStatus(env: Env): Promise<Status["writer"]> {
-  const shards = env.BIN_SHARDS ? readConfig(env).writerShards : 0;
+async function writerStatus(env: Env, config: Config): Promise<Status["writer"]> {
+  const shards = env.BIN_SHARDS ? config.writerShards : 0;
   if (!sequencerOn(env)) return { kind: "consumer", shards };
   return { kind: "sequencer", shards, sequencer: await sequencerStatus(env).catch(() => null) };
 }
@@ -165,7 +165,8 @@ async function rootExpires(store: MetadataStore, version: number): Promise<numbe
 export async function collectStatus(env: Env, now: number): Promise<Status> {
   const store = new MetadataStore(env.METADATA);
   const uploads = new UploadStore(env.METADATA);
-  const [state, job, onlineKeys, cron, pending, rejections, projects] = await Promise.all([
+  const config = readConfig(env);
+  const [state, job, onlineKeys, cron, pending, rejections, projects, writer] = await Promise.all([
     loadState(store),
     new JobStore(env.METADATA).get(),
     readOnlineKeys(env.METADATA),
@@ -173,9 +174,8 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     oldestPending(env.METADATA, uploads),
     rejectionFacts(uploads, now),
     countProjects(store),
+    writerStatus(env, config),
   ]);
-  const writer = await writerStatus(env);
-  const config = readConfig(env);
   const rejected = rejectionWarning(rejections);
   const { root: _r, targets: _t, ...jobStatus } = job?.job ?? ({} as Partial<Job>);
   const common = {
