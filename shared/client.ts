@@ -6,6 +6,8 @@ import type { Root } from "./metadata/root.js";
 import type { Snapshot } from "./metadata/snapshot.js";
 import type { Targets } from "./metadata/targets.js";
 import type { Timestamp } from "./metadata/timestamp.js";
+import { isProjectLayout } from "./projects/ceremony.js";
+import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "./projects/layout.js";
 import { searchTarget } from "./target-search.js";
 import { formatExpires, isExpired } from "./time.js";
 
@@ -166,14 +168,20 @@ export async function refresh(trustedRoot: Uint8Array | string, fetchMetadata: F
   const snapshotMeta = trusted.timestamp!.signed.snapshotMeta;
   trusted.updateSnapshot(await get(`${snapshotMeta.version}.snapshot.json`, snapshotMeta.length ?? MAX_LENGTH.snapshot));
   const version = (role: string) => trusted.snapshot!.signed.meta.get(`${role}.json`)?.version;
-  trusted.updateTargets("targets", await get(`${version("targets")}.targets.json`, targetsMaxLength(trusted, "targets")));
-  for (const bin of bins) {
-    const v = version(bin);
-    if (v === undefined) throw new VerificationError("missing", `snapshot does not list ${bin}.json`);
-    trusted.updateTargets(bin, await get(`${v}.${bin}.json`, targetsMaxLength(trusted, bin)));
-  }
+  const load = async (role: string, delegator: string) => {
+    const v = version(role);
+    if (v === undefined) throw new VerificationError("missing", `snapshot does not list ${role}.json`);
+    return trusted.updateTargets(role, await get(`${v}.${role}.json`, targetsMaxLength(trusted, role)), delegator);
+  };
+  const targets = await load("targets", "root");
+  // PEP 480's layout: the three roles targets delegates to, then the bins through unclaimed.
+  if (isProjectLayout(targets.signed)) for (const role of [CLAIMED, RECENTLY_CLAIMED, UNCLAIMED]) await load(role, "targets");
+  for (const bin of bins) await load(bin, binsDelegator(trusted));
   return trusted;
 }
+
+/** The role that delegates to the hashed bins: targets, or unclaimed in PEP 480's layout (loaded by refresh). */
+export const binsDelegator = (trusted: TrustedMetadata): string => (trusted.targets.has(UNCLAIMED) ? UNCLAIMED : "targets");
 
 /**
  * The trusted entry of `path` and the role that lists it (spec §5.6.7, shared/target-search.ts),

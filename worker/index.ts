@@ -3,6 +3,7 @@ import { systemClock, type Clock } from "../shared/time.js";
 import type { AppEnv, Env } from "./env.js";
 import { adminRoutes } from "./http/admin.js";
 import { onError } from "./http/errors.js";
+import { projectRoutes } from "./http/projects.js";
 import { readRoutes } from "./http/read.js";
 import { statusRoutes } from "./http/status.js";
 import { uploadRoutes } from "./http/uploads.js";
@@ -31,6 +32,7 @@ export function createWorker({ clock = systemClock, wrapEnv = (env) => env }: Wo
   });
   app.route("/", uploadRoutes);
   app.route("/", adminRoutes);
+  app.route("/", projectRoutes);
   app.route("/", statusRoutes);
   app.route("/", readRoutes);
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -1,3 +1,4 @@
+import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED, isProjectLayout } from "../../shared/projects/index.js";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +36,16 @@ export async function verifyWithTufJs(o: VerifyOptions): Promise<VerifyReport> {
       stateOf("snapshot", Metadata.parse(await read("snapshot"), "snapshot").signed),
       stateOf("targets", targets),
     ];
-    const succinct = targets.delegations?.succinctRoles;
+    let succinct = targets.delegations?.succinctRoles;
+    if (isProjectLayout(targets)) {
+      // PEP 480's layout: a path no claim covers leads tuf-js through claimed, recently-claimed and unclaimed.
+      await tufJs("unclaimed", () => updater.getTargetInfo("tuf-edge-probe"));
+      for (const role of [CLAIMED, RECENTLY_CLAIMED, UNCLAIMED]) {
+        const loaded = Metadata.parse(await read(role).catch(() => { throw new VerifyFailed(`tuf-js did not load ${role}`); }), "targets").signed;
+        roles.push(stateOf(role, loaded));
+        if (role === UNCLAIMED) succinct = loaded.delegations?.succinctRoles;
+      }
+    }
     if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: 0, wireBytes: 0 };
 
     const indices = chooseBins(succinct.numberOfBins, o.bins);

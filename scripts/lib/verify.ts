@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { BodyTooLarge, readBounded } from "../../shared/bounded-body.js";
-import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, refresh, targetsMaxLength } from "../../shared/index.js";
+import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, binsDelegator, refresh, targetsMaxLength } from "../../shared/index.js";
 import { CliError } from "./errors.js";
 import { type Fetch, httpGet } from "./http-transport.js";
 
@@ -123,8 +123,11 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     stateOf("timestamp", trusted.timestamp!.signed),
     stateOf("snapshot", trusted.snapshot!.signed),
     stateOf("targets", targets),
+    // PEP 480's layout: claimed, recently-claimed and unclaimed, loaded and checked by refresh.
+    ...[...trusted.targets].filter(([name]) => name !== "targets").map(([name, m]) => stateOf(name, m.signed)),
   ];
-  const succinct = targets.delegations?.succinctRoles;
+  const delegator = binsDelegator(trusted);
+  const succinct = trusted.targets.get(delegator)!.signed.delegations?.succinctRoles;
   if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: fetcher.bytes(), wireBytes: fetcher.wireBytes() };
 
   const indices = chooseBins(succinct.numberOfBins, o.bins);
@@ -136,7 +139,7 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     const bytes = await fetcher.get(`${version}.${name}.json`, targetsMaxLength(trusted, name));
     if (!bytes) throw new VerifyFailed(`${version}.${name}.json, listed in the snapshot, does not exist`);
     try {
-      bins.push(stateOf(name, trusted.updateTargets(name, bytes).signed));
+      bins.push(stateOf(name, trusted.updateTargets(name, bytes, delegator).signed));
     } catch (e) {
       throw refused(name, e);
     }

@@ -6,3 +6,4 @@ export * from "./refusal.js";
 export * from "./verify.js";
 export * from "./push-auth.js";
 export * from "./migrate.js";
+export * from "./ceremony.js";

@@ -75,13 +75,13 @@ describe("checkOnlineKeys: the writer's half", () => {
   const bins = () => repo.targets.signed.delegations!.succinctRoles!;
 
   it("passes with the key the online roles name, and with a second one beside it (ONLINE_KEY_NEXT)", async () => {
-    checkOnlineKeys(repo.root.signed, bins(), [repo.keys.online.key.keyid]);
-    checkOnlineKeys(repo.root.signed, bins(), [repo.keys.online.key.keyid, (await newSigner()).key.keyid]);
+    checkOnlineKeys(repo.root.signed, { bins: bins() }, [repo.keys.online.key.keyid]);
+    checkOnlineKeys(repo.root.signed, { bins: bins() }, [repo.keys.online.key.keyid, (await newSigner()).key.keyid]);
   });
 
   it("refuses when the writer holds none of them, naming the role", async () => {
     const other = (await newSigner()).key.keyid;
-    const e = expectFieldError(() => checkOnlineKeys(repo.root.signed, bins(), [other]), "root.signed.roles.timestamp.keyids");
+    const e = expectFieldError(() => checkOnlineKeys(repo.root.signed, { bins: bins() }, [other]), "root.signed.roles.timestamp.keyids");
     expect(e.message).toContain(other);
   });
 });

@@ -10,9 +10,11 @@ import { type AppEnv, isDevelopment, readConfig } from "../env.js";
 import { BINS_PER_STEP, type Job, JobStore, SHARDED_BINS_PER_STEP, binSteps } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { PackageStore } from "../storage/packages.js";
+import { publishedRoles } from "../storage/claims.js";
 import { loadState, readRoot, trustedRootVersion } from "../storage/repository.js";
 import { UploadStore, newUploadId, r2UploadId } from "../storage/uploads.js";
 import { errorResponse, parseJsonBody, readBody } from "./errors.js";
+import { claimProject } from "./projects.js";
 
 type AdminContext = Context<AppEnv>;
 
@@ -102,7 +104,7 @@ adminRoutes.post("/v1/admin/bootstrap", async (c) => {
  * re-signed first (the Worker signs with ONLINE_KEY and ONLINE_KEY_NEXT), so that no client fails
  * at any moment of the rotation.
  */
-async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: unknown) {
+async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: unknown, rolesJson: unknown) {
   const store = new MetadataStore(c.env.METADATA);
   const state = await loadState(store);
   if (!state) return errorResponse(c, 409, "no repository is published yet; bootstrap first");
@@ -110,22 +112,25 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
   const old = (await readRoot(store, await trustedRootVersion(store, state.notes.rootVersion))).signed;
   const root = rootJson === undefined ? undefined : verifyNextRoot(rootJson, old, now);
   const trusted = root?.signed ?? old;
-  let next = { targets: state.targets, bins: state.bins };
+  const roles = rolesJson === undefined ? {} : readObject(rolesJson, "roles");
+  const layout = { roles, published: await publishedRoles(store, state) };
+  let next;
   if (targetsJson !== undefined) {
-    next = verifyTargets(targetsJson, trusted, now);
+    next = verifyTargets(targetsJson, trusted, now, layout);
     const current = state.targets.signed.version;
     if (next.targets.signed.version <= current) throw new FieldError("targets.signed.version", `must be greater than the current ${current}`);
   } else {
     try {
-      verifyTargets(state.targets.toJSON(), trusted, now);
+      next = verifyTargets(state.targets, trusted, now, layout);
     } catch (e) {
       const aboutTargets = e instanceof VerificationError || (e instanceof FieldError && e.field.startsWith("targets"));
       if (!aboutTargets) throw e;
       throw new FieldError("targets", `the published targets does not verify under the new root (${(e as Error).message}); submit a new targets version with it`);
     }
   }
-  const resign = onlineKeyids(trusted, next.bins) !== onlineKeyids(old, state.bins);
+  const resign = onlineKeyids(trusted, next.online) !== onlineKeyids(old, state);
   const perStep = stepBins(c);
+  const submitted = next.layout ? Object.fromEntries([...next.layout.roles].map(([name, m]) => [name, m.toJSON()])) : {};
   const job = await startJob(c, {
     kind: "publish",
     steps: (resign ? binSteps(state.bins.bitLength, perStep) : 0) + 1,
@@ -133,6 +138,7 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
     resign,
     ...(root ? { root: root.toJSON() } : {}),
     ...(targetsJson !== undefined ? { targets: next.targets.toJSON() } : {}),
+    ...(Object.keys(submitted).length ? { roles: submitted } : {}),
   });
   if (job instanceof Response) return job;
   return c.json({ job: job.id, kind: job.kind, steps: job.steps, resign }, 202);
@@ -141,14 +147,18 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
 adminRoutes.post("/v1/admin/root", async (c) => {
   const body = await jsonBody(c.req.raw);
   if (body.root === undefined) throw new FieldError("root", "is required");
-  return publishOffline(c, body.root, body.targets);
+  return publishOffline(c, body.root, body.targets, body.roles);
 });
 
+/** A targets ceremony: a new targets version, and/or in PEP 480's layout new claimed, parts and unclaimed (`roles`). */
 adminRoutes.post("/v1/admin/targets", async (c) => {
   const body = await jsonBody(c.req.raw);
-  if (body.targets === undefined) throw new FieldError("targets", "is required");
-  return publishOffline(c, undefined, body.targets);
+  if (body.targets === undefined && body.roles === undefined) throw new FieldError("targets", "is required (or roles, in PEP 480's layout)");
+  return publishOffline(c, undefined, body.targets, body.roles);
 });
+
+/** PEP 480: the operator claims a project for its maintainers' keys (recently-claimed, at the next commit). */
+adminRoutes.post("/v1/admin/claims", claimProject);
 
 /** Re-sign every bin with the Worker's online keys (what a rotation costs; also a repair tool). */
 adminRoutes.post("/v1/admin/resign", async (c) => {

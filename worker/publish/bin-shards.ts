@@ -14,7 +14,8 @@ import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { signFile, writeBin } from "./commit.js";
 import { onlineSigners } from "./signers.js";
 import { checkDist } from "./dists.js";
-import { claimRefusal, viewsOfBin } from "./uploads.js";
+import { viewsOfBin } from "./uploads.js";
+import { claimRefusal } from "../storage/packages.js";
 
 /**
  * The writer, scaled out (issue 20): a commit's bin work (the reads a decision needs, then signing

@@ -3,6 +3,7 @@ import type { Signer } from "../../shared/keys.js";
 import type { MetaFile } from "../../shared/metadata/files.js";
 import type { Metadata } from "../../shared/metadata/metadata.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
+import type { Targets } from "../../shared/metadata/targets.js";
 import type { Clock } from "../../shared/time.js";
 import type { Config } from "../env.js";
 import { type SupersededContent, recordCommit } from "../storage/commits.js";
@@ -33,8 +34,13 @@ export type { BinEdit };
 export interface CommitPlan {
   /** Bins that get a new version, with their changes (an empty list renews a bin). */
   readonly bins: ReadonlyMap<string, BinEdit>;
-  /** An offline-signed targets role that this commit publishes. */
-  readonly targets?: { readonly version: number; readonly bytes: Uint8Array };
+  /**
+   * Targets roles signed elsewhere that this commit publishes at their own version: targets, and in
+   * PEP 480's layout claimed, its parts and unclaimed (offline), and project roles (their maintainers).
+   */
+  readonly roles?: ReadonlyMap<string, { readonly version: number; readonly bytes: Uint8Array }>;
+  /** Roles the writer signs other than bins (recently-claimed): the next version's content, given its version. */
+  readonly online?: ReadonlyMap<string, (version: number) => Targets>;
   readonly notes?: Partial<TimestampNotes>;
   /** Sign a new snapshot even if no role changed (renewal). Any bin or targets change implies it. */
   readonly renewSnapshot?: boolean;
@@ -46,7 +52,7 @@ export interface CommitPlan {
   readonly reason?: string;
 }
 
-const isEmpty = (p: CommitPlan) => p.bins.size === 0 && !p.targets && !p.notes && !p.renewSnapshot && !p.renewTimestamp;
+const isEmpty = (p: CommitPlan) => p.bins.size === 0 && !p.roles?.size && !p.online?.size && !p.notes && !p.renewSnapshot && !p.renewTimestamp;
 
 export interface Committed {
   readonly timestampVersion: number;
@@ -99,13 +105,28 @@ async function writeBins(ctx: PublishContext, state: RepoState, plan: CommitPlan
   return { versions: new Map(written.map(([name, version]) => [name, version])), largest };
 }
 
-async function publishTargets(store: MetadataStore, targets: { version: number; bytes: Uint8Array }) {
-  const name = `${targets.version}.targets.json`;
-  if (await store.create(name, targets.bytes)) return;
+/** A role signed elsewhere, at its own version: create-if-absent, or the very same bytes stored already. */
+async function publishSigned(store: MetadataStore, role: string, file: { version: number; bytes: Uint8Array }) {
+  const name = `${file.version}.${role}.json`;
+  if (await store.create(name, file.bytes)) return;
   const existing = await store.read(name);
-  if (!existing || sha256Hex(existing.bytes) !== sha256Hex(targets.bytes)) {
-    throw new Error(`${name} exists with other content; a targets version is immutable`);
+  if (!existing || sha256Hex(existing.bytes) !== sha256Hex(file.bytes)) {
+    throw new Error(`${name} exists with other content; a role's version is immutable`);
   }
+}
+
+/** The roles of `plan.roles` and `plan.online`, written; their new versions. */
+async function writeRoles(ctx: PublishContext, state: RepoState, plan: CommitPlan): Promise<[string, number][]> {
+  const fixed = await mapBounded([...(plan.roles ?? [])], BIN_CONCURRENCY, async ([role, file]) => {
+    await publishSigned(ctx.store, role, file);
+    return [role, file.version] as [string, number];
+  });
+  const online = await mapBounded([...(plan.online ?? [])], BIN_CONCURRENCY, async ([role, build]) => {
+    const current = state.snapshot.signed.meta.get(`${role}.json`)?.version ?? 0;
+    const { version } = await createVersioned(ctx.store, role, current + 1, (v) => signFile(build(v), ctx.signers));
+    return [role, version] as [string, number];
+  });
+  return [...fixed, ...online];
 }
 
 /**
@@ -115,13 +136,12 @@ async function publishTargets(store: MetadataStore, targets: { version: number; 
 async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan): Promise<Committed | null> {
   const now = ctx.clock();
   const { versions: bins, largest } = await writeBins(ctx, state, plan, now);
-  if (plan.targets) await publishTargets(ctx.store, plan.targets);
+  const others = await writeRoles(ctx, state, plan);
 
   const ts = state.timestamp.signed;
   let snapshotMeta: MetaFile = ts.snapshotMeta;
-  if (bins.size > 0 || plan.targets || plan.renewSnapshot) {
-    const roles: [string, number][] = [...bins];
-    if (plan.targets) roles.push(["targets", plan.targets.version]);
+  if (bins.size > 0 || others.length > 0 || plan.renewSnapshot) {
+    const roles: [string, number][] = [...bins, ...others];
     const old = state.snapshot.signed;
     const expires = now + ctx.config.snapshotExpiry;
     let signed: Awaited<ReturnType<typeof signMetadata>> | undefined;
@@ -140,7 +160,10 @@ async function attempt(ctx: PublishContext, state: RepoState, plan: CommitPlan):
   if (!(await ctx.store.swapTimestamp(bytes, state.etag, notes))) return null;
   const superseded = [...bins.keys()].map((name) => `${roleVersion(state, name)}.${name}.json`);
   if (snapshotMeta !== ts.snapshotMeta) superseded.push(`${ts.snapshotMeta.version}.snapshot.json`);
-  if (plan.targets) superseded.push(`${roleVersion(state, "targets")}.targets.json`);
+  for (const [role] of others) {
+    const previous = state.snapshot.signed.meta.get(`${role}.json`)?.version;
+    if (previous !== undefined) superseded.push(`${previous}.${role}.json`);
+  }
   return { timestampVersion: timestamp.version, snapshotVersion: snapshotMeta.version, bins, superseded, ...(largest && { largestBin: largest }) };
 }
 

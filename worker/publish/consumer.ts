@@ -11,6 +11,7 @@ import { bucketProvenance } from "./dists.js";
 import type { JobContext } from "./jobs.js";
 import { StepAhead, failJobStep, runJobStep } from "./jobs.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
+import { publishProjectChanges } from "./projects.js";
 import { type SourcedUpload, type UploadContext, publishUploads } from "./uploads.js";
 
 /**
@@ -105,6 +106,12 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
     log("uploads-waiting", { count: pending.length, why: "no repository is published yet" });
     return;
   }
+  const projects = pending.filter((p) => p.record.project);
+  if (projects.length) {
+    await publishProjects(ctx, projects);
+    pending.splice(0, pending.length, ...pending.filter((p) => !p.record.project));
+    if (pending.length === 0) return;
+  }
 
   // Bounded work (invariant 9): what does not fit this commit waits for the next batch. The bins an
   // import touches are counted by its endpoint (a read and a write each, no pages); a release's
@@ -172,6 +179,28 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
   }
 }
 
+/** Claims and pushed project roles: one commit of their own (publish/projects.ts), each record then published or rejected with its reason. */
+async function publishProjects(ctx: ConsumerContext, chosen: { message: Message<QueueMessage>; record: UploadRecord }[]) {
+  try {
+    const { results, committed } = await publishProjectChanges(ctx, chosen.map(({ record }) => ({ id: record.id, change: record.project! })));
+    const now = new Date(ctx.clock()).toISOString();
+    await Promise.all(chosen.map(({ record }) => {
+      const r = results.get(record.id)!;
+      const path = record.project!.kind === "claim" ? "claim" : record.project!.role;
+      if (!r.ok) return ctx.uploads.put({ ...record, state: "rejected", rejected: [{ path, reason: r.reason }] });
+      return ctx.uploads.put({ ...record, state: "published", published: now, snapshotVersion: committed?.snapshotVersion ?? 0 });
+    }));
+    await clearPending(ctx.uploads.bucket, chosen.map(({ record }) => record));
+    chosen.forEach(({ message }) => message.ack());
+    if (committed) log("commit", { timestamp: committed.timestampVersion, snapshot: committed.snapshotVersion, projects: chosen.length });
+  } catch (e) {
+    const error = (e as Error).message;
+    log("commit-failed", { error, projects: chosen.length });
+    await Promise.allSettled(chosen.map(({ record }) => ctx.uploads.put({ ...record, lastError: error })));
+    chosen.forEach(({ message }) => message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) }));
+  }
+}
+
 /**
  * The dead-letter queue: uploads that never succeeded are recorded as rejected, with the last error;
  * a job step that never succeeded fails its job (status raises it; the next admin job may start).
@@ -183,7 +212,8 @@ export async function consumeDeadLetters(ctx: ConsumerContext, batch: MessageBat
       const record = await ctx.uploads.get(body.id);
       if (record?.state === "queued") {
         const reason = `gave up after ${message.attempts} attempts: ${record.lastError ?? "unknown error"}`;
-        await ctx.uploads.put({ ...record, state: "rejected", rejected: record.request.targets.map((t) => ({ path: t.path, reason })) });
+        const paths = record.project ? [record.project.kind === "claim" ? "claim" : record.project.role] : record.request.targets.map((t) => t.path);
+        await ctx.uploads.put({ ...record, state: "rejected", rejected: paths.map((path) => ({ path, reason })) });
         await clearPending(ctx.uploads.bucket, [record]);
         log("upload-dead-lettered", { id: body.id, reason });
       }

@@ -2,11 +2,14 @@ import { allBinNames } from "../../shared/bins.js";
 import { FieldError } from "../../shared/errors.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import { Targets } from "../../shared/metadata/targets.js";
-import { binsOf, checkOnlineKeys } from "../../shared/offline.js";
+import { type OnlineDelegations, binsOf, checkOnlineKeys } from "../../shared/offline.js";
+import { isProjectLayout } from "../../shared/projects/ceremony.js";
+import { RECENTLY_CLAIMED, UNCLAIMED } from "../../shared/projects/layout.js";
 import { duePosition, renewalPeriod } from "../../shared/renewal.js";
 import { BINS_PER_STEP, type Job, type JobStore } from "../storage/jobs.js";
 import type { JobMessage, QueueMessage } from "../storage/messages.js";
 import { loadState, notesToCustom, readRoot, trustedRootVersion } from "../storage/repository.js";
+import { afterCeremony } from "./claims.js";
 import { type PublishContext, commit, signFile } from "./commit.js";
 import { buildSnapshot, buildTimestamp, snapshotMetaOf } from "./plan.js";
 
@@ -28,7 +31,17 @@ const binSlice = (bits: number, prefix: string, step: number, job: Job) => {
 function parsedOffline(job: Job) {
   const root = job.root === undefined ? undefined : Metadata.fromJSON(job.root, "root");
   const targets = job.targets === undefined ? undefined : Metadata.fromJSON(job.targets, "targets");
-  return { root, targets };
+  const roles = new Map(Object.entries(job.roles ?? {}).map(([name, json]) => [name, Metadata.fromJSON(json, "targets")] as const));
+  return { root, targets, roles };
+}
+
+/** The delegated roles the writer will sign once the job is done: in the submitted targets (and unclaimed), or as published. */
+function onlineAfter(job: Job, state: { bins: OnlineDelegations["bins"]; recentlyClaimed?: OnlineDelegations["recentlyClaimed"] } | null): OnlineDelegations {
+  const { targets, roles } = parsedOffline(job);
+  if (!targets) return { bins: roles.get(UNCLAIMED)?.signed.delegations?.succinctRoles ?? state!.bins, recentlyClaimed: state!.recentlyClaimed };
+  if (!isProjectLayout(targets.signed)) return { bins: binsOf(targets.signed) };
+  const recentlyClaimed = targets.signed.delegations!.roles!.find((r) => r.name === RECENTLY_CLAIMED);
+  return { bins: roles.get(UNCLAIMED)?.signed.delegations?.succinctRoles ?? state!.bins, recentlyClaimed };
 }
 
 /**
@@ -51,11 +64,11 @@ async function clearUnpublished(ctx: JobContext) {
  * job that fails it ends at once with the reason, which GET /v1/status shows.
  */
 async function checkSignable(ctx: JobContext, job: Job): Promise<void> {
-  const { root, targets } = parsedOffline(job);
-  if (!root && !targets) return;
-  const state = root && targets ? null : await loadState(ctx.store);
+  const { root, targets, roles } = parsedOffline(job);
+  if (!root && !targets && !roles.size) return;
+  const state = root && targets && job.kind === "bootstrap" ? null : await loadState(ctx.store);
   const trusted = root ?? (await readRoot(ctx.store, await trustedRootVersion(ctx.store, state!.notes.rootVersion)));
-  checkOnlineKeys(trusted.signed, targets ? binsOf(targets.signed) : state!.bins, ctx.signers.map((s) => s.key.keyid));
+  checkOnlineKeys(trusted.signed, onlineAfter(job, state), ctx.signers.map((s) => s.key.keyid));
 }
 
 /** Bootstrap step: create version 1 of a slice of bins (nothing refers to them until the last step). */
@@ -106,18 +119,28 @@ async function resignBins(ctx: JobContext, job: Job, step: number) {
   });
 }
 
-/** Publish's last step: the new targets (if any) in a commit, then the new root version. */
+/**
+ * Publish's last step: the new targets and PEP 480 roles (if any) in one commit, then the new root
+ * version. A commit that brings the layout in creates recently-claimed; one that brings new parts of
+ * claimed drops the claims they now hold from it.
+ */
 async function publishOffline(ctx: JobContext, job: Job) {
-  const { root, targets } = parsedOffline(job);
+  const { root, targets, roles: submitted } = parsedOffline(job);
   // The root file first (create-if-absent, so a re-run skips it): the notes never name a root that
   // is not stored (second review, finding 7), and a job stopped here leaves the file the trusted one.
   if (root) await ctx.store.create(`${root.signed.version}.root.json`, root.toBytes());
   await commit(ctx, async (state) => {
+    const published = (name: string) => state.snapshot.signed.meta.get(`${name}.json`)?.version ?? 0;
+    const offline = [...(targets ? [["targets", targets] as const] : []), ...submitted];
+    // A re-run after a crash finds them published: only newer versions are written.
+    const roles = new Map(offline.filter(([name, m]) => m.signed.version > published(name)).map(([name, m]) => [name, { version: m.signed.version, bytes: m.toBytes() }]));
+    const layout = isProjectLayout((targets ?? state.targets).signed);
+    const moved = new Set([...roles.keys()].filter((n) => n.startsWith("claimed-")).flatMap((n) => submitted.get(n)!.signed.delegations?.roles?.map((r) => r.name) ?? []));
+    const recent = layout && (published(RECENTLY_CLAIMED) === 0 || moved.size) ? await afterCeremony(ctx.store, state, moved, ctx.clock() + ctx.config.binsExpiry) : null;
     const plan = {
       bins: new Map(),
-      targets: targets && targets.signed.version > state.snapshot.signed.meta.get("targets.json")!.version
-        ? { version: targets.signed.version, bytes: targets.toBytes() }
-        : undefined,
+      roles,
+      ...(recent ? { online: new Map([[RECENTLY_CLAIMED, recent]]) } : {}),
       notes: root ? { rootVersion: Math.max(state.notes.rootVersion, root.signed.version) } : undefined,
       renewSnapshot: true,
     };

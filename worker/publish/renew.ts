@@ -1,5 +1,9 @@
 import { binAt, duePosition, renewalPeriod } from "../../shared/renewal.js";
+import { RECENTLY_CLAIMED } from "../../shared/projects/layout.js";
+import { publishedRole } from "../storage/claims.js";
 import type { RenewalReport } from "../storage/cron-state.js";
+import type { RepoState } from "../storage/repository.js";
+import { recentlyClaimedRole } from "./claims.js";
 import { type BinEdit, type PublishContext, commit } from "./commit.js";
 
 /**
@@ -37,7 +41,15 @@ export function renewalWindow(cursor: number, now: number, period: number, bins:
   return jump ? { start, end, due, jumpedFrom: cursor } : { start, end, due };
 }
 
-/** One cron renewal: the bins due, and timestamp / snapshot when within their margin, in one commit. */
+/** recently-claimed (PEP 480's layout), re-signed as it is once half its validity (BINS_EXPIRY) has passed; null when not due. */
+async function renewRecentlyClaimed(ctx: PublishContext, state: RepoState, now: number) {
+  if (!state.recentlyClaimed) return null;
+  const head = await publishedRole(ctx.store, state, RECENTLY_CLAIMED);
+  if (head && head.expires - now >= ctx.config.binsExpiry / 2) return null;
+  return new Map([[RECENTLY_CLAIMED, recentlyClaimedRole(head?.delegations?.roles ?? [], head?.delegations?.keys ?? {}, now + ctx.config.binsExpiry)]]);
+}
+
+/** One cron renewal: the bins due, recently-claimed, and timestamp / snapshot when within their margin, in one commit. */
 export async function renew(ctx: PublishContext, now: number): Promise<RenewalReport> {
   const outcome = await commit(ctx, async (state) => {
     const n = state.bins.numberOfBins;
@@ -47,8 +59,10 @@ export async function renew(ctx: PublishContext, now: number): Promise<RenewalRe
     for (let c = window.start; c < window.end; c++) bins.set(binAt(c, state.bins), renewal);
     const renewTimestamp = state.timestamp.signed.expires - now < ctx.config.timestampRenewMargin;
     const renewSnapshot = state.snapshot.signed.expires - now < ctx.config.snapshotRenewMargin;
+    const online = await renewRecentlyClaimed(ctx, state, now);
     const plan = {
       bins,
+      ...(online ? { online } : {}),
       renewTimestamp,
       renewSnapshot,
       reason: "renewal",
@@ -72,7 +86,7 @@ export async function renew(ctx: PublishContext, now: number): Promise<RenewalRe
     cursor: committed ? decision.cursor : { from: decision.cursor.from, to: decision.cursor.from },
     behind: Math.max(0, decision.behind),
     renewedTimestamp: committed !== null,
-    renewedSnapshot: committed !== null && (committed.bins.size > 0 || decision.renewSnapshot),
+    renewedSnapshot: committed !== null && committed.snapshotVersion !== outcome.state.timestamp.signed.snapshotMeta.version,
     ...(committed && decision.catchUp ? { catchUp: decision.catchUp } : {}),
   };
 }

@@ -1,10 +1,11 @@
 import { readRemovals, serialOf } from "../../shared/mutable.js";
 import { type UploadTarget, pathsOf } from "../../shared/upload.js";
 import type { ContentStore } from "../storage/content.js";
-import { PackageStore } from "../storage/packages.js";
+import { PackageStore, claimRefusal } from "../storage/packages.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
 import { recordProjectPages } from "../storage/projects.js";
-import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
+import { claimCovering } from "../storage/claims.js";
+import { type RepoState, loadState, readBin, roleVersion } from "../storage/repository.js";
 import type { BinViews, ContentAt, ViewsOfBins } from "./bin-work.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type BinChange, type Committed, type PublishContext, commit } from "./commit.js";
@@ -35,6 +36,17 @@ async function refusals(ctx: UploadContext, sent: readonly SourcedUpload[]) {
     const mine = refused.get(u.id) ?? refused.set(u.id, new Map()).get(u.id)!;
     if (!mine.has(path)) mine.set(path, reason);
   };
+  // In PEP 480's layout, a claimed project's files are its maintainers' to sign: clients would never
+  // look for them in a bin (invariant 30), so the online key does not publish them there.
+  const state = await loadState(ctx.store);
+  if (state?.recentlyClaimed) {
+    for (const u of sent) {
+      for (const path of pathsOf(u)) {
+        const claim = await claimCovering(ctx.store, state, path);
+        if (claim) refuse(u, path, `is within the claim ${claim}: its maintainers publish it by pushing their signed role (POST /v1/projects/{project}/role)`);
+      }
+    }
+  }
   // Distributions checked first (render mode); a wheel's extracted .metadata joins its upload.
   const uploads = await inspectReleases(ctx, sent, refuse);
   const claims: { u: SourcedUpload; t: UploadTarget }[] = [];
@@ -61,30 +73,6 @@ async function refusals(ctx: UploadContext, sent: readonly SourcedUpload[]) {
   return { uploads, refused };
 }
 
-/**
- * Why a webhook claim cannot be published; null when it can. The packages bucket's bytes win over
- * any claim (invariant 8), for every hash the claim states and for serial targets too; in render
- * mode a distribution the pages list must be in the bucket, so no claim can come before its bytes.
- * A serial target's bytes must be stored where tuf-edge serves them.
- */
-export async function claimRefusal(pagesMode: PagesMode, packages: PackageStore, content: ContentStore, t: UploadTarget): Promise<string | null> {
-  const listed = pagesMode === "render" && projectOf(t.path) !== null;
-  // Most webhook targets are not in the bucket: a HEAD answers that; only a stored object is read.
-  if (await packages.exists(t.path)) {
-    const stored = await packages.hash(t.path, Object.keys(t.hashes));
-    if (stored && (stored.length !== t.length || Object.entries(t.hashes).some(([alg, hex]) => stored.hashes[alg] !== hex))) {
-      return `the packages bucket holds other bytes at this path (length ${stored.length}, sha256 ${stored.hashes.sha256})`;
-    }
-  } else if (listed) {
-    return "is a distribution the project's page would list, and the packages bucket holds no file at this path: store it there first";
-  }
-  if (t.serial === undefined) return null;
-  const sha256 = t.hashes.sha256!;
-  const held = (await content.headAt(t.path, sha256)) ?? (await content.head(sha256));
-  if (!held) return `its bytes are not stored: PUT /v1/content/${sha256} first`;
-  if (held.length !== t.length) return `the stored bytes of ${sha256} are ${held.length} long, not ${t.length}`;
-  return null;
-}
 
 /** One bin's view of `paths` as stored at `version`: each path's entry and removal record, the bin's size and its unpublished removals. */
 export async function viewsOfBin(store: MetadataStore, bin: string, version: number, paths: readonly string[]) {

@@ -22,6 +22,8 @@ export interface Job {
   /** Offline-signed envelopes to publish, as submitted (verified before they were stored). */
   readonly root?: Json;
   readonly targets?: Json;
+  /** PEP 480's offline roles submitted with (or without) targets, by name: claimed, its parts, unclaimed. */
+  readonly roles?: Readonly<Record<string, Json>>;
   /** Publish: re-sign every bin first (the online key set changed). */
   readonly resign?: boolean;
   /** Bins created or re-signed per step, fixed when the job starts (absent: BINS_PER_STEP). */

@@ -1,6 +1,9 @@
 import type { StoredDist } from "../../shared/distribution/inspect.js";
 import { createHash } from "node:crypto";
 import { toHex } from "../../shared/encoding.js";
+import { projectOf } from "../../shared/simple/index.js";
+import type { UploadTarget } from "../../shared/upload.js";
+import type { ContentStore } from "./content.js";
 
 /**
  * The PACKAGES bucket: artifacts (distributions and the like), each under its target path. tuf-edge
@@ -75,4 +78,29 @@ export class PackageStore {
   async served(path: string, head: boolean): Promise<R2Object | R2ObjectBody | null> {
     return head ? this.bucket.head(path) : this.bucket.get(path);
   }
+}
+
+/**
+ * Why a webhook claim cannot be published; null when it can. The packages bucket's bytes win over
+ * any claim (invariant 8), for every hash the claim states and for serial targets too; in render
+ * mode a distribution the pages list must be in the bucket, so no claim can come before its bytes.
+ * A serial target's bytes must be stored where tuf-edge serves them.
+ */
+export async function claimRefusal(pagesMode: "render" | "index", packages: PackageStore, content: ContentStore, t: UploadTarget): Promise<string | null> {
+  const listed = pagesMode === "render" && projectOf(t.path) !== null;
+  // Most webhook targets are not in the bucket: a HEAD answers that; only a stored object is read.
+  if (await packages.exists(t.path)) {
+    const stored = await packages.hash(t.path, Object.keys(t.hashes));
+    if (stored && (stored.length !== t.length || Object.entries(t.hashes).some(([alg, hex]) => stored.hashes[alg] !== hex))) {
+      return `the packages bucket holds other bytes at this path (length ${stored.length}, sha256 ${stored.hashes.sha256})`;
+    }
+  } else if (listed) {
+    return "is a distribution the project's page would list, and the packages bucket holds no file at this path: store it there first";
+  }
+  if (t.serial === undefined) return null;
+  const sha256 = t.hashes.sha256!;
+  const held = (await content.headAt(t.path, sha256)) ?? (await content.head(sha256));
+  if (!held) return `its bytes are not stored: PUT /v1/content/${sha256} first`;
+  if (held.length !== t.length) return `the stored bytes of ${sha256} are ${held.length} long, not ${t.length}`;
+  return null;
 }

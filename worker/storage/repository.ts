@@ -4,7 +4,9 @@ import type { TargetFile } from "../../shared/metadata/files.js";
 import { Metadata } from "../../shared/metadata/metadata.js";
 import type { Root } from "../../shared/metadata/root.js";
 import type { Snapshot } from "../../shared/metadata/snapshot.js";
-import type { SuccinctRoles, Targets } from "../../shared/metadata/targets.js";
+import type { DelegatedRole, SuccinctRoles, Targets } from "../../shared/metadata/targets.js";
+import { isProjectLayout } from "../../shared/projects/ceremony.js";
+import { RECENTLY_CLAIMED, UNCLAIMED } from "../../shared/projects/layout.js";
 import type { Timestamp } from "../../shared/metadata/timestamp.js";
 import { searchTarget } from "../../shared/target-search.js";
 import { parseMetadataName } from "./metadata-name.js";
@@ -43,6 +45,8 @@ export interface RepoState {
   readonly snapshot: Metadata<Snapshot>;
   readonly targets: Metadata<Targets>;
   readonly bins: SuccinctRoles;
+  /** In PEP 480's layout (targets → claimed, recently-claimed, unclaimed → bins): targets' delegation to recently-claimed, which the writer signs. */
+  readonly recentlyClaimed?: DelegatedRole;
 }
 
 /** What is stored does not hold together: a file referred to is missing or is not what it should be. A fault of ours (500), never of a request. */
@@ -138,9 +142,18 @@ export async function loadState(store: MetadataStore): Promise<RepoState | null>
   const targetsMeta = snapshot.signed.meta.get("targets.json");
   if (!targetsMeta) throw new InconsistentRepository(`snapshot ${snapshot.signed.version} does not list targets.json`);
   const targets = await readTargets(store, targetsMeta.version);
+  const base = { timestamp: timestamp!, etag: file.etag, uploaded: file.uploaded, notes: readNotes(file.custom), snapshot, targets };
+  if (isProjectLayout(targets.signed)) {
+    // PEP 480's layout: the bins are unclaimed's (offline), and the writer signs recently-claimed too.
+    const unclaimedMeta = snapshot.signed.meta.get(`${UNCLAIMED}.json`);
+    if (!unclaimedMeta) throw new InconsistentRepository(`snapshot ${snapshot.signed.version} does not list ${UNCLAIMED}.json`);
+    const bins = (await readBin(store, UNCLAIMED, unclaimedMeta.version)).head.delegations?.succinctRoles;
+    if (!bins) throw new InconsistentRepository("unclaimed does not delegate to succinct hashed bins");
+    return { ...base, bins, recentlyClaimed: targets.signed.delegations!.roles!.find((r) => r.name === RECENTLY_CLAIMED)! };
+  }
   const bins = targets.signed.delegations?.succinctRoles;
   if (!bins) throw new InconsistentRepository("targets does not delegate to succinct hashed bins");
-  return { timestamp: timestamp!, etag: file.etag, uploaded: file.uploaded, notes: readNotes(file.custom), snapshot, targets, bins };
+  return { ...base, bins };
 }
 
 /** The version of a targets role (`targets`, `bins-0a3f`) in the current snapshot. */

@@ -1,3 +1,4 @@
+import type { Json } from "../../shared/json.js";
 import type { UploadRequest } from "../../shared/upload.js";
 import { deleteKeys } from "./delete-keys.js";
 import { waitForWriteSlot } from "./write-slot.js";
@@ -14,6 +15,13 @@ export interface TargetOutcome {
   readonly outcome: "published" | "unchanged" | "superseded" | "rejected";
   readonly reason?: string;
 }
+
+/** A PEP 480 change an upload record carries instead of targets (worker/publish/projects.ts). */
+export type ProjectChange =
+  /** The operator's claim: the delegation recently-claimed gains, the keys it names, and the project's first role (signed by them). */
+  | { readonly kind: "claim"; readonly delegation: Json; readonly keys: Readonly<Record<string, Json>>; readonly metadata: Json }
+  /** A maintainer's push: a project role (or a role under it) as signed. */
+  | { readonly kind: "role"; readonly role: string; readonly metadata: Json };
 
 /** What `GET /v1/uploads/{id}` answers; stored at `uploads/<id>.json` in the METADATA bucket. */
 export interface UploadRecord {
@@ -35,6 +43,8 @@ export interface UploadRecord {
   readonly rejected?: readonly TargetRejection[];
   /** Once decided: each target and removal, in request order. */
   readonly results?: readonly TargetOutcome[];
+  /** A claim or a pushed project role (PEP 480), published by its own commit. */
+  readonly project?: ProjectChange;
   /** The last transient failure, while the upload is still queued. */
   readonly lastError?: string;
 }

@@ -1,0 +1,76 @@
+import { Key } from "../../shared/keys.js";
+import { DelegatedRole, type Targets } from "../../shared/metadata/targets.js";
+import { RECENTLY_CLAIMED } from "../../shared/projects/layout.js";
+import { type Verdict, verifyProjectRole } from "../../shared/projects/verify.js";
+import { checkClaim, checkPushedRole, claimedRole, recentClaims } from "../storage/claims.js";
+import type { RepoState } from "../storage/repository.js";
+import type { ProjectChange } from "../storage/uploads.js";
+import { recentlyClaimedRole } from "./claims.js";
+import { type Committed, type PublishContext, commit } from "./commit.js";
+
+/**
+ * The writer's half of PEP 480 (issue 21): claims made by the operator and project roles pushed by
+ * maintainers, checked again on the state they are committed on (the request path checked them on
+ * an earlier one: two pushes of one version, or two claims of one name, may have raced), then
+ * published in one commit: the project roles at their own versions, recently-claimed re-signed with
+ * the new claims. The snapshot of that commit lists them (invariant 30).
+ */
+
+/** The role a change publishes: the claim's own, or the pushed one. */
+export const roleName = (change: ProjectChange): string => (change.kind === "claim" ? (change.delegation as { name: string }).name : change.role);
+
+export type ProjectResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * One commit of project changes, each decided on the state it commits on and in order (a second
+ * push of one version in a batch is refused as not higher). Returns each record's result.
+ */
+export async function publishProjectChanges(ctx: PublishContext, changes: readonly { id: string; change: ProjectChange }[]): Promise<{ results: Map<string, ProjectResult>; committed: Committed | null }> {
+  const outcome = await commit(ctx, async (state) => {
+    const results = new Map<string, ProjectResult>();
+    const refuse = (id: string, reason: string) => results.set(id, { ok: false, reason });
+    if (!state.recentlyClaimed) {
+      for (const { id } of changes) refuse(id, "the repository is not in PEP 480's layout (targets → claimed, recently-claimed, unclaimed): move it at a targets ceremony first");
+      return { plan: { bins: new Map() }, decision: results };
+    }
+    const now = ctx.clock();
+    const roles = new Map<string, { version: number; bytes: Uint8Array }>();
+    const claims: DelegatedRole[] = [];
+    const claimKeys: Record<string, Key> = {};
+    for (const { id, change } of changes) {
+      const versionOf = (r: string) => roles.get(r)?.version ?? state.snapshot.signed.meta.get(`${r}.json`)?.version;
+      let verdict: Verdict;
+      if (change.kind === "claim") {
+        // A claim and its project's first role, published together: no client meets a delegation to a role that is not there.
+        const delegation = DelegatedRole.fromJSON(change.delegation, "delegation");
+        const keys = Object.fromEntries(Object.entries(change.keys).map(([id, json]) => [id, Key.fromJSON(json)]));
+        const why = await checkClaim(ctx, state, delegation, claims);
+        if (why) {
+          refuse(id, why);
+          continue;
+        }
+        verdict = verifyProjectRole(change.metadata, claimedRole(delegation, keys), { now, currentVersion: versionOf(delegation.name) });
+        if (verdict.ok) {
+          claims.push(delegation);
+          Object.assign(claimKeys, keys);
+        }
+      } else {
+        verdict = await checkPushedRole(ctx, state, change.role, change.metadata, now, versionOf);
+      }
+      if (!verdict.ok) {
+        refuse(id, verdict.refusals.map((r) => `${r.reason}: ${r.message}`).join("; "));
+        continue;
+      }
+      roles.set(roleName(change), { version: verdict.role.signed.version, bytes: verdict.role.toBytes() });
+      results.set(id, { ok: true });
+    }
+    let online: Map<string, (v: number) => Targets> | undefined;
+    if (claims.length) {
+      const current = await recentClaims(ctx.store, state);
+      const keys = { ...(current?.keys ?? {}), ...claimKeys };
+      online = new Map([[RECENTLY_CLAIMED, recentlyClaimedRole([...(current?.roles ?? []), ...claims], keys, now + ctx.config.binsExpiry)]]);
+    }
+    return { plan: { bins: new Map(), roles, ...(online ? { online } : {}), reason: "projects" }, decision: results };
+  });
+  return { results: outcome.decision, committed: outcome.committed };
+}
