@@ -13,56 +13,11 @@ import {
   CLAIMED, RECENTLY_CLAIMED, UNCLAIMED, type Claim, claimPatterns, migrateToProjectLayout, planClaimed, pushAuthorization, subPatterns,
 } from "../../shared/projects/index.js";
 import { verifyRepository } from "../../scripts/lib/verify.js";
-import { DAY, admin, bootstrap, status, upload, waitFor, waitForUpload } from "../support/repo.js";
+import { DAY, admin, bootstrap, upload, waitForUpload } from "../support/repo.js";
+import { DIR, PATH, bytesOf, currentSnapshot, fileOf, finishedJob, keysOf, push, published, role, webhookTarget } from "../support/project-worker.js";
 import { TufClient } from "../support/tuf-client.js";
-import { metadataJson, sha256Hex } from "../support/uploads.js";
+import { metadataJson } from "../support/uploads.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
-
-const DIR = "packages/ab/cd/ef01";
-const PATH = {
-  plain: `${DIR}/plain-3.0-py3-none-any.whl`,
-  demoOld: `${DIR}/demo-0.9.tar.gz`,
-  demoSdist: `${DIR}/demo-1.0.tar.gz`,
-  demoRogue: `${DIR}/demo-6.6.6-py3-none-any.whl`,
-  friendWin: `${DIR}/demo-1.0-cp312-cp312-win_amd64.whl`,
-  friendLinux: `${DIR}/demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`,
-};
-const bytesOf = (path: string) => utf8(`bytes of ${path}`);
-const fileOf = (path: string) => new TargetFile(bytesOf(path).length, { sha256: sha256Hex(bytesOf(path)) });
-const webhookTarget = (path: string) => ({ path, length: bytesOf(path).length, hashes: { sha256: sha256Hex(bytesOf(path)) } });
-
-async function currentSnapshot(w: TestWorker) {
-  const ts = await metadataJson(w, "timestamp.json");
-  return metadataJson(w, `${ts.signed.meta["snapshot.json"].version}.snapshot.json`);
-}
-
-async function finishedJob(w: TestWorker, res: Response) {
-  expect(res.status, await res.clone().text()).toBe(202);
-  const { job } = (await res.json()) as { job: string };
-  const s = await waitFor(`job ${job}`, async () => {
-    const st = await status(w);
-    return st.job?.id === job && st.job.finished ? st : null;
-  }, 120_000);
-  expect(s.job.error).toBeUndefined();
-}
-
-/** A project role (or one under it) with these files, signed by `signers`. */
-async function role(version: number, paths: string[], signers: Signer[], opts: { expires?: number; delegations?: Delegations } = {}) {
-  const targets = new Targets({ version, expires: opts.expires ?? Date.now() + 300 * DAY, targets: new Map(paths.map((p) => [p, fileOf(p)])), delegations: opts.delegations });
-  return new Metadata(targets).sign(signers);
-}
-
-async function push(w: TestWorker, project: string, name: string, metadata: Metadata<Targets>, by: Signer) {
-  const body = JSON.stringify({ role: name, metadata: metadata.toJSON() });
-  const authorization = await pushAuthorization(by, project, utf8(body), Date.now());
-  return fetch(`${w.url}/v1/projects/${project}/role`, { method: "POST", headers: { "content-type": "application/json", authorization }, body });
-}
-
-async function published(w: TestWorker, res: Response) {
-  expect(res.status, await res.clone().text()).toBe(202);
-  const { id } = (await res.json()) as { id: string };
-  return waitForUpload(w, id);
-}
 
 describe("project roles (PEP 480) in workerd", () => {
   let w: TestWorker;
@@ -138,7 +93,6 @@ describe("project roles (PEP 480) in workerd", () => {
   }, 180_000);
 
   test("claims: refused with an online key, a second time, or overlapping; accepted at once into recently-claimed", async () => {
-    const keysOf = (...signers: Signer[]) => Object.fromEntries(signers.map((s) => [s.key.keyid, s.key.toJSON()]));
     let res = await admin(w, "/v1/admin/claims", { project: "demo", keys: keysOf(online), threshold: 1 });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ field: "keys" });

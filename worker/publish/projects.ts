@@ -1,3 +1,4 @@
+import { sha256Hex } from "../../shared/encoding.js";
 import { Key } from "../../shared/keys.js";
 import { DelegatedRole, type Targets } from "../../shared/metadata/targets.js";
 import { RECENTLY_CLAIMED } from "../../shared/projects/layout.js";
@@ -61,7 +62,15 @@ export async function publishProjectChanges(ctx: PublishContext, changes: readon
         refuse(id, verdict.refusals.map((r) => `${r.reason}: ${r.message}`).join("; "));
         continue;
       }
-      roles.set(roleName(change), { version: verdict.role.signed.version, bytes: verdict.role.toBytes() });
+      const file = { version: verdict.role.signed.version, bytes: verdict.role.toBytes() };
+      // A version file is never replaced (invariant 2): one left with other bytes by an interrupted
+      // commit (a push that was never published) takes that version number.
+      const left = await ctx.store.read(`${file.version}.${roleName(change)}.json`);
+      if (left && sha256Hex(left.bytes) !== sha256Hex(file.bytes)) {
+        refuse(id, `version: ${roleName(change)} version ${file.version} was written by an interrupted commit with other content; sign and push version ${file.version + 1}`);
+        continue;
+      }
+      roles.set(roleName(change), file);
       results.set(id, { ok: true });
     }
     let online: Map<string, (v: number) => Targets> | undefined;
