@@ -10,6 +10,7 @@ import { DIR, bytesOf, currentSnapshot, keysOf, moveToLayout, push, published, r
 import { admin, bootstrap, status, waitFor } from "../support/repo.js";
 import { TufClient } from "../support/tuf-client.js";
 import { deliverNow } from "../support/uploads.js";
+import { HOUR, realNow, runCron, setClock } from "./cron-support.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
 const files = (n: number) => Array.from({ length: n }, (_, i) => `${DIR}/demo-1.${i}.tar.gz`);
@@ -98,4 +99,23 @@ describe("project changes under crashes and replays", () => {
     expect((await published(w, await push(w, "demo", "project-demo", await role(stuck + 1, files(6), [k.alice]), k.alice))).state).toBe("published");
     version = stuck + 1;
   }, 180_000);
+
+  test("the cron renews recently-claimed (online) once half its validity has passed, with its claims as they are", async () => {
+    const name = (v: number) => `${v}.recently-claimed.json`;
+    const before = (await currentSnapshot(w)).signed.meta["recently-claimed.json"].version as number;
+    const old = await (await fetch(`${w.url}/metadata/${name(before)}`)).json();
+    await runCron(w);
+    expect((await currentSnapshot(w)).signed.meta["recently-claimed.json"].version).toBe(before); // not due yet
+    await setClock(w, realNow() + 13 * HOUR);
+    try {
+      expect(await runCron(w)).toBe("ok");
+      const after = (await currentSnapshot(w)).signed.meta["recently-claimed.json"].version as number;
+      expect(after).toBeGreaterThan(before);
+      const renewed = await (await fetch(`${w.url}/metadata/${name(after)}`)).json();
+      expect(Date.parse(renewed.signed.expires)).toBeGreaterThan(Date.parse(old.signed.expires) + 12 * HOUR);
+      expect(renewed.signed.delegations).toEqual(old.signed.delegations);
+    } finally {
+      await setClock(w, realNow());
+    }
+  }, 120_000);
 });
