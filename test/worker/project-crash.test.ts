@@ -103,7 +103,7 @@ describe("project changes under crashes and replays", () => {
   test("the cron renews recently-claimed (online) once half its validity has passed, with its claims as they are", async () => {
     const name = (v: number) => `${v}.recently-claimed.json`;
     const before = (await currentSnapshot(w)).signed.meta["recently-claimed.json"].version as number;
-    const old = await (await fetch(`${w.url}/metadata/${name(before)}`)).json();
+    const old = (await (await fetch(`${w.url}/metadata/${name(before)}`)).json()) as { signed: { expires: string; delegations: unknown } };
     await runCron(w);
     expect((await currentSnapshot(w)).signed.meta["recently-claimed.json"].version).toBe(before); // not due yet
     await setClock(w, realNow() + 13 * HOUR);
@@ -111,7 +111,7 @@ describe("project changes under crashes and replays", () => {
       expect(await runCron(w)).toBe("ok");
       const after = (await currentSnapshot(w)).signed.meta["recently-claimed.json"].version as number;
       expect(after).toBeGreaterThan(before);
-      const renewed = await (await fetch(`${w.url}/metadata/${name(after)}`)).json();
+      const renewed = (await (await fetch(`${w.url}/metadata/${name(after)}`)).json()) as typeof old;
       expect(Date.parse(renewed.signed.expires)).toBeGreaterThan(Date.parse(old.signed.expires) + 12 * HOUR);
       expect(renewed.signed.delegations).toEqual(old.signed.delegations);
     } finally {

@@ -121,6 +121,11 @@ export class PageEdits implements Consequences {
     };
   }
 
+  /** The project's page is rebuilt from nothing: a newly claimed project lists only what its role signs (PEP 480). */
+  startAfresh(project: string): void {
+    this.pages.set(project, null);
+  }
+
   private pageOf(project: string): LoadedPage {
     return this.pages.has(project) ? this.pages.get(project)! : (this.loaded.get(project) ?? null);
   }

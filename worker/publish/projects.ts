@@ -1,13 +1,20 @@
 import { sha256Hex } from "../../shared/encoding.js";
 import { Key } from "../../shared/keys.js";
-import { DelegatedRole, type Targets } from "../../shared/metadata/targets.js";
+import { allBinNames } from "../../shared/bins.js";
+import type { TargetFile } from "../../shared/metadata/files.js";
+import { Metadata } from "../../shared/metadata/metadata.js";
+import { DelegatedRole, type Delegations, type Targets } from "../../shared/metadata/targets.js";
 import { RECENTLY_CLAIMED } from "../../shared/projects/layout.js";
 import { type Verdict, verifyProjectRole } from "../../shared/projects/verify.js";
-import { checkClaim, checkPushedRole, claimedRole, recentClaims } from "../storage/claims.js";
+import { normalizeProject } from "../../shared/simple/names.js";
+import { checkClaim, checkPushedRole, claimedRole, findClaim, recentClaims, scopeOfClaim } from "../storage/claims.js";
+import { recordProjectPages } from "../storage/projects.js";
+import { readBin } from "../storage/repository.js";
 import type { RepoState } from "../storage/repository.js";
 import type { ProjectChange } from "../storage/uploads.js";
 import { recentlyClaimedRole } from "./claims.js";
-import { type Committed, type PublishContext, commit } from "./commit.js";
+import { type Committed, commit } from "./commit.js";
+import { type RoleFiles, type UploadContext, pagesOfRoles } from "./uploads.js";
 
 /**
  * The writer's half of PEP 480 (issue 21): claims made by the operator and project roles pushed by
@@ -23,16 +30,53 @@ export const roleName = (change: ProjectChange): string => (change.kind === "cla
 export type ProjectResult = { ok: true } | { ok: false; reason: string };
 
 /**
+ * The files the changed claims' roles list, before and after `roles` (the new versions): each claim
+ * whose pages the index signs, walked from its role down its delegations as clients would.
+ */
+async function roleFiles(ctx: UploadContext, state: RepoState, roles: ReadonlyMap<string, { bytes: Uint8Array }>, claims: readonly DelegatedRole[]): Promise<RoleFiles> {
+  const before = new Map<string, TargetFile>();
+  const after = new Map<string, TargetFile>();
+  const fresh = new Set<string>();
+  const changed = new Map([...roles].map(([name, r]) => [name, Metadata.parse(r.bytes, "targets").signed] as const));
+  for (const claim of new Set([...roles.keys()].map((r) => r.split(".")[0]!))) {
+    const delegation = claims.find((d) => d.name === claim) ?? (await findClaim(ctx.store, state, claim))?.delegation;
+    if (!delegation || delegation.paths?.some((p) => p.startsWith("simple/"))) continue; // the project signs its pages
+    const scope = scopeOfClaim(claim);
+    if (claims.includes(delegation) && !scope.namespace) fresh.add(normalizeProject(scope.project));
+    for (const [into, use] of [[before, false], [after, true]] as const) {
+      const read = async (name: string): Promise<{ files: [string, TargetFile][]; delegations?: Delegations } | null> => {
+        const mine = use ? changed.get(name) : undefined;
+        if (mine) return { files: [...mine.targets], delegations: mine.delegations };
+        const version = state.snapshot.signed.meta.get(`${name}.json`)?.version;
+        if (version === undefined) return null;
+        const { head, targets } = await readBin(ctx.store, name, version);
+        return { files: targets.pathsWithPrefix("").map((p) => [p, targets.file(p)!]), delegations: head.delegations };
+      };
+      const queue = [claim];
+      for (let i = 0; i < queue.length && i < 1024; i++) {
+        const role = await read(queue[i]!);
+        if (!role) continue;
+        for (const [path, file] of role.files) if (!into.has(path)) into.set(path, file);
+        const d = role.delegations;
+        if (d?.roles) queue.push(...d.roles.map((r) => r.name));
+        if (d?.succinctRoles) queue.push(...allBinNames(d.succinctRoles.bitLength, d.succinctRoles.namePrefix));
+      }
+    }
+  }
+  return { before, after, fresh };
+}
+
+/**
  * One commit of project changes, each decided on the state it commits on and in order (a second
  * push of one version in a batch is refused as not higher). Returns each record's result.
  */
-export async function publishProjectChanges(ctx: PublishContext, changes: readonly { id: string; change: ProjectChange }[]): Promise<{ results: Map<string, ProjectResult>; committed: Committed | null }> {
+export async function publishProjectChanges(ctx: UploadContext, changes: readonly { id: string; change: ProjectChange }[]): Promise<{ results: Map<string, ProjectResult>; committed: Committed | null }> {
   const outcome = await commit(ctx, async (state) => {
     const results = new Map<string, ProjectResult>();
     const refuse = (id: string, reason: string) => results.set(id, { ok: false, reason });
     if (!state.recentlyClaimed) {
       for (const { id } of changes) refuse(id, "the repository is not in PEP 480's layout (targets → claimed, recently-claimed, unclaimed): move it at a targets ceremony first");
-      return { plan: { bins: new Map() }, decision: results };
+      return { plan: { bins: new Map() }, decision: { results, pages: [] } };
     }
     const now = ctx.clock();
     const roles = new Map<string, { version: number; bytes: Uint8Array }>();
@@ -73,13 +117,17 @@ export async function publishProjectChanges(ctx: PublishContext, changes: readon
       roles.set(roleName(change), file);
       results.set(id, { ok: true });
     }
+    // Render mode: the pages of claimed projects list what their roles list (unless they sign their pages).
+    const pages = ctx.pagesMode === "render" && roles.size ? await pagesOfRoles(ctx, state, await roleFiles(ctx, state, roles, claims)) : null;
     let online: Map<string, (v: number) => Targets> | undefined;
     if (claims.length) {
       const current = await recentClaims(ctx.store, state);
       const keys = { ...(current?.keys ?? {}), ...claimKeys };
       online = new Map([[RECENTLY_CLAIMED, recentlyClaimedRole([...(current?.roles ?? []), ...claims], keys, now + ctx.config.binsExpiry)]]);
     }
-    return { plan: { bins: new Map(), roles, ...(online ? { online } : {}), reason: "projects" }, decision: results };
+    const plan = { bins: pages?.bins ?? new Map(), supersededContent: pages?.supersededContent, roles, ...(online ? { online } : {}), reason: "projects" };
+    return { plan, decision: { results, pages: pages?.pages ?? [] } };
   });
-  return { results: outcome.decision, committed: outcome.committed };
+  if (outcome.committed) await recordProjectPages(ctx.store, [outcome.decision.pages]);
+  return { results: outcome.decision.results, committed: outcome.committed };
 }

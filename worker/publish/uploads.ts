@@ -10,7 +10,8 @@ import type { BinViews, ContentAt, ViewsOfBins } from "./bin-work.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type BinChange, type Committed, type PublishContext, commit } from "./commit.js";
 import { type Change, type PathView, type SourcedUpload, type Upload, type UploadDecision, decideUploads, removalBytes } from "./decide.js";
-import { companionPaths, projectOf } from "../../shared/simple/index.js";
+import type { TargetFile } from "../../shared/metadata/files.js";
+import { companionPaths, pageTargetPaths, projectOf } from "../../shared/simple/index.js";
 import { inspectReleases } from "./dists.js";
 import { PageEdits, type PagesMode, loadPages, modeRefusal } from "./pages.js";
 
@@ -162,6 +163,42 @@ export async function publishUploads(ctx: UploadContext, sent: readonly SourcedU
   const results = new Map<string, UploadOutcome>();
   for (const [id, decision] of outcome.decision.decisions) results.set(id, { ...decision, snapshotVersion });
   return { results, committed: outcome.committed as Committed | null };
+}
+
+/** A project's files as its roles list them, before and after a commit that publishes new roles (PEP 480). */
+export interface RoleFiles {
+  readonly before: ReadonlyMap<string, TargetFile>;
+  readonly after: ReadonlyMap<string, TargetFile>;
+  /** Projects claimed in this commit: their pages start afresh (the online key's files leave them). */
+  readonly fresh: ReadonlySet<string>;
+}
+
+/**
+ * Render mode, for claimed projects whose pages the index still signs: the pages list the files
+ * the projects' roles list, re-rendered in the commit that publishes the roles (the files stay out
+ * of the bins: only the pages go there). Returns the commit's bin edits and what the pages replace.
+ */
+export async function pagesOfRoles(ctx: UploadContext, state: RepoState, files: RoleFiles) {
+  const changes = new Map<string, Change>();
+  for (const [path, file] of files.after) {
+    const old = files.before.get(path);
+    if (!old || old.length !== file.length || old.hashes.sha256 !== file.hashes.sha256) changes.set(path, { file });
+  }
+  for (const path of files.before.keys()) if (!files.after.has(path)) changes.set(path, { file: null });
+  const projects = new Set([...changes.keys()].flatMap((p) => projectOf(p) ?? []).concat(...files.fresh));
+  if (projects.size === 0) return null;
+  const { view } = await loadPaths(ctx, state, [...projects].flatMap((p) => Object.values(pageTargetPaths(p))));
+  const pages = new PageEdits(await loadPages(ctx.content, view, projects), view, () => true, ctx.clock());
+  for (const project of files.fresh) pages.startAfresh(project);
+  const fileAt = (path: string) => files.after.get(path) ?? null;
+  const checked = pages.check({ id: "roles", targets: [], remove: [] }, changes, (path) => ({ bin: "", current: files.before.get(path) ?? null, removed: null }));
+  if (checked.refused.size) throw new Error(`the pages cannot list the roles' files: ${[...checked.refused].map(([p, why]) => `${p} ${why}`).join("; ")}`);
+  checked.keep();
+  const storePages = ctx.bins?.storeContent ?? ((items: readonly ContentAt[]) => mapBounded(items, BIN_CONCURRENCY, (c) => ctx.content.putAt(c.path, c.bytes)));
+  // Only the pages: a removed file's companions are the roles' to list, not the bins'.
+  const rendered = new Map([...(await pages.render(storePages, changes, fileAt))].filter(([path]) => path.startsWith("simple/")));
+  const created = [...rendered].filter(([path, c]) => (c.file === null) !== (view.get(path)?.current == null)).map(([path, c]) => ({ path, file: c.file }));
+  return { bins: binEdits(view, rendered), supersededContent: supersededContent(view, rendered), pages: created };
 }
 
 /** Each published serial target's bytes, copied to its path's own place before a bin names them (pages are stored there already). */
