@@ -13,7 +13,7 @@ import {
   CLAIMED, RECENTLY_CLAIMED, UNCLAIMED, type Claim, claimPatterns, migrateToProjectLayout, planClaimed, pushAuthorization, subPatterns,
 } from "../../shared/projects/index.js";
 import { verifyRepository } from "../../scripts/lib/verify.js";
-import { DAY, admin, bootstrap, upload, waitForUpload } from "../support/repo.js";
+import { DAY, admin, bootstrap, status, upload, waitForUpload } from "../support/repo.js";
 import { DIR, PATH, bytesOf, currentSnapshot, fileOf, finishedJob, keysOf, push, published, role, webhookTarget } from "../support/project-worker.js";
 import { TufClient } from "../support/tuf-client.js";
 import { metadataJson } from "../support/uploads.js";
@@ -207,6 +207,11 @@ describe("project roles (PEP 480) in workerd", () => {
     expect(await client.targetInfo(PATH.demoOld)).toBeNull();
     expect((await client.download(PATH.plain)).toString()).toBe(`bytes of ${PATH.plain}`);
     client.close();
+    // The operator's view: claims, each role's version and expiry, on /v1/status and the status page.
+    const st = await status(w);
+    expect(st.roles.projects).toMatchObject({ claims: 2, recentClaims: 0, claimed: { version: 2, parts: plan.parts.size }, unclaimed: { version: 1 } });
+    expect(st.warnings.map((x: { kind: string }) => x.kind)).toEqual(["rejected-uploads"]); // the online key's upload of demo, refused above
+    expect(await (await fetch(`${w.url}/`)).text()).toMatch(/<tr data-role="claimed"[^]*2 claims in \d+ parts/);
     // The project keeps publishing through claimed; a claim of it again is refused.
     expect((await published(w, await push(w, "demo", "project-demo", await role(4, [PATH.demoSdist], [k.alice, k.bob], { delegations: new Delegations({ [k.friend.key.keyid]: k.friend.key }, [new DelegatedRole("project-demo.win", [k.friend.key.keyid], 1, true, subPatterns(claimPatterns(demo), "*-win*.whl"))]) }), k.alice))).state).toBe("published");
     const res = await admin(w, "/v1/admin/claims", { project: "demo", keys: { [k.stranger.key.keyid]: k.stranger.key.toJSON() }, role: (await role(1, [], [k.stranger])).toJSON() });

@@ -70,6 +70,15 @@ export function formatLatency(ms: number): string {
   return formatDuration(ms);
 }
 
+/** PEP 480's roles, in that layout: claimed (with its parts' claims), recently-claimed, unclaimed. */
+function projectRows(s: Status, now: number, warned: ReadonlySet<string | undefined>) {
+  const p = s.roles!.projects;
+  if (!p) return "";
+  return html`${p.claimed ? roleRow("claimed", String(p.claimed.version), p.claimed, now, warned.has("claimed") || warned.has("claimed parts"), `${p.claims.toLocaleString("en")} claims in ${p.claimed.parts} parts`) : ""}
+${p.recentlyClaimed ? roleRow("recently-claimed", String(p.recentlyClaimed.version), p.recentlyClaimed, now, warned.has("recently-claimed"), `${p.recentClaims} since the last ceremony`) : ""}
+${p.unclaimed ? roleRow("unclaimed", String(p.unclaimed.version), p.unclaimed, now, warned.has("unclaimed")) : ""}`;
+}
+
 function rolesTable(s: Status, now: number) {
   const r = s.roles!;
   const warnedRoles = new Set(s.warnings.map((w) => w.role));
@@ -81,6 +90,7 @@ ${roleRow("targets", String(r.targets.version), r.targets, now, warnedRoles.has(
 ${roleRow("snapshot", String(r.snapshot.version), r.snapshot, now, warnedRoles.has("snapshot"))}
 ${roleRow("timestamp", String(r.timestamp.version), r.timestamp, now, warnedRoles.has("timestamp"))}
 ${roleRow("bins", binVersions, { version: 0, expires: b.expires, expiresInSeconds: b.expiresInSeconds }, now, warnedRoles.has("bins"), `least recently signed of ${b.count.toLocaleString("en")}`)}
+${projectRows(s, now, warnedRoles)}
 </tbody></table>
 <p>Earliest expiry: <strong>${s.earliestExpiry!.role}</strong> ${countdown(s.earliestExpiry!.expires, now)}.
 Bins are re-signed on a rolling schedule, each every ${formatDuration(b.renewalPeriodSeconds * 1000)}: about ${perRun(s)} a cron run${dueNote(s)}${b.catchingUp ? "; catching up after missed runs" : ""}.</p>`;

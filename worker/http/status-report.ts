@@ -48,6 +48,14 @@ export interface Status {
     readonly snapshot: RoleExpiry;
     readonly targets: RoleExpiry;
     readonly bins: BinsStatus;
+    /** PEP 480's roles, in that layout: how many claims, and each role's version and expiry. */
+    readonly projects?: {
+      readonly claims: number;
+      readonly recentClaims: number;
+      readonly claimed?: RoleExpiry & { readonly parts: number; readonly partsExpire?: string };
+      readonly recentlyClaimed?: RoleExpiry;
+      readonly unclaimed?: RoleExpiry;
+    };
   };
   readonly earliestExpiry?: { readonly role: string; readonly expires: string; readonly expiresInSeconds: number };
   readonly lastCommit?: { readonly timestampVersion: number; readonly at: string; readonly reason?: string };
@@ -56,7 +64,7 @@ export interface Status {
   readonly cronIntervalSeconds: number;
   readonly oldestPendingUpload: { readonly id: string; readonly received: string; readonly ageSeconds: number } | null;
   readonly warnings: readonly Warning[];
-  readonly job: Omit<Job, "root" | "targets"> | null;
+  readonly job: Omit<Job, "root" | "targets" | "roles"> | null;
   /** Projects with a published page, from the list behind /simple/ (storage/projects.ts); null while the writer has not recorded it. */
   readonly projects: number | null;
   /** The key ids the writer signs with, as it last recorded them (storage/online-keys.ts); empty until it first ran. */

@@ -1,12 +1,14 @@
 import { Hono } from "hono";
 import { MAX_BIN_BYTES } from "../../shared/bins.js";
 import { binAt, duePosition, oldestBinSignature, renewalPeriod } from "../../shared/renewal.js";
+import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "../../shared/projects/layout.js";
 import { formatExpires } from "../../shared/time.js";
 import { type AppEnv, type Config, type Env, readConfig } from "../env.js";
 import { recentCommits } from "../storage/commits.js";
 import { type CronState, readCronState } from "../storage/cron-state.js";
 import { type Job, JobStore } from "../storage/jobs.js";
 import { countProjects } from "../storage/projects.js";
+import { publishedRole } from "../storage/claims.js";
 import { type SequencerStatus, sequencerOn, sequencerStatus } from "../storage/inbox.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { readOnlineKeys } from "../storage/online-keys.js";
@@ -157,6 +159,35 @@ async function writerStatus(env: Env, config: Config): Promise<Status["writer"]>
   return { kind: "sequencer", shards, sequencer: await sequencerStatus(env).catch(() => null) };
 }
 
+/**
+ * PEP 480's roles, when the repository is in that layout: claimed and its parts and unclaimed
+ * (offline: a ceremony renews them), recently-claimed (online: the cron renews it), and how many
+ * claims each holds. Parts are read through the cache of parsed files: once per version.
+ */
+async function layoutStatus(store: MetadataStore, s: RepoState) {
+  if (!s.recentlyClaimed) return null;
+  const [claimed, recent, unclaimed] = await Promise.all([CLAIMED, RECENTLY_CLAIMED, UNCLAIMED].map((r) => publishedRole(store, s, r)));
+  const parts = (await Promise.all((claimed?.delegations?.roles ?? []).map((p) => publishedRole(store, s, p.name)))).filter((p): p is NonNullable<typeof p> => p !== null);
+  const claims = parts.reduce((n, p) => n + (p.delegations?.roles?.length ?? 0), 0);
+  const partsExpire = Math.min(...parts.map((p) => p.expires));
+  const version = (role: string) => s.snapshot.signed.meta.get(`${role}.json`)?.version ?? 0;
+  return {
+    expiries: (config: Config) => [
+      ...(claimed ? [{ role: CLAIMED, expires: claimed.expires }] : []),
+      ...(parts.length ? [{ role: "claimed parts", expires: partsExpire }] : []),
+      ...(unclaimed ? [{ role: UNCLAIMED, expires: unclaimed.expires }] : []),
+      ...(recent ? [{ role: RECENTLY_CLAIMED, expires: recent.expires, renewMargin: config.binsExpiry / 2 }] : []),
+    ],
+    json: (now: number) => ({
+      claims,
+      recentClaims: recent?.delegations?.roles?.length ?? 0,
+      ...(claimed ? { claimed: { ...expiry(version(CLAIMED), claimed.expires, now), parts: parts.length, ...(parts.length ? { partsExpire: formatExpires(partsExpire) } : {}) } } : {}),
+      ...(recent ? { recentlyClaimed: expiry(version(RECENTLY_CLAIMED), recent.expires, now) } : {}),
+      ...(unclaimed ? { unclaimed: expiry(version(UNCLAIMED), unclaimed.expires, now) } : {}),
+    }),
+  };
+}
+
 async function rootExpires(store: MetadataStore, version: number): Promise<number | null> {
   const root = await readRoot(store, version).catch(() => null);
   return root ? root.signed.expires : null;
@@ -177,13 +208,13 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     writerStatus(env, config),
   ]);
   const rejected = rejectionWarning(rejections);
-  const { root: _r, targets: _t, ...jobStatus } = job?.job ?? ({} as Partial<Job>);
+  const { root: _r, targets: _t, roles: _o, ...jobStatus } = job?.job ?? ({} as Partial<Job>);
   const common = {
     now: new Date(now).toISOString(),
     lastCron: cron ? { ...cron.lastRun, ageSeconds: seconds(now - Date.parse(cron.lastRun.started)) } : null,
     cronIntervalSeconds: cron?.intervalSeconds ?? DEFAULT_INTERVAL_SECONDS,
     oldestPendingUpload: pending ? { ...pending, ageSeconds: seconds(now - Date.parse(pending.received)) } : null,
-    job: job ? (jobStatus as Omit<Job, "root" | "targets">) : null,
+    job: job ? (jobStatus as Omit<Job, "root" | "targets" | "roles">) : null,
     onlineKeys: onlineKeys?.keyids ?? [],
     projects,
     writer,
@@ -201,10 +232,11 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
   }
 
   const s = state;
-  const [rootExpiry, commits, cursorBinExpires] = await Promise.all([
+  const [rootExpiry, commits, cursorBinExpires, layout] = await Promise.all([
     rootExpires(store, s.notes.rootVersion),
     recentCommits(store, s.timestamp.signed.version),
     binExpires(store, s),
+    layoutStatus(store, s),
   ]);
   const bins = binsStatus(s, config, cron, now, cursorBinExpires);
   const { expiresMs: binsExpires, ...binsJson } = bins;
@@ -215,6 +247,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
     { role: "bins", expires: binsExpires, renewMargin: renewalPeriod(config) - renewalPeriod(config) / bins.count },
     { role: "targets", expires: s.targets.signed.expires },
     ...(rootExpiry === null ? [] : [{ role: "root", expires: rootExpiry }]),
+    ...(layout?.expiries(config) ?? []),
   ];
   const earliest = expiries.reduce((a, b) => (b.expires < a.expires ? b : a));
   const last = commits[0]?.timestampVersion === s.timestamp.signed.version ? commits[0] : undefined;
@@ -246,6 +279,7 @@ export async function collectStatus(env: Env, now: number): Promise<Status> {
       snapshot: expiry(s.snapshot.signed.version, s.snapshot.signed.expires, now),
       targets: expiry(s.targets.signed.version, s.targets.signed.expires, now),
       bins: binsJson,
+      ...(layout ? { projects: layout.json(now) } : {}),
     },
     lastCommit: last
       ? { timestampVersion: last.timestampVersion, at: last.committedAt, reason: last.reason }
