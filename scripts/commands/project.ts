@@ -10,6 +10,7 @@ const SUBCOMMANDS: Steps = {
   status: { summary: "who still has to sign, what is listed, and when it expires", load: () => import("./project/status.js") },
   renew: { summary: "a new version with a later expiry, to sign again before it expires", load: () => import("./project/renew.js") },
   push: { summary: "send the signed role to the index (POST /v1/projects/{project}/role)", load: () => import("./project/push.js") },
+  claim: { summary: "for the index's operator: hand the project to the keys in a signed role file (POST /v1/admin/claims)", load: () => import("./project/claim.js") },
 };
 
 const usage = `Usage: tuf-edge project <step> [options]
@@ -27,7 +28,8 @@ Example (two maintainers, both must sign):
   tuf-edge project init --project demo --key alice.key.pub.json --key bob.key.pub.json --threshold 2 --out demo.role.json
   tuf-edge project add demo.role.json --file dist/demo-1.0.tar.gz --file dist/demo-1.0-py3-none-any.whl
   tuf-edge project sign demo.role.json --key alice.key      # then bob, on his machine
-  tuf-edge project push demo.role.json --key bob.key
+  tuf-edge project claim demo.role.json      # the index's operator, once: hands demo to these keys
+  tuf-edge project push demo.role.json --key bob.key   # every later version
 
 Run \`tuf-edge project <step> --help\` for a step's options.`;
 

@@ -3,18 +3,23 @@ import type { Command } from "../cli.js";
 import { SUBMIT_OPTIONS, parseOptions, required, secretFromEnv } from "../lib/args.js";
 import { repositoryUrl } from "../lib/repository-url.js";
 import { CEREMONY_FORMAT, parseCeremony } from "../lib/ceremony.js";
-import { assertComplete } from "../lib/signoff.js";
+import { assertComplete, listed } from "../lib/signoff.js";
 import { CliError } from "../lib/errors.js";
 import { postAdmin } from "../lib/http.js";
 import { reportJob } from "../lib/admin-job.js";
 import { readJsonFile } from "../lib/keyfile.js";
-import { FieldError, Metadata, type Targets } from "../../shared/index.js";
+import { FieldError, Metadata } from "../../shared/index.js";
+import { CLAIMED } from "../../shared/projects/index.js";
 
 const usage = `Usage: tuf-edge targets [--url URL] --file FILE [--token-env ADMIN_TOKEN] [--wait] [--json]
 
-Publishes a new targets version: POST URL/v1/admin/targets with {"targets": ...}. FILE is a
-signed \`ceremony targets\` file (its threshold is checked here first), or a signed targets
-envelope made some other way (then only the Worker checks it).
+Publishes what a targets ceremony signed: POST URL/v1/admin/targets. FILE is a signed ceremony
+file (every threshold is checked here first, role by role):
+  from \`ceremony targets\`: a new targets version, sent as {"targets"}
+  from \`ceremony layout\`:  targets M+1 with claimed v1 and unclaimed v1 (the move to PEP 480),
+                           sent as {"targets", "roles": {"claimed", "unclaimed"}}
+  from \`ceremony claims\`:  claimed N+1 and its parts, sent as {"roles": {"claimed", "claimed-…"}}
+or a signed targets envelope made some other way (then only the Worker checks it).
 
 Options:
   --url URL        the Worker's base URL (default: $TUF_EDGE_URL)
@@ -25,16 +30,32 @@ Options:
   --json           print the Worker's answer as JSON
   -h, --help       show this help`;
 
-async function readTargets(file: string): Promise<Metadata<Targets>> {
+/** The ceremony kinds this command publishes. */
+const KINDS = ["targets", "layout", "claims"];
+
+/** The request body, and what it publishes in words (`targets v3, claimed v1 and unclaimed v1`). */
+async function readRequest(file: string): Promise<{ body: Record<string, unknown>; what: string }> {
   const json = await readJsonFile(file);
   if ((json as { format?: unknown } | null)?.format === CEREMONY_FORMAT) {
     const ceremony = parseCeremony(json, file);
-    if (ceremony.kind !== "targets") throw new CliError(`${file} is a ${ceremony.kind} ceremony; targets publishes a targets ceremony`);
+    if (!KINDS.includes(ceremony.kind)) throw new CliError(`${file} is a ${ceremony.kind} ceremony; targets publishes a targets, layout or claims ceremony`);
     assertComplete(ceremony);
-    return ceremony.targets!;
+    const roles = [...(ceremony.roles ?? [])];
+    const parts = roles.filter(([name]) => name.startsWith(`${CLAIMED}-`));
+    const what = [
+      ...(ceremony.targets ? [`targets v${ceremony.targets.signed.version}`] : []),
+      ...roles.filter(([name]) => !name.startsWith(`${CLAIMED}-`)).map(([name, m]) => `${name} v${m.signed.version}`),
+      ...(parts.length ? [`${parts.length} part${parts.length === 1 ? "" : "s"} of claimed`] : []),
+    ];
+    const body = {
+      ...(ceremony.targets ? { targets: ceremony.targets.toJSON() } : {}),
+      ...(roles.length ? { roles: Object.fromEntries(roles.map(([name, m]) => [name, m.toJSON()])) } : {}),
+    };
+    return { body, what: listed(what) };
   }
   try {
-    return Metadata.fromJSON(json, "targets");
+    const targets = Metadata.fromJSON(json, "targets");
+    return { body: { targets: targets.toJSON() }, what: `targets v${targets.signed.version}` };
   } catch (e) {
     if (e instanceof FieldError) throw new CliError(`${file} is neither a ceremony file nor targets metadata: ${e.message}`);
     throw e;
@@ -51,10 +72,10 @@ const command: Command = {
     }, usage);
     const url = repositoryUrl(values.url, io);
     assertSafeForSecrets(url);
-    const targets = await readTargets(required(values.file, "--file"));
+    const { body, what } = await readRequest(required(values.file, "--file"));
     const token = secretFromEnv(io.env, values["token-env"], "the Worker's admin token", "--token-env");
-    const answer = await postAdmin(url, "/v1/admin/targets", { targets: targets.toJSON() }, token);
-    await reportJob(io, url, answer, `targets v${targets.signed.version}`, { wait: values.wait, json: values.json });
+    const answer = await postAdmin(url, "/v1/admin/targets", body, token);
+    await reportJob(io, url, answer, what, { wait: values.wait, json: values.json });
   },
 };
 export default command;

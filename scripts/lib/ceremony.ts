@@ -1,6 +1,7 @@
 import {
-  Delegations, FieldError, type Key, Metadata, Role, Root, SuccinctRoles, Targets, VerificationError,
+  type DelegatedRole, Delegations, FieldError, type Key, Metadata, Role, Root, SuccinctRoles, Targets, VerificationError,
 } from "../../shared/index.js";
+import { CLAIMED, UNCLAIMED } from "../../shared/projects/index.js";
 import { CliError, UsageError } from "./errors.js";
 
 /**
@@ -10,16 +11,25 @@ import { CliError, UsageError } from "./errors.js";
  *   `trusted_root` is root N, whose keys must also sign N+1 (spec §5.3.4);
  * - `targets`: a new targets version (e.g. renewed expiry), for `targets`; `trusted_root` is the
  *   root whose targets keys sign it.
- * `trusted_root` is never published; it is there so signers and the CLI can check thresholds.
+ * - `layout` (PEP 480): targets M+1 delegating to claimed, recently-claimed and unclaimed, with
+ *   `roles` claimed v1 and unclaimed v1 beside it, for `targets`;
+ * - `claims` (PEP 480): claimed N+1 and its parts in `roles`, for `targets`; `trusted_targets` is
+ *   targets as published, whose delegation to claimed names who signs it.
+ * `trusted_root` and `trusted_targets` are never published; they are there so signers and the CLI
+ * can check thresholds.
  */
 export const CEREMONY_FORMAT = "tuf-edge-ceremony/1";
-export type CeremonyKind = "init" | "rotate" | "targets";
+export type CeremonyKind = "init" | "rotate" | "targets" | "layout" | "claims";
 
 export interface Ceremony {
   readonly kind: CeremonyKind;
   readonly root?: Metadata<Root>;
   readonly trustedRoot?: Metadata<Root>;
   readonly targets?: Metadata<Targets>;
+  /** targets as published, when the ceremony does not change it: it delegates claimed and unclaimed. */
+  readonly trustedTargets?: Metadata<Targets>;
+  /** PEP 480's offline roles besides targets (claimed, unclaimed, claimed-<prefix>), by name. */
+  readonly roles?: ReadonlyMap<string, Metadata<Targets>>;
   /** Who holds each key (keyid → name given at keygen): unsigned, only to tell holders apart. */
   readonly names?: Readonly<Record<string, string>>;
 }
@@ -33,6 +43,8 @@ export function ceremonyJSON(c: Ceremony) {
     ...(c.root && { root: c.root.toJSON() }),
     ...(c.trustedRoot && { trusted_root: c.trustedRoot.toJSON() }),
     ...(c.targets && { targets: c.targets.toJSON() }),
+    ...(c.trustedTargets && { trusted_targets: c.trustedTargets.toJSON() }),
+    ...(c.roles && { roles: rolesJSON(c.roles) }),
     ...(c.names && Object.keys(c.names).length ? { key_names: c.names } : {}),
   };
 }
@@ -41,21 +53,68 @@ export function parseCeremony(json: unknown, file: string): Ceremony {
   const o = json as Record<string, unknown> | null;
   if (o?.format !== CEREMONY_FORMAT) throw new CliError(`${file} is not a tuf-edge ceremony file (expected format ${CEREMONY_FORMAT})`);
   const kind = o.kind as CeremonyKind;
-  const needs: Record<CeremonyKind, string[]> = { init: ["root", "targets"], rotate: ["root", "trusted_root"], targets: ["trusted_root", "targets"] };
-  if (!needs[kind]) throw new CliError(`${file}: unknown ceremony kind ${JSON.stringify(kind)}`);
+  const needs: Record<CeremonyKind, string[]> = {
+    init: ["root", "targets"], rotate: ["root", "trusted_root"], targets: ["trusted_root", "targets"],
+    layout: ["trusted_root", "targets", "roles"], claims: ["trusted_root", "trusted_targets", "roles"],
+  };
+  if (!Object.hasOwn(needs, kind)) throw new CliError(`${file}: unknown ceremony kind ${JSON.stringify(kind)}`);
   for (const field of needs[kind]) if (o[field] === undefined) throw new CliError(`${file}: a ${kind} ceremony needs ${field}`);
+  let c: Ceremony;
   try {
-    return {
+    c = {
       kind,
       root: o.root === undefined ? undefined : Metadata.fromJSON(o.root, "root"),
       trustedRoot: o.trusted_root === undefined ? undefined : Metadata.fromJSON(o.trusted_root, "root"),
       targets: o.targets === undefined ? undefined : Metadata.fromJSON(o.targets, "targets"),
+      trustedTargets: o.trusted_targets === undefined ? undefined : Metadata.fromJSON(o.trusted_targets, "targets"),
+      ...(o.roles !== undefined ? { roles: readRoles(o.roles) } : {}),
       ...(o.key_names !== undefined ? { names: readNames(o.key_names, file) } : {}),
     };
   } catch (e) {
     if (e instanceof FieldError) throw new CliError(`${file}: ${e.message}`);
     throw e;
   }
+  for (const name of c.roles?.keys() ?? []) {
+    if (!roleDelegation(c, name)) throw new CliError(`${file}: roles.${name}: nothing in the ceremony delegates to ${name}, so no one could sign it`);
+  }
+  return c;
+}
+
+const rolesJSON = (roles: ReadonlyMap<string, Metadata<Targets>>) => Object.fromEntries([...roles].map(([name, m]) => [name, m.toJSON()]));
+
+/** The roles a PEP 480 ceremony signs besides targets: claimed, unclaimed, and claimed's parts. */
+const isCeremonyRole = (name: string): boolean => name === CLAIMED || name === UNCLAIMED || name.startsWith(`${CLAIMED}-`);
+
+function readRoles(value: unknown): Map<string, Metadata<Targets>> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new FieldError("roles", "must map role names to signed metadata");
+  return new Map(Object.entries(value).map(([name, json]) => {
+    if (!isCeremonyRole(name)) throw new FieldError(`roles.${name}`, "is not a role a ceremony signs (claimed, unclaimed, claimed-<prefix>)");
+    try {
+      return [name, Metadata.fromJSON(json, "targets")];
+    } catch (e) {
+      if (e instanceof FieldError) throw new FieldError(e.field ? `roles.${name}.${e.field}` : `roles.${name}`, e.reason);
+      throw e;
+    }
+  }));
+}
+
+/** Who signs one of the ceremony's `roles`: the delegation to it, the keys it names, and in words. */
+export interface RoleDelegation {
+  readonly role: DelegatedRole;
+  readonly keys: Readonly<Record<string, Key>>;
+  readonly label: string;
+}
+
+/**
+ * The delegation to one of the ceremony's `roles`: claimed and unclaimed are delegated by targets
+ * (the ceremony's new one, else the published one), a part `claimed-<prefix>` by the ceremony's
+ * claimed. Undefined when nothing in the ceremony delegates to it.
+ */
+export function roleDelegation(c: Ceremony, name: string): RoleDelegation | undefined {
+  const [delegator, parent] = name === CLAIMED || name === UNCLAIMED ? ["targets", c.targets ?? c.trustedTargets] : [CLAIMED, c.roles?.get(CLAIMED)];
+  const d = parent?.signed.delegations;
+  const role = d?.roles?.find((r) => r.name === name);
+  return role && { role, keys: d!.keys, label: `the keys ${delegator} v${parent!.signed.version} delegates it to` };
 }
 
 function readNames(value: unknown, file: string): Record<string, string> {

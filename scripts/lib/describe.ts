@@ -15,7 +15,8 @@ export function printCeremony(io: Io, title: string, c: Ceremony, withStatus = t
 export function describeCeremony(c: Ceremony, now: number): string[] {
   const lines: string[] = [];
   if (c.root) lines.push(...describeRoot(c.root, c.trustedRoot, now));
-  if (c.targets) lines.push(...describeTargets(c.targets, now));
+  if (c.targets) lines.push(...describeTargets("targets", c.targets, now));
+  for (const [name, role] of c.roles ?? []) lines.push(...describeTargets(name, role, now));
   return lines;
 }
 
@@ -37,14 +38,19 @@ function describeRoot(root: Metadata<Root>, trusted: Metadata<Root> | undefined,
   return lines;
 }
 
-function describeTargets(targets: Metadata<Targets>, now: number): string[] {
+/** Delegations listed one a line, up to this many: a part of claimed may hold a thousand claims. */
+const MAX_LISTED = 10;
+
+function describeTargets(name: string, targets: Metadata<Targets>, now: number): string[] {
   const s = targets.signed;
-  const lines = [`targets v${s.version}, expires ${describeExpiry(s.expires, now)}, ${s.targets.size} targets listed`];
+  const lines = [`${name} v${s.version}, expires ${describeExpiry(s.expires, now)}, ${s.targets.size} targets listed`];
   const bins = s.delegations?.succinctRoles;
   if (bins) {
     const range = `${binName(0, bins.bitLength, bins.namePrefix)} … ${binName(bins.numberOfBins - 1, bins.bitLength, bins.namePrefix)}`;
     lines.push(`  bins: ${bins.numberOfBins} succinct roles (${range}), ${bins.threshold} of ${bins.keyids.join(", ")}`);
   }
-  for (const r of s.delegations?.roles ?? []) lines.push(`  delegates to ${r.name}: ${r.threshold} of ${r.keyids.join(", ")}`);
+  const roles = s.delegations?.roles ?? [];
+  for (const r of roles.slice(0, MAX_LISTED)) lines.push(`  delegates to ${r.name}: ${r.threshold} of ${r.keyids.join(", ")}`);
+  if (roles.length > MAX_LISTED) lines.push(`  and to ${roles.length - MAX_LISTED} more roles (${roles.at(-1)!.name} the last)`);
   return lines;
 }

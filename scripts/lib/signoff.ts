@@ -1,12 +1,19 @@
-import type { Key, Metadata, Role, Root, Signer, Targets } from "../../shared/index.js";
-import type { Ceremony } from "./ceremony.js";
+import type { Key, Metadata, Root, Signer, Targets } from "../../shared/index.js";
+import { type Ceremony, roleDelegation } from "./ceremony.js";
 import { CliError } from "./errors.js";
+
+/** A set of keys and how many of them must sign: a root role, or a delegation. */
+interface KeySet {
+  readonly keyids: readonly string[];
+  readonly threshold: number;
+}
 
 /** Who must sign one role of the ceremony: one or two key sets, each with its threshold. */
 interface Signoff {
-  readonly role: "root" | "targets";
+  /** root, targets, or one of PEP 480's roles (claimed, unclaimed, claimed-<prefix>). */
+  readonly role: string;
   readonly metadata: Metadata<Root> | Metadata<Targets>;
-  readonly by: readonly { label: string; role: Role; keys: Readonly<Record<string, Key>> }[];
+  readonly by: readonly { label: string; role: KeySet; keys: Readonly<Record<string, Key>> }[];
 }
 
 function signoffs(c: Ceremony): Signoff[] {
@@ -23,26 +30,38 @@ function signoffs(c: Ceremony): Signoff[] {
     const label = `the targets keys of root v${rootForTargets.version}`;
     out.push({ role: "targets", metadata: c.targets, by: [{ label, role: rootForTargets.roles.targets, keys: rootForTargets.keys }] });
   }
+  // PEP 480: claimed and unclaimed by the keys targets delegates them to, the parts by claimed's.
+  for (const [name, metadata] of c.roles ?? []) {
+    const d = roleDelegation(c, name);
+    if (d) out.push({ role: name, metadata, by: [{ label: d.label, role: d.role, keys: d.keys }] });
+  }
   return out;
 }
 
 /** The roles of the ceremony that `keyid` is one of the signers of. */
-export function rolesSignedBy(c: Ceremony, keyid: string): ("root" | "targets")[] {
+export function rolesSignedBy(c: Ceremony, keyid: string): string[] {
   return signoffs(c).filter((s) => s.by.some((d) => d.role.keyids.includes(keyid))).map((s) => s.role);
 }
 
+/** `a`, `a and b`, `a, b and c`. */
+export const listed = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+
 /** Adds the signer's signature to every role it is one of the signers of; names the roles signed. */
 export async function signCeremony(c: Ceremony, signer: Signer): Promise<{ ceremony: Ceremony; signed: string[] }> {
-  const roles = rolesSignedBy(c, signer.key.keyid);
-  if (roles.length === 0) throw new CliError(`key ${signer.key.keyid} is not one of the keys that sign this ceremony`);
-  const root = roles.includes("root") ? await c.root!.sign([signer]) : c.root;
-  const targets = roles.includes("targets") ? await c.targets!.sign([signer]) : c.targets;
-  const signed = roles.map((r) => `${r} v${(r === "root" ? root : targets)!.signed.version}`);
-  return { ceremony: { ...c, root, targets }, signed };
+  const names = rolesSignedBy(c, signer.key.keyid);
+  if (names.length === 0) throw new CliError(`key ${signer.key.keyid} is not one of the keys that sign this ceremony`);
+  const sign = <T extends Metadata<Root> | Metadata<Targets>>(name: string, m: T | undefined): Promise<T | undefined> =>
+    m && names.includes(name) ? (m.sign([signer]) as Promise<T>) : Promise.resolve(m);
+  const root = await sign("root", c.root);
+  const targets = await sign("targets", c.targets);
+  const roles = c.roles && new Map(await Promise.all([...c.roles].map(async ([name, m]) => [name, (await sign(name, m))!] as const)));
+  const version = (name: string) => (name === "root" ? root : name === "targets" ? targets : roles!.get(name))!.signed.version;
+  return { ceremony: { ...c, root, targets, ...(roles ? { roles } : {}) }, signed: names.map((n) => `${n} v${version(n)}`) };
 }
 
 export interface ThresholdStatus {
-  role: "root" | "targets";
+  role: string;
   version: number;
   label: string;
   valid: number;

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Command } from "../../cli.js";
 import { parseOptions } from "../../lib/args.js";
-import { formatStatus, rolesSignedBy, signCeremony, signatureStatus } from "../../lib/signoff.js";
+import { formatStatus, listed, rolesSignedBy, signCeremony, signatureStatus } from "../../lib/signoff.js";
 import { readCeremonyFile, replaceCeremonyFile } from "../../lib/ceremony-file.js";
 import { printCeremony } from "../../lib/describe.js";
 import { CliError, UsageError } from "../../lib/errors.js";
@@ -12,9 +12,10 @@ import { readPassphrase } from "../../lib/passphrase.js";
 const usage = `Usage: tuf-edge ceremony sign FILE --key KEYFILE [--passphrase-env VAR]
 
 Adds this key's signature to every role in the ceremony file FILE that it must sign: root
-(for a new root version, the keys of the current root and of the new one both sign) and/or
-targets. Shows what is being signed first, then how many signatures each role still lacks.
-FILE is rewritten in place; pass it on to the next key holder.
+(for a new root version, the keys of the current root and of the new one both sign), targets,
+and in PEP 480's layout claimed, unclaimed and claimed's parts (claimed-<prefix>: by default the
+targets keys sign those too). Shows what is being signed first, then how many signatures each
+role still lacks. FILE is rewritten in place; pass it on to the next key holder.
 
 Options:
   --key KEYFILE         your encrypted key file (from \`tuf-edge keygen\`)
@@ -41,7 +42,7 @@ const command: Command = {
     const signer = await decryptKeyFile(keyFile, passphrase);
     const { ceremony: signed, signed: roles } = await signCeremony(ceremony, signer);
     await replaceCeremonyFile(file, signed);
-    io.out(`signed ${roles.join(" and ")} with key ${signer.key.keyid}`);
+    io.out(`signed ${listed(roles)} with key ${signer.key.keyid}`);
     const status = signatureStatus(signed);
     for (const line of formatStatus(status)) io.out(line);
     const complete = status.every((s) => s.missing === 0);

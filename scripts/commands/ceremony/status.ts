@@ -8,7 +8,8 @@ import { UsageError } from "../../lib/errors.js";
 const usage = `Usage: tuf-edge ceremony status FILE
 
 Shows what the ceremony file FILE holds (roles, keys, thresholds, expiries) and how many
-signatures each role still lacks. Changes nothing.
+signatures each role still lacks, role by role (root, targets, and in PEP 480's layout claimed,
+unclaimed and each part claimed-<prefix>). Changes nothing.
 
 Options:
   --json      print, per role and key set, the signatures counted, needed, and who is missing
