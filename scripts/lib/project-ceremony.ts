@@ -104,10 +104,11 @@ export interface ClaimsCeremony {
 
 /**
  * The `claims` ceremony: claimed N+1 and its parts (shared/projects/claimed.ts planClaimed) over every
- * published claim, each part one version past the published one (1 when new). Signed by the keys
+ * published claim, each changed part one version past the published one (1 when new); an unchanged
+ * part is left as published unless it expires within half the new validity. Signed by the keys
  * targets delegates claimed to, which also sign the parts.
  */
-export function claimsCeremony(p: PublishedClaims, expires: number): ClaimsCeremony {
+export function claimsCeremony(p: PublishedClaims, expires: number, now = Date.now()): ClaimsCeremony {
   const targets = p.targets.signed;
   const toClaimed = targets.delegations?.roles?.find((r) => r.name === CLAIMED);
   if (!isProjectLayout(targets) || !toClaimed) throw new CliError(`targets v${targets.version} is not in PEP 480's layout: move it first (tuf-edge ceremony layout)`);
@@ -139,6 +140,11 @@ export function claimsCeremony(p: PublishedClaims, expires: number): ClaimsCerem
       const before = claims.get(d.name)!.delegation;
       if (JSON.stringify(d.toJSON()) !== JSON.stringify(before.toJSON())) throw new Error(`${name}'s delegation to ${d.name} differs from the published one`);
     }
+    // A part whose claims are the same, and that stays valid for at least half the new expiry, is left
+    // as published: a ceremony at 100,000 claims resubmits the few parts it changes, not 188 of them.
+    const published = p.parts.get(name);
+    const same = published && JSON.stringify(published.delegations?.toJSON()) === JSON.stringify(part.delegations?.toJSON());
+    if (same && published.expires - now >= (expires - now) / 2) continue;
     roles.set(name, new Metadata(new Targets({ version: (p.version(name) ?? 0) + 1, expires: part.expires, delegations: part.delegations })));
   }
   return { ceremony: { kind: "claims", trustedRoot: p.trustedRoot, trustedTargets: p.targets, roles }, kept, moved };

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DelegatedRole, Key, Metadata, type Root, type Targets, ed25519Signer, randomSeed } from "../../shared/index.js";
+import { DelegatedRole, Key, Metadata, type Root, Targets, ed25519Signer, randomSeed } from "../../shared/index.js";
 import { verifyTargets } from "../../shared/offline.js";
 import {
   CLAIMED, type Claim, RECENTLY_CLAIMED, UNCLAIMED, claimDelegation, claimPatterns, claimsRole, planClaimed, verifyProjectRole,
@@ -151,6 +151,16 @@ describe("PEP 480 ceremony files: layout and claims", () => {
     const now = [...roles].filter(([n]) => n !== CLAIMED).flatMap(([, p]) => p.signed.delegations!.roles!);
     const byName = (list: DelegatedRole[]) => list.map((d) => d.toJSON()).sort((a, b) => String(a.name).localeCompare(String(b.name)));
     expect(byName(now)).toEqual(byName(published));
+
+    // A second ceremony with no new claim leaves the part as published (read back as a client would),
+    // unless it expires within half the new validity.
+    const parsed = new Map([...before.parts].map(([n, t]) => [n, Metadata.fromJSON(new Metadata(t).toJSON(), "targets").signed]));
+    const again = (partExpires: number) => claimsCeremony({
+      trustedRoot: root, targets: layout.targets!, claimed: before.claimed, recentlyClaimed: claimsRole([], 6, expires), version: (name) => versions[name],
+      parts: new Map([...parsed].map(([n, t]) => [n, new Targets({ version: t.version, expires: partExpires, delegations: t.delegations })])),
+    }, Date.now() + 100 * DAY).ceremony.roles!;
+    expect([...again(expires).keys()]).toEqual([CLAIMED]);
+    expect([...again(Date.now() + 40 * DAY).keys()]).toEqual([CLAIMED, partName]);
 
     const file = join(dir, "claims.json");
     await writeNewCeremonyFile(file, { ...ceremony, names: { [offline.keyid]: "offline1" } });
