@@ -18,6 +18,7 @@ const usage = `Usage: tuf-edge bench [--quick] [--full] [--delta] [--out DIR]   
        tuf-edge bench --production [--memory-r2] [--quick] [--full] [--out DIR]
        tuf-edge bench --core [--full] [--workerd]       (npm run bench -- --core)
        tuf-edge bench --verify [--bits 14]
+       tuf-edge bench --projects [--out DIR]
 
 Sets up local repositories in workerd (Miniflare, local R2 and Queues), seeds them, measures, and
 writes DIR/results.json and DIR/results.md (default DIR: bench/). Measures: publish throughput and
@@ -45,6 +46,10 @@ Options:
               runs it, without a cache and twice with --cache (the second on deltas, after a cron
               run and five commits): wall, CPU, bytes on the wire. JSON on stdout; at 14 bits (or
               with --out) also into DIR/results.json (\`verifyWorker\`) and DIR/results.md
+  --projects  only PEP 480's sizes at 10,000 and 100,000 claimed projects (16,384 bins: claimed and
+              its parts, the snapshot, what a new installer downloads) and tuf-js's time to verify a
+              project role signed by 1, 3 and 5 keys (scripts/bench/project-roles.ts, about 2
+              minutes): DIR/project-roles.json and \`projectRoles\` in DIR/results.json
   --quick     small sizes, one run each: a smoke check in about two minutes
   --delta     only the delta-update bytes, CPU and read path (DIR/delta.json, DIR/delta.md)
   --out DIR   where to write results (default bench/)
@@ -95,7 +100,7 @@ const command: Command = {
   async run(args, io) {
     const { values } = parseOptions(
       args,
-      { workerd: { type: "boolean" }, quick: { type: "boolean" }, production: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" }, full: { type: "boolean" }, verify: { type: "boolean" }, bits: { type: "string" }, "memory-r2": { type: "boolean" } },
+      { workerd: { type: "boolean" }, quick: { type: "boolean" }, production: { type: "boolean" }, delta: { type: "boolean" }, out: { type: "string" }, core: { type: "boolean" }, full: { type: "boolean" }, verify: { type: "boolean" }, bits: { type: "string" }, "memory-r2": { type: "boolean" }, projects: { type: "boolean" } },
       usage,
     );
     if (values.verify) {
@@ -131,6 +136,17 @@ const command: Command = {
     const log = (line: string) => io.err(line);
     const started = Date.now();
     const deltaOptions = { sizes: quick ? [100_000] : undefined, seconds: quick ? 1 : 3, log };
+    if (values.projects) {
+      log("== PEP 480 at 10,000 and 100,000 claimed projects (scripts/bench/project-roles.ts)");
+      const stdout = execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/bench/project-roles.ts")], { cwd: ROOT, maxBuffer: 64 * 2 ** 20, encoding: "utf8" });
+      const projectRoles = { generated: new Date().toISOString(), machine: machine(), ...JSON.parse(stdout) };
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, "project-roles.json"), `${JSON.stringify(projectRoles, null, 2)}\n`);
+      const resultsFile = join(out, "results.json");
+      if (existsSync(resultsFile)) writeFileSync(resultsFile, `${JSON.stringify({ ...JSON.parse(readFileSync(resultsFile, "utf8")), projectRoles }, null, 2)}\n`);
+      io.out(stdout);
+      return;
+    }
     if (values.delta) {
       await bundleWorker();
       const delta = await benchDelta(deltaOptions);
