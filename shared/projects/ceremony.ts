@@ -115,6 +115,9 @@ export function verifyLayout(targets: Targets, rolesJson: Readonly<Record<string
     for (const claim of d?.roles ?? []) {
       if (!isClaimName(claim.name)) throw new FieldError(`roles.${part.name}.signed.delegations.roles`, `${claim.name} is not a claim's role name (project-<name>, namespace-<prefix>)`);
       if (!claim.terminating || !claim.paths) throw new FieldError(`roles.${part.name}.signed.delegations.roles`, `${claim.name}: a claim is terminating and delegated by paths`);
+      // Claims come in through the claim API with their first role (recently-claimed): a ceremony
+      // moves them, so no client ever meets a delegation to a role that is not published.
+      if (published.version(claim.name) === undefined) throw new FieldError(`roles.${part.name}.signed.delegations.roles`, `${claim.name} has no published role: claim the project first (POST /v1/admin/claims), then move it into claimed`);
       claims.push(claim);
     }
   }

@@ -137,7 +137,7 @@ describe("PEP 480 ceremony files: layout and claims", () => {
     const before = planClaimed([demo], { offline: [offline], threshold: 1 }, 3, expires);
     const [partName] = [...before.parts.keys()];
     const recent = claimsRole([azure, fresh], 5, expires);
-    const versions = { [CLAIMED]: 3, [partName!]: 2, [RECENTLY_CLAIMED]: 5, [UNCLAIMED]: 1 };
+    const versions = { [CLAIMED]: 3, [partName!]: 2, [RECENTLY_CLAIMED]: 5, [UNCLAIMED]: 1, "project-demo": 1, "namespace-azure": 1, "project-fresh": 1 };
     const { ceremony, kept, moved } = claimsCeremony({
       trustedRoot: root, targets: layout.targets!, claimed: before.claimed, parts: before.parts, recentlyClaimed: recent,
       version: (name) => versions[name],

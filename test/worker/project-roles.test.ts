@@ -192,6 +192,14 @@ describe("project roles (PEP 480) in workerd", () => {
     const snapshot = await currentSnapshot(w);
     const version = (name: string) => snapshot.signed.meta[`${name}.json`].version as number;
     const azure: Claim = { project: "azure", namespace: true, keys: [k.stranger.key], threshold: 1 };
+    // A claim that never came through the claim API (no published role) cannot be put into claimed.
+    const zeta: Claim = { project: "zeta", keys: [k.stranger.key], threshold: 1 };
+    const bad = planClaimed([demo, azure, zeta], { offline: [k.offline.key], threshold: 1 }, version(CLAIMED) + 1, Date.now() + 365 * DAY);
+    const badRoles: Record<string, unknown> = { [CLAIMED]: (await new Metadata(bad.claimed).sign([k.offline])).toJSON() };
+    for (const [name, part] of bad.parts) badRoles[name] = (await new Metadata(part).sign([k.offline])).toJSON();
+    const refused = await admin(w, "/v1/admin/targets", { roles: badRoles });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: expect.stringContaining("project-zeta has no published role") });
     const plan = planClaimed([demo, azure], { offline: [k.offline.key], threshold: 1 }, version(CLAIMED) + 1, Date.now() + 365 * DAY);
     const roles: Record<string, unknown> = { [CLAIMED]: (await new Metadata(plan.claimed).sign([k.offline])).toJSON() };
     for (const [name, part] of plan.parts) roles[name] = (await new Metadata(part).sign([k.offline])).toJSON();
