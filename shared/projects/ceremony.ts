@@ -25,7 +25,7 @@ export interface PublishedRoles {
 }
 
 export interface CheckedLayout {
-  /** The submitted roles to publish (the ones not already published as they are), by name. */
+  /** The submitted roles to publish, by name. */
   readonly roles: ReadonlyMap<string, Metadata<Targets>>;
   /** The bins, as unclaimed delegates them. */
   readonly bins: SuccinctRoles;
@@ -49,8 +49,8 @@ function parseRole(json: unknown, field: string): Metadata<Targets> {
   }
 }
 
-/** Signed by the delegation, not expired, and newer than the published version (or the very same version, which is then left out). */
-function checkRole(name: string, role: Metadata<Targets>, delegation: DelegatedRole, parent: Targets, published: PublishedRoles, now: number): boolean {
+/** Signed by the delegation, not expired, and newer than the published version. */
+function checkRole(name: string, role: Metadata<Targets>, delegation: DelegatedRole, parent: Targets, published: PublishedRoles, now: number): void {
   const field = `roles.${name}`;
   try {
     role.verifyDelegate(name, delegation, parent.delegations!.keys);
@@ -60,8 +60,7 @@ function checkRole(name: string, role: Metadata<Targets>, delegation: DelegatedR
     throw e;
   }
   const current = published.version(name);
-  if (current !== undefined && role.signed.version < current) throw new FieldError(`${field}.signed.version`, `must not be lower than the published ${current}`);
-  return current === undefined || role.signed.version > current;
+  if (current !== undefined && role.signed.version <= current) throw new FieldError(`${field}.signed.version`, `must be greater than the published ${current}`);
 }
 
 /**
@@ -86,7 +85,8 @@ export function verifyLayout(targets: Targets, rolesJson: Readonly<Record<string
       if (!current) throw new FieldError(`roles.${name}`, "is required: it is not published yet");
       return current;
     }
-    if (checkRole(name, role, delegation, targets, published, now)) roles.set(name, role);
+    checkRole(name, role, delegation, targets, published, now);
+    roles.set(name, role);
     return role.signed;
   };
 
@@ -109,7 +109,8 @@ export function verifyLayout(targets: Targets, rolesJson: Readonly<Record<string
       if (published.version(part.name) === undefined) throw new FieldError(`roles.${part.name}`, "is required: claimed delegates to it and it is not published");
       continue;
     }
-    if (checkRole(part.name, role, part, claimed, published, now)) roles.set(part.name, role);
+    checkRole(part.name, role, part, claimed, published, now);
+    roles.set(part.name, role);
     const d = role.signed.delegations;
     if (role.signed.targets.size || d?.succinctRoles) throw new FieldError(`roles.${part.name}.signed`, "a part only delegates to claims");
     for (const claim of d?.roles ?? []) {
