@@ -3,6 +3,7 @@ import { FieldError, VerificationError } from "../errors.js";
 import { Metadata } from "../metadata/metadata.js";
 import type { DelegatedRole, SuccinctRoles, Targets } from "../metadata/targets.js";
 import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "./layout.js";
+import type { RoleDelegation } from "./verify.js";
 
 /**
  * The offline half of PEP 480's layout, as a targets ceremony submits it (invariant 30): targets
@@ -33,6 +34,14 @@ export interface CheckedLayout {
   readonly recentlyClaimed: DelegatedRole;
   /** Every claim delegation in the parts submitted (their keys must not be online keys). */
   readonly claims: readonly DelegatedRole[];
+  /** The same, as a pushed role of each claim must satisfy them (shared/projects/verify.ts). */
+  readonly claimDelegations: ReadonlyMap<string, RoleDelegation>;
+  /**
+   * Project roles submitted with the ceremony, by claim name: a claim whose keys change (a rotation
+   * or revocation) brings its next role, signed by the new keys. The caller checks them against
+   * the new delegation (and checks that every other claim's published role still verifies).
+   */
+  readonly claimRoles: ReadonlyMap<string, unknown>;
 }
 
 const isPart = (name: string) => name.startsWith(`${CLAIMED}-`);
@@ -73,7 +82,9 @@ export function verifyLayout(targets: Targets, rolesJson: Readonly<Record<string
   if (!isProjectLayout(targets)) throw new FieldError("targets.signed.delegations.roles", `must delegate to ${LAYOUT.join(", ")}, in that order`);
   const [claimedRole, recentlyClaimed, unclaimedRole] = targets.delegations!.roles! as [DelegatedRole, DelegatedRole, DelegatedRole];
   for (const name of Object.keys(rolesJson)) {
-    if (name !== CLAIMED && name !== UNCLAIMED && !isPart(name)) throw new FieldError(`roles.${name}`, "is not a role a ceremony signs (claimed, claimed-<prefix>, unclaimed)");
+    if (name !== CLAIMED && name !== UNCLAIMED && !isPart(name) && !isClaimName(name)) {
+      throw new FieldError(`roles.${name}`, "is not a role a ceremony publishes (claimed, claimed-<prefix>, unclaimed, or a claim's project role)");
+    }
   }
   const roles = new Map<string, Metadata<Targets>>();
   const submitted = (name: string) => (rolesJson[name] === undefined ? undefined : parseRole(rolesJson[name], `roles.${name}`));
@@ -100,6 +111,7 @@ export function verifyLayout(targets: Targets, rolesJson: Readonly<Record<string
   if (claimed.delegations?.succinctRoles || claimed.targets.size) throw new FieldError(`roles.${CLAIMED}.signed`, "must only delegate to its parts (claimed-<prefix>), by paths");
   const parts = claimed.delegations?.roles ?? [];
   const claims: DelegatedRole[] = [];
+  const claimDelegations = new Map<string, RoleDelegation>();
   for (const part of parts) {
     const field = `roles.${CLAIMED}.signed.delegations.roles`;
     if (!isPart(part.name)) throw new FieldError(field, `${part.name}: claimed delegates only to parts named ${CLAIMED}-<prefix>`);
@@ -118,12 +130,18 @@ export function verifyLayout(targets: Targets, rolesJson: Readonly<Record<string
       if (!claim.terminating || !claim.paths) throw new FieldError(`roles.${part.name}.signed.delegations.roles`, `${claim.name}: a claim is terminating and delegated by paths`);
       // Claims come in through the claim API with their first role (recently-claimed): a ceremony
       // moves them, so no client ever meets a delegation to a role that is not published.
-      if (published.version(claim.name) === undefined) throw new FieldError(`roles.${part.name}.signed.delegations.roles`, `${claim.name} has no published role: claim the project first (POST /v1/admin/claims), then move it into claimed`);
+      if (published.version(claim.name) === undefined && rolesJson[claim.name] === undefined) throw new FieldError(`roles.${part.name}.signed.delegations.roles`, `${claim.name} has no published role: claim the project first (POST /v1/admin/claims), then move it into claimed`);
       claims.push(claim);
+      claimDelegations.set(claim.name, { name: claim.name, keyids: claim.keyids, threshold: claim.threshold, keys: d!.keys, paths: claim.paths });
     }
   }
+  const claimRoles = new Map<string, unknown>();
   for (const name of Object.keys(rolesJson)) {
     if (isPart(name) && !parts.some((p) => p.name === name)) throw new FieldError(`roles.${name}`, `is not one of claimed's parts`);
+    if (isClaimName(name)) {
+      if (!claims.some((c) => c.name === name)) throw new FieldError(`roles.${name}`, "is not delegated by a part this ceremony submits");
+      claimRoles.set(name, rolesJson[name]);
+    }
   }
-  return { roles, bins, recentlyClaimed, claims };
+  return { roles, bins, recentlyClaimed, claims, claimDelegations, claimRoles };
 }

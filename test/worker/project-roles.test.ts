@@ -225,4 +225,45 @@ describe("project roles (PEP 480) in workerd", () => {
     const res = await admin(w, "/v1/admin/claims", { project: "demo", keys: { [k.stranger.key.keyid]: k.stranger.key.toJSON() }, role: (await role(1, [], [k.stranger])).toJSON() });
     expect(res.status).toBe(409);
   }, 180_000);
+
+  test("keys rotated or revoked by a new delegation: the old keys stop working for new versions", async () => {
+    const [carol, dave] = [await ed25519Signer(randomSeed()), await ed25519Signer(randomSeed())];
+    // In recently-claimed: the operator replaces the claim's keys at once (the first role signed by the new ones).
+    const fresh = `${DIR}/fresh-1.0.tar.gz`;
+    await (await w.packages()).put(fresh, bytesOf(fresh));
+    expect((await published(w, await admin(w, "/v1/admin/claims", { project: "fresh", keys: keysOf(k.stranger), role: (await role(1, [fresh], [k.stranger])).toJSON() }))).state).toBe("published");
+    let res = await admin(w, "/v1/admin/claims", { project: "fresh", keys: keysOf(dave), replace: true, role: (await role(1, [fresh], [dave])).toJSON() });
+    expect(await res.json()).toMatchObject({ reason: "version" });
+    expect((await published(w, await admin(w, "/v1/admin/claims", { project: "fresh", keys: keysOf(dave), replace: true, role: (await role(2, [fresh], [dave])).toJSON() }))).state).toBe("published");
+    res = await push(w, "fresh", "project-fresh", await role(3, [fresh], [k.stranger]), k.stranger);
+    expect(res.status).toBe(403);
+    expect((await published(w, await push(w, "fresh", "project-fresh", await role(3, [fresh], [dave]), dave))).state).toBe("published");
+
+    // In claimed: only a ceremony changes a claim; with new keys it brings the role's next version, signed by them.
+    res = await admin(w, "/v1/admin/claims", { project: "demo", keys: keysOf(carol), replace: true, role: (await role(9, [PATH.demoSdist], [carol])).toJSON() });
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain("claims ceremony");
+    const snapshot = await currentSnapshot(w);
+    const version = (name: string) => snapshot.signed.meta[`${name}.json`].version as number;
+    const azure: Claim = { project: "azure", namespace: true, keys: [k.stranger.key], threshold: 1 };
+    const rekeyed: Claim = { ...demo, keys: [carol.key], threshold: 1 };
+    const plan = planClaimed([rekeyed, azure], { offline: [k.offline.key], threshold: 1 }, version(CLAIMED) + 1, Date.now() + 365 * DAY);
+    const roles: Record<string, unknown> = { [CLAIMED]: (await new Metadata(plan.claimed).sign([k.offline])).toJSON() };
+    for (const [name, part] of plan.parts) roles[name] = (await new Metadata(part).sign([k.offline])).toJSON();
+    res = await admin(w, "/v1/admin/targets", { roles });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: "roles.project-demo" });
+    const next = version("project-demo") + 1;
+    res = await admin(w, "/v1/admin/targets", { roles: { ...roles, "project-demo": (await role(next, [PATH.demoSdist, PATH.plain], [carol])).toJSON() } });
+    expect(await res.json()).toMatchObject({ field: "roles.project-demo" }); // a file the published role does not list
+    await finishedJob(w, await admin(w, "/v1/admin/targets", { roles: { ...roles, "project-demo": (await role(next, [PATH.demoSdist], [carol])).toJSON() } }));
+    // alice and bob no longer sign demo's files; carol does.
+    res = await push(w, "demo", "project-demo", await role(next + 1, [PATH.demoSdist], [k.alice, k.bob]), k.alice);
+    expect(res.status).toBe(403);
+    expect((await published(w, await push(w, "demo", "project-demo", await role(next + 1, [PATH.demoSdist], [carol]), carol))).state).toBe("published");
+    const client = new TufClient(w.url, repo.rootBytes);
+    expect((await client.download(PATH.demoSdist)).toString()).toBe(`bytes of ${PATH.demoSdist}`);
+    expect((await client.download(fresh)).toString()).toBe(`bytes of ${fresh}`);
+    client.close();
+  }, 180_000);
 });

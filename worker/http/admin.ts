@@ -10,7 +10,7 @@ import { type AppEnv, isDevelopment, readConfig } from "../env.js";
 import { BINS_PER_STEP, type Job, JobStore, SHARDED_BINS_PER_STEP, binSteps } from "../storage/jobs.js";
 import { MetadataStore } from "../storage/metadata-store.js";
 import { PackageStore } from "../storage/packages.js";
-import { publishedRoles } from "../storage/claims.js";
+import { checkCeremonyClaims, publishedRoles } from "../storage/claims.js";
 import { loadState, readRoot, trustedRootVersion } from "../storage/repository.js";
 import { UploadStore, newUploadId, r2UploadId } from "../storage/uploads.js";
 import { errorResponse, parseJsonBody, readBody } from "./errors.js";
@@ -130,7 +130,9 @@ async function publishOffline(c: AdminContext, rootJson: unknown, targetsJson: u
   }
   const resign = onlineKeyids(trusted, next.online) !== onlineKeyids(old, state);
   const perStep = stepBins(c);
-  const submitted = next.layout ? Object.fromEntries([...next.layout.roles].map(([name, m]) => [name, m.toJSON()])) : {};
+  // A claim whose keys change brings its project's next role, checked against the new keys.
+  const claimRoles = next.layout ? await checkCeremonyClaims(store, state, next.layout, now) : new Map();
+  const submitted = next.layout ? Object.fromEntries([...next.layout.roles, ...claimRoles].map(([name, m]) => [name, m.toJSON()])) : {};
   const job = await startJob(c, {
     kind: "publish",
     steps: (resign ? binSteps(state.bins.bitLength, perStep) : 0) + 1,

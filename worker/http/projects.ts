@@ -91,7 +91,7 @@ async function publishedNear(c: Ctx, store: MetadataStore, scope: ClaimScope): P
 
 /**
  * The operator's claim: `{project, keys: {keyid: key}, threshold, role, namespace?, spellings?,
- * pages?}`. recently-claimed gains a terminating delegation to `project-<name>` at the writer's
+ * pages?, replace?}` (`replace`: new keys for a claim still in recently-claimed). recently-claimed gains a terminating delegation to `project-<name>` at the writer's
  * next commit, and `role` (the project's first role, signed by a threshold of `keys`) is published
  * in the same commit: no client ever meets a delegation to a role that is not there.
  */
@@ -106,7 +106,8 @@ export async function claimProject(c: Ctx): Promise<Response> {
   if (keys.length === 0) throw new FieldError("keys", "must name at least one maintainer key");
   const threshold = o.threshold ?? 1;
   if (!Number.isInteger(threshold) || (threshold as number) < 1 || (threshold as number) > keys.length) throw new FieldError("threshold", `must be an integer from 1 to ${keys.length}`);
-  for (const f of ["namespace", "pages"] as const) if (o[f] !== undefined && typeof o[f] !== "boolean") throw new FieldError(f, "must be true or false");
+  for (const f of ["namespace", "pages", "replace"] as const) if (o[f] !== undefined && typeof o[f] !== "boolean") throw new FieldError(f, "must be true or false");
+  const replace = o.replace === true;
   if (o.spellings !== undefined && !(Array.isArray(o.spellings) && o.spellings.every((s) => typeof s === "string"))) throw new FieldError("spellings", "must be a list of names");
   const claim: Claim = { project: o.project, keys, threshold: threshold as number, namespace: o.namespace === true, pages: o.pages === true, spellings: (o.spellings as string[] | undefined) ?? [] };
 
@@ -123,7 +124,7 @@ export async function claimProject(c: Ctx): Promise<Response> {
     throw e;
   }
   const delegation = claimDelegation(claim);
-  const why = await checkClaim({ store }, state, delegation);
+  const why = await checkClaim({ store }, state, delegation, [], replace);
   if (why) return errorResponse(c, 409, why, { reason: why.includes("overlaps") ? "overlaps-claim" : "claimed", field: "project" });
   // The project's first role, signed by the claim's keys: published with the claim.
   if (o.role === undefined) throw new FieldError("role", "is required: the project's first role, signed by a threshold of the claim's keys (tuf-edge project init, sign)");
@@ -132,7 +133,7 @@ export async function claimProject(c: Ctx): Promise<Response> {
   if (!verdict.ok) return refusals(c, verdict.refusals, "role");
   const missing = await bytesRefusal(c, store, state, delegation.name, verdict.role.signed);
   if (missing) return missing;
-  const id = await queue(c, { kind: "claim", delegation: delegation.toJSON(), keys: Object.fromEntries(keys.map((k) => [k.keyid, k.toJSON()])), metadata: o.role as never });
+  const id = await queue(c, { kind: "claim", delegation: delegation.toJSON(), keys: Object.fromEntries(keys.map((k) => [k.keyid, k.toJSON()])), metadata: o.role as never, ...(replace ? { replace } : {}) });
   return c.json({ id, role: claimRoleName(claim), paths: delegation.paths }, 202);
 }
 

@@ -89,7 +89,7 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
         // A claim and its project's first role, published together: no client meets a delegation to a role that is not there.
         const delegation = DelegatedRole.fromJSON(change.delegation, "delegation");
         const keys = Object.fromEntries(Object.entries(change.keys).map(([id, json]) => [id, Key.fromJSON(json)]));
-        const why = await checkClaim(ctx, state, delegation, claims);
+        const why = await checkClaim(ctx, state, delegation, claims, change.replace === true);
         if (why) {
           refuse(id, why);
           continue;
@@ -123,7 +123,9 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
     if (claims.length) {
       const current = await recentClaims(ctx.store, state);
       const keys = { ...(current?.keys ?? {}), ...claimKeys };
-      online = new Map([[RECENTLY_CLAIMED, recentlyClaimedRole([...(current?.roles ?? []), ...claims], keys, now + ctx.config.binsExpiry)]]);
+      // A replaced claim (new keys) drops its old delegation; the old keys stop working at once.
+      const kept = (current?.roles ?? []).filter((r) => !claims.some((c) => c.name === r.name));
+      online = new Map([[RECENTLY_CLAIMED, recentlyClaimedRole([...kept, ...claims], keys, now + ctx.config.binsExpiry)]]);
     }
     const plan = { bins: pages?.bins ?? new Map(), supersededContent: pages?.supersededContent, roles, ...(online ? { online } : {}), reason: "projects" };
     return { plan, decision: { results, pages: pages?.pages ?? [] } };

@@ -1,6 +1,8 @@
+import { FieldError, VerificationError } from "../../shared/errors.js";
 import type { Key } from "../../shared/keys.js";
+import { Metadata } from "../../shared/metadata/metadata.js";
 import type { DelegatedRole, Delegations, Targets } from "../../shared/metadata/targets.js";
-import { type PublishedRoles, isClaimName } from "../../shared/projects/ceremony.js";
+import { type CheckedLayout, type PublishedRoles, isClaimName } from "../../shared/projects/ceremony.js";
 import { type RoleDelegation, delegationIn, verifyProjectRole } from "../../shared/projects/verify.js";
 import { fold } from "../../shared/projects/claimed.js";
 import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "../../shared/projects/layout.js";
@@ -139,10 +141,57 @@ export async function checkPushedRole(ctx: { store: MetadataStore }, state: Repo
   return verifyProjectRole(metadata, delegation, { now, currentVersion: published(role) });
 }
 
-/** A claim checked on `state`: not claimed yet, and overlapping no other claim. */
-export async function checkClaim(ctx: { store: MetadataStore }, state: RepoState, delegation: DelegatedRole, also: readonly DelegatedRole[] = []): Promise<string | null> {
-  const near = [...(await claimsNear(ctx.store, state, scopeOfClaim(delegation.name))).map((c) => c.delegation), ...also];
-  if (near.some((d) => d.name === delegation.name)) return `${delegation.name} is claimed already; a new delegation for it (other keys) is made at a ceremony`;
+/**
+ * A claim checked on `state`: not claimed yet, and overlapping no other claim. With `replace`, a
+ * claim made since the last ceremony (in recently-claimed) gets new keys instead: a rotation or a
+ * revocation, effective at the next commit; one in claimed changes only at a ceremony.
+ */
+export async function checkClaim(ctx: { store: MetadataStore }, state: RepoState, delegation: DelegatedRole, also: readonly DelegatedRole[] = [], replace = false): Promise<string | null> {
+  const published = await claimsNear(ctx.store, state, scopeOfClaim(delegation.name));
+  const own = published.filter((c) => c.delegation.name === delegation.name);
+  if (replace) {
+    if (own.length === 0) return `${delegation.name} is not claimed: there is nothing to replace`;
+    if (own.some((c) => c.in !== RECENTLY_CLAIMED)) return `${delegation.name} is held in claimed: its keys change at a claims ceremony (tuf-edge ceremony claims --rekey)`;
+  } else if (own.length || also.some((d) => d.name === delegation.name)) {
+    return `${delegation.name} is claimed already (to change its keys: replace, or a claims ceremony)`;
+  }
+  const near = [...published.map((c) => c.delegation).filter((d) => d.name !== delegation.name), ...also];
   const hit = near.find((d) => (d.paths ?? []).some((p) => (delegation.paths ?? []).some((q) => patternsOverlap(p, q))));
   return hit ? `the claim overlaps ${hit.name}'s patterns` : null;
+}
+
+/**
+ * A claims ceremony's claims whose keys or threshold change (a rotation, or a revocation): each
+ * one's project role must verify under its new delegation, either as published or as the next
+ * version submitted with the ceremony (signed by the new keys, listing no file the published one
+ * does not: new files come through a push). Returns the submitted roles to publish; a FieldError
+ * names the role otherwise. Unchanged claims cost nothing here.
+ */
+export async function checkCeremonyClaims(store: MetadataStore, state: RepoState, layout: CheckedLayout, now: number): Promise<Map<string, Metadata<Targets>>> {
+  const out = new Map<string, Metadata<Targets>>();
+  for (const [name, delegation] of layout.claimDelegations) {
+    const submitted = layout.claimRoles.get(name);
+    const before = await findClaim(store, state, name);
+    const same = before && before.delegation.threshold === delegation.threshold && [...before.delegation.keyids].sort().join() === [...delegation.keyids].sort().join();
+    if (same && submitted === undefined) continue;
+    const version = state.snapshot.signed.meta.get(`${name}.json`)?.version;
+    if (submitted !== undefined) {
+      const verdict = verifyProjectRole(submitted, delegation, { now, currentVersion: version });
+      if (!verdict.ok) throw new FieldError(`roles.${name}`, verdict.refusals.map((r) => r.message).join("; "));
+      const listed = version === undefined ? null : (await readBin(store, name, version)).targets;
+      const added = [...verdict.role.signed.targets].find(([path, f]) => listed?.file(path)?.hashes.sha256 !== f.hashes.sha256);
+      if (added) throw new FieldError(`roles.${name}`, `lists ${added[0]}, which its published role does not: new files come through a push`);
+      out.set(name, verdict.role);
+      continue;
+    }
+    const file = version === undefined ? null : await store.read(`${version}.${name}.json`);
+    try {
+      if (!file) throw new VerificationError("missing", `${name} has no published role`);
+      Metadata.parse(file.bytes, "targets").verifyDelegate(name, delegation, delegation.keys);
+    } catch (e) {
+      if (!(e instanceof VerificationError)) throw e;
+      throw new FieldError(`roles.${name}`, `the claim's keys change, and its published role does not verify under the new ones (${e.message}): submit its next version, signed by them, with the ceremony`);
+    }
+  }
+  return out;
 }

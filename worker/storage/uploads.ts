@@ -19,7 +19,7 @@ export interface TargetOutcome {
 /** A PEP 480 change an upload record carries instead of targets (worker/publish/projects.ts). */
 export type ProjectChange =
   /** The operator's claim: the delegation recently-claimed gains, the keys it names, and the project's first role (signed by them). */
-  | { readonly kind: "claim"; readonly delegation: Json; readonly keys: Readonly<Record<string, Json>>; readonly metadata: Json }
+  | { readonly kind: "claim"; readonly delegation: Json; readonly keys: Readonly<Record<string, Json>>; readonly metadata: Json; readonly replace?: boolean }
   /** A maintainer's push: a project role (or a role under it) as signed. */
   | { readonly kind: "role"; readonly role: string; readonly metadata: Json };
 
