@@ -9,6 +9,7 @@ const SUBCOMMANDS: Steps = {
   sign: { summary: "add your signature; maintainers sign in turn", load: () => import("./project/sign.js") },
   status: { summary: "who still has to sign, what is listed, and when it expires", load: () => import("./project/status.js") },
   renew: { summary: "a new version with a later expiry, to sign again before it expires", load: () => import("./project/renew.js") },
+  rekey: { summary: "new maintainers' keys (someone left, a key was lost): the index then takes the old ones out", load: () => import("./project/rekey.js") },
   push: { summary: "send the signed role to the index (POST /v1/projects/{project}/role)", load: () => import("./project/push.js") },
   claim: { summary: "for the index's operator: hand the project to the keys in a signed role file (POST /v1/admin/claims)", load: () => import("./project/claim.js") },
 };

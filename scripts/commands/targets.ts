@@ -4,14 +4,15 @@ import { SUBMIT_OPTIONS, parseOptions, required, secretFromEnv } from "../lib/ar
 import { repositoryUrl } from "../lib/repository-url.js";
 import { CEREMONY_FORMAT, parseCeremony } from "../lib/ceremony.js";
 import { assertComplete, listed } from "../lib/signoff.js";
-import { CliError } from "../lib/errors.js";
+import { CliError, UsageError } from "../lib/errors.js";
+import { projectStatus, readProjectFile } from "../lib/project-file.js";
 import { postAdmin } from "../lib/http.js";
 import { reportJob } from "../lib/admin-job.js";
 import { readJsonFile } from "../lib/keyfile.js";
 import { FieldError, Metadata } from "../../shared/index.js";
 import { CLAIMED } from "../../shared/projects/index.js";
 
-const usage = `Usage: tuf-edge targets [--url URL] --file FILE [--token-env ADMIN_TOKEN] [--wait] [--json]
+const usage = `Usage: tuf-edge targets [--url URL] --file FILE [--role ROLEFILE...] [--token-env ADMIN_TOKEN] [--wait] [--json]
 
 Publishes what a targets ceremony signed: POST URL/v1/admin/targets. FILE is a signed ceremony
 file (every threshold is checked here first, role by role):
@@ -24,6 +25,9 @@ or a signed targets envelope made some other way (then only the Worker checks it
 Options:
   --url URL        the Worker's base URL (default: $TUF_EDGE_URL)
   --file FILE      the ceremony file or targets envelope
+  --role ROLEFILE  with a claims ceremony that gives a project new keys (\`ceremony claims
+                   --rekey\`): the project's role file, its next version signed by the new keys,
+                   sent beside the ceremony's roles; repeat for each such project
   --token-env VAR  environment variable holding the admin token (default ADMIN_TOKEN)
   --wait           wait until the job has published (progress on stderr); a job that fails ends
                    the wait with its reason (exit 1)
@@ -62,6 +66,23 @@ async function readRequest(file: string): Promise<{ body: Record<string, unknown
   }
 }
 
+/** Project roles signed by a rekeyed claim's new keys, sent beside a claims ceremony's roles. */
+async function withProjectRoles(request: { body: Record<string, unknown>; what: string }, files: readonly string[]) {
+  if (files.length === 0) return request;
+  if (!request.body.roles) throw new UsageError("--role goes with a claims ceremony (ceremony claims --rekey)");
+  const roles = { ...(request.body.roles as Record<string, unknown>) };
+  const names: string[] = [];
+  for (const file of files) {
+    const f = await readProjectFile(file);
+    const st = projectStatus(f, Date.now());
+    if (!st.complete) throw new CliError(`${file}: ${f.role} v${st.version} has ${st.signedBy.length} of the ${st.threshold} signatures it needs (missing: ${st.missing.join(", ")})`);
+    if (f.role.includes(".")) throw new CliError(`${file} is ${f.role}, under a project's role: only a claim's own role goes with a ceremony`);
+    roles[f.role] = f.metadata.toJSON();
+    names.push(`${f.role} v${st.version}`);
+  }
+  return { body: { ...request.body, roles }, what: `${request.what}, with ${names.join(", ")}` };
+}
+
 const command: Command = {
   usage,
   async run(args, io) {
@@ -69,10 +90,12 @@ const command: Command = {
       ...SUBMIT_OPTIONS,
       wait: { type: "boolean" },
       json: { type: "boolean" },
+      role: { type: "string", multiple: true },
     }, usage);
     const url = repositoryUrl(values.url, io);
     assertSafeForSecrets(url);
-    const { body, what } = await readRequest(required(values.file, "--file"));
+    const request = await readRequest(required(values.file, "--file"));
+    const { body, what } = await withProjectRoles(request, values.role ?? []);
     const token = secretFromEnv(io.env, values["token-env"], "the Worker's admin token", "--token-env");
     const answer = await postAdmin(url, "/v1/admin/targets", body, token);
     await reportJob(io, url, answer, what, { wait: values.wait, json: values.json });

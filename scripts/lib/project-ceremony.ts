@@ -108,7 +108,7 @@ export interface ClaimsCeremony {
  * part is left as published unless it expires within half the new validity. Signed by the keys
  * targets delegates claimed to, which also sign the parts.
  */
-export function claimsCeremony(p: PublishedClaims, expires: number, now = Date.now()): ClaimsCeremony {
+export function claimsCeremony(p: PublishedClaims, expires: number, now = Date.now(), rekey: readonly Claim[] = []): ClaimsCeremony {
   const targets = p.targets.signed;
   const toClaimed = targets.delegations?.roles?.find((r) => r.name === CLAIMED);
   if (!isProjectLayout(targets) || !toClaimed) throw new CliError(`targets v${targets.version} is not in PEP 480's layout: move it first (tuf-edge ceremony layout)`);
@@ -126,6 +126,14 @@ export function claimsCeremony(p: PublishedClaims, expires: number, now = Date.n
   const kept = [...claims.keys()];
   collect(RECENTLY_CLAIMED, p.recentlyClaimed);
   const moved = [...claims.keys()].filter((name) => !kept.includes(name));
+  // A rotation or revocation: the claim's new keys and threshold (same names and patterns).
+  for (const claim of rekey) {
+    const name = claimDelegation(claim).name;
+    const seen = claims.get(name);
+    if (!seen) throw new CliError(`--rekey: ${name} is not claimed`);
+    if (JSON.stringify(claimDelegation(claim).paths) !== JSON.stringify(seen.delegation.paths)) throw new CliError(`--rekey: ${name}'s file patterns differ from the published ones; only keys and threshold change at a rekey`);
+    claims.set(name, { claim, delegation: claimDelegation(claim), where: "--rekey" });
+  }
 
   const offline = keysOf(toClaimed.keyids, targets.delegations!.keys, `targets v${targets.version}'s delegation to claimed`);
   const version = (p.version(CLAIMED) ?? 0) + 1;

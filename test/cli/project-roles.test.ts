@@ -47,7 +47,7 @@ describe("PEP 480 with the CLI, against the Worker", () => {
     await writeFile(at("targets.key.pub.json"), publicKeyJSON(keys.targets[0]!.key, "dave"));
     rootBytes = (await bootstrap(w, 4, keys)).rootBytes;
     await writeFile(at("1.root.json"), rootBytes);
-    env = { ...PASSPHRASES, A: "alice's passphrase", B: "bob's passphrase", ADMIN_TOKEN: w.secrets.ADMIN_TOKEN, TUF_EDGE_URL: w.url };
+    env = { ...PASSPHRASES, A: "alice's passphrase", B: "bob's passphrase", C: "carol's passphrase", ADMIN_TOKEN: w.secrets.ADMIN_TOKEN, TUF_EDGE_URL: w.url };
     // The release files, on the file host where the index serves them (index mode checks the bytes there).
     await mkdir(at("dist"));
     for (const name of [SDIST, WHEEL]) {
@@ -138,4 +138,34 @@ describe("PEP 480 with the CLI, against the Worker", () => {
     expect(made.stdout).toContain("claims: 1 in claimed already; 0 move in from recently-claimed");
     expect(made.stdout).toContain("claimed-all v2: the keys claimed v3 delegates it to");
   }, 120_000);
+
+  test("project rekey, ceremony claims --rekey, targets --role: carol replaces alice and bob; their keys no longer push", async () => {
+    await cli("project", "keygen", "--out", at("carol.key"), "--name", "carol", "--passphrase-env", "C");
+    const before = JSON.parse(await readFile(at("demo.role.json"), "utf8"));
+    await cli("project", "rekey", at("demo.role.json"), "--key", at("carol.key.pub.json"), "--threshold", "1");
+    await cli("project", "sign", at("demo.role.json"), "--key", at("carol.key"), "--passphrase-env", "C");
+    // While claimed holds the claim, --replace is refused: a ceremony changes it.
+    const replace = await runCli(["project", "claim", at("demo.role.json"), "--replace"], env);
+    expect([replace.code, replace.stderr]).toEqual([1, expect.stringContaining("claims ceremony")]);
+    await cli("ceremony", "claims", "--trusted-root", at("1.root.json"), "--rekey", at("demo.role.json"), "--out", at("claims-3.json"));
+    await cli("ceremony", "sign", at("claims-3.json"), "--key", at("targets.key"), "--passphrase-env", "PASS");
+    // Without the role signed by the new key, the index refuses the ceremony, naming the role.
+    const bare = await runCli(["targets", "--file", at("claims-3.json"), "--wait"], env);
+    expect([bare.code, bare.stderr]).toEqual([1, expect.stringContaining("roles.project-demo")]);
+    await cli("targets", "--file", at("claims-3.json"), "--role", at("demo.role.json"), "--wait");
+    expect((await role("project-demo")).signed.version).toBe(before.metadata.signed.version + 1);
+    const client = new TufClient(w.url, rootBytes);
+    try {
+      expect((await client.download(`packages/demo/${WHEEL}`)).toString()).toBe(`bytes of ${WHEEL}`);
+    } finally {
+      client.close();
+    }
+    // alice's copy of the old role file, with her key: the index no longer takes it.
+    await writeFile(at("old.role.json"), JSON.stringify({ ...before, pushedVersion: before.metadata.signed.version }));
+    await cli("project", "renew", at("old.role.json"));
+    await cli("project", "sign", at("old.role.json"), "--key", at("alice.key"), "--passphrase-env", "A");
+    await cli("project", "sign", at("old.role.json"), "--key", at("bob.key"), "--passphrase-env", "B");
+    const old = await runCli(["project", "push", at("old.role.json"), "--key", at("alice.key"), "--passphrase-env", "A"], env);
+    expect(old.code).toBe(1);
+  }, 180_000);
 });

@@ -3,10 +3,12 @@ import { parseOptions, required } from "../../lib/args.js";
 import { writeNewCeremonyFile } from "../../lib/ceremony-file.js";
 import { printCeremony } from "../../lib/describe.js";
 import { parseExpiry } from "../../lib/duration.js";
-import { claimsCeremony, readPublishedClaims } from "../../lib/project-ceremony.js";
+import { DelegatedRole } from "../../../shared/index.js";
+import { claimOf, claimsCeremony, readPublishedClaims } from "../../lib/project-ceremony.js";
+import { readProjectFile } from "../../lib/project-file.js";
 import { repositoryUrl } from "../../lib/repository-url.js";
 
-const usage = `Usage: tuf-edge ceremony claims --trusted-root ROOT.json [--url URL] [--expires 365d] --out FILE
+const usage = `Usage: tuf-edge ceremony claims --trusted-root ROOT.json [--url URL] [--expires 365d] [--rekey ROLEFILE...] --out FILE
 
 Moves the projects claimed since the last ceremony into claimed (PEP 480; the repository must
 have moved with \`ceremony layout\` first). A claim (\`tuf-edge project claim\`) lands at once
@@ -29,6 +31,11 @@ Options:
   --url URL            the repository (default: $TUF_EDGE_URL)
   --trusted-root FILE  a root you trust (N.root.json); newer roots are fetched and checked
   --expires WHEN       expiry of claimed and its parts: a duration (365d) or a date; default 365d
+  --rekey ROLEFILE     give a claimed project new keys (a maintainer left, a key was lost or
+                       stolen): ROLEFILE is the project's role file with the new keys and
+                       threshold (tuf-edge project init with the same name, spellings and pages)
+                       and its next version signed by them; publish with
+                       \`tuf-edge targets --file FILE --role ROLEFILE\`. The old keys stop working.
   --out FILE           the ceremony file to create (never overwritten)
   -h, --help           show this help`;
 
@@ -40,19 +47,26 @@ const command: Command = {
       "trusted-root": { type: "string" },
       expires: { type: "string", default: "365d" },
       out: { type: "string" },
+      rekey: { type: "string", multiple: true },
     }, usage);
     const out = required(values.out, "--out");
     const rootFile = required(values["trusted-root"], "--trusted-root");
     const url = repositoryUrl(values.url, io);
     const now = Date.now();
     const expires = parseExpiry(values.expires, "--expires", now);
-    const { ceremony, kept, moved } = claimsCeremony(await readPublishedClaims(url, rootFile, now), expires);
+    const rekey = [];
+    for (const file of values.rekey ?? []) {
+      const f = await readProjectFile(file);
+      rekey.push(claimOf(new DelegatedRole(f.role, Object.keys(f.keys), f.threshold, true, f.paths), f.keys, file));
+    }
+    const { ceremony, kept, moved } = claimsCeremony(await readPublishedClaims(url, rootFile, now), expires, now, rekey);
     await writeNewCeremonyFile(out, ceremony);
     printCeremony(io, `wrote ${out}:`, ceremony);
     const names = (list: string[]) => (list.length > 10 ? `${list.slice(0, 10).join(", ")}, …` : list.join(", "));
     io.out(`claims: ${kept.length} in claimed already; ${moved.length} move in from recently-claimed${moved.length ? ` (${names(moved)})` : ""}`);
     if (!moved.length) io.out("recently-claimed holds no claim: this ceremony only renews claimed and its parts");
-    io.out(`next: the keys that sign claimed run \`tuf-edge ceremony sign ${out} --key KEYFILE\`; then \`tuf-edge targets --file ${out} --wait\``);
+    const roles = (values.rekey ?? []).map((f) => ` --role ${f}`).join("");
+    io.out(`next: the keys that sign claimed run \`tuf-edge ceremony sign ${out} --key KEYFILE\`; then \`tuf-edge targets --file ${out}${roles} --wait\``);
   },
 };
 export default command;

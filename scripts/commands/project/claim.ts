@@ -8,7 +8,7 @@ import { claimOf } from "../../lib/project-ceremony.js";
 import { projectStatus, readProjectFile, replaceProjectFile } from "../../lib/project-file.js";
 import { repositoryUrl } from "../../lib/repository-url.js";
 
-const usage = `Usage: tuf-edge project claim FILE [--url URL] [--token-env ADMIN_TOKEN]
+const usage = `Usage: tuf-edge project claim FILE [--replace] [--url URL] [--token-env ADMIN_TOKEN]
 
 For the index's operator: hands a project over to its maintainers (PEP 480). FILE is the role
 file they made and signed (\`tuf-edge project init\`, \`add\`, \`sign\`): it names their public
@@ -25,6 +25,10 @@ maintainers' (compare the keyids \`tuf-edge project status FILE\` shows): whoeve
 controls the project's files.
 
 Options:
+  --replace        the project is claimed already, since the last claims ceremony: give the claim
+                   FILE's keys instead (after \`tuf-edge project rekey\`); the old keys stop
+                   working at the next commit. A claim in claimed changes at a ceremony instead
+                   (\`tuf-edge ceremony claims --rekey FILE\`)
   --url URL        the index (default: $TUF_EDGE_URL)
   --token-env VAR  environment variable holding the admin token (default ADMIN_TOKEN)
   -h, --help       show this help`;
@@ -47,7 +51,7 @@ function refusal(answer: Answer): CliError {
 const command: Command = {
   usage,
   async run(args, io) {
-    const { values, positionals } = parseOptions(args, { url: { type: "string" }, "token-env": { type: "string", default: "ADMIN_TOKEN" } }, usage, true);
+    const { values, positionals } = parseOptions(args, { url: { type: "string" }, "token-env": { type: "string", default: "ADMIN_TOKEN" }, replace: { type: "boolean" } }, usage, true);
     if (positionals.length !== 1) throw new UsageError("give exactly one role FILE");
     const url = repositoryUrl(values.url, io);
     const file = positionals[0]!;
@@ -68,6 +72,7 @@ const command: Command = {
       ...(claim.spellings?.length ? { spellings: claim.spellings } : {}),
       ...(claim.pages ? { pages: true } : {}),
       role: f.metadata.toJSON(),
+      ...(values.replace ? { replace: true } : {}),
     };
     const answer = await postAdmin(url, "/v1/admin/claims", body, token);
     if (!answer.ok) throw refusal(answer);
