@@ -133,7 +133,7 @@ const command: Command = {
     io.progress("");
     const now = Date.now();
     const seconds = ((now - started) / 1000).toFixed(1);
-    const margin = (role: string) => margins?.[role] ?? fixed ?? -Infinity;
+    const margin = (role: string) => margins?.[role] ?? (role.startsWith("claimed-") ? margins?.claimed : undefined) ?? fixed ?? -Infinity;
     const soon = minValid === undefined ? [] : tooSoon(result, margin, now);
     if (values.json) {
       io.out(JSON.stringify({

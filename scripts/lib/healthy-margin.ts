@@ -34,6 +34,11 @@ export function healthyMargins(s: RenewalSchedule): Record<string, number> {
     bins: slack((r.binsExpirySeconds - r.binsRenewalPeriodSeconds) * 1000),
     root: OFFLINE_MARGIN_MS,
     targets: OFFLINE_MARGIN_MS,
+    // PEP 480's layout: offline roles renewed at ceremonies (claimed's parts by their prefix, below),
+    // and recently-claimed, which the cron re-signs once half of BINS_EXPIRY has passed.
+    claimed: OFFLINE_MARGIN_MS,
+    unclaimed: OFFLINE_MARGIN_MS,
+    "recently-claimed": slack((r.binsExpirySeconds / 2) * 1000),
   };
 }
 

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { BodyTooLarge, readBounded } from "../../shared/bounded-body.js";
 import { FieldError, Metadata, type TrustedMetadata, VerificationError, binName, binsDelegator, refresh, targetsMaxLength } from "../../shared/index.js";
+import { CLAIMED } from "../../shared/projects/layout.js";
 import { CliError } from "./errors.js";
 import { type Fetch, httpGet } from "./http-transport.js";
 
@@ -126,6 +127,18 @@ export async function verifyRepository(o: VerifyOptions): Promise<VerifyReport> 
     // PEP 480's layout: claimed, recently-claimed and unclaimed, loaded and checked by refresh.
     ...[...trusted.targets].filter(([name]) => name !== "targets").map(([name, m]) => stateOf(name, m.signed)),
   ];
+  // claimed's parts (offline, renewed at claims ceremonies): each checked as a client would reach it.
+  for (const part of trusted.targets.get(CLAIMED)?.signed.delegations?.roles ?? []) {
+    const version = trusted.snapshot!.signed.meta.get(`${part.name}.json`)?.version;
+    if (version === undefined) throw new VerifyFailed(`snapshot does not list ${part.name}.json`);
+    const bytes = await fetcher.get(`${version}.${part.name}.json`, targetsMaxLength(trusted, part.name));
+    if (!bytes) throw new VerifyFailed(`${version}.${part.name}.json, listed in the snapshot, does not exist`);
+    try {
+      roles.push(stateOf(part.name, trusted.updateTargets(part.name, bytes, CLAIMED).signed));
+    } catch (e) {
+      throw refused(part.name, e);
+    }
+  }
   const delegator = binsDelegator(trusted);
   const succinct = trusted.targets.get(delegator)!.signed.delegations?.succinctRoles;
   if (!succinct) return { trustedRootVersion, roles, bins: [], binCount: 0, bytes: fetcher.bytes(), wireBytes: fetcher.wireBytes() };

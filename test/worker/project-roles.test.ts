@@ -215,6 +215,9 @@ describe("project roles (PEP 480) in workerd", () => {
     expect(await client.targetInfo(PATH.demoOld)).toBeNull();
     expect((await client.download(PATH.plain)).toString()).toBe(`bytes of ${PATH.plain}`);
     client.close();
+    // `tuf-edge verify` checks claimed's parts too (an operator's monitor: they expire offline).
+    const report = await verifyRepository({ url: w.url, trustedRoot: repo.rootBytes, bins: 2 });
+    expect(report.roles.map((r) => r.name)).toEqual(expect.arrayContaining([...plan.parts.keys()]));
     // The operator's view: claims, each role's version and expiry, on /v1/status and the status page.
     const st = await status(w);
     expect(st.roles.projects).toMatchObject({ claims: 2, recentClaims: 0, claimed: { version: 2, parts: plan.parts.size }, unclaimed: { version: 1 } });
