@@ -6,8 +6,7 @@ import type { Root } from "./metadata/root.js";
 import type { Snapshot } from "./metadata/snapshot.js";
 import type { Targets } from "./metadata/targets.js";
 import type { Timestamp } from "./metadata/timestamp.js";
-import { isProjectLayout } from "./projects/ceremony.js";
-import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "./projects/layout.js";
+import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED, isProjectLayout } from "./projects/layout.js";
 import { searchTarget } from "./target-search.js";
 import { formatExpires, isExpired } from "./time.js";
 

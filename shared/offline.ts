@@ -3,7 +3,8 @@ import { FieldError } from "./errors.js";
 import { Metadata } from "./metadata/metadata.js";
 import type { Role, Root } from "./metadata/root.js";
 import type { DelegatedRole, SuccinctRoles, Targets } from "./metadata/targets.js";
-import { type CheckedLayout, type PublishedRoles, isProjectLayout, verifyLayout } from "./projects/ceremony.js";
+import { type CheckedLayout, type PublishedRoles, verifyLayout } from "./projects/ceremony.js";
+import { isProjectLayout } from "./projects/layout.js";
 
 /**
  * Checks on offline-signed metadata before the Worker publishes it (invariant 7): thresholds, the

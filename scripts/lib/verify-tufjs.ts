@@ -1,9 +1,9 @@
-import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED, isProjectLayout } from "../../shared/projects/index.js";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Updater } from "tuf-js";
 import { Metadata, type SuccinctRoles, binIndex, binName } from "../../shared/index.js";
+import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED, isProjectLayout } from "../../shared/projects/index.js";
 import { CliError } from "./errors.js";
 import { type RoleState, type VerifyOptions, type VerifyReport, VerifyFailed, chooseBins, forEachLimit, stateOf } from "./verify.js";
 

@@ -2,7 +2,7 @@ import { checkNotExpired } from "../client.js";
 import { FieldError, VerificationError } from "../errors.js";
 import { Metadata } from "../metadata/metadata.js";
 import type { DelegatedRole, SuccinctRoles, Targets } from "../metadata/targets.js";
-import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "./layout.js";
+import { CLAIMED, LAYOUT, UNCLAIMED, isProjectLayout } from "./layout.js";
 import type { RoleDelegation } from "./verify.js";
 
 /**
@@ -12,12 +12,6 @@ import type { RoleDelegation } from "./verify.js";
  * like shared/offline.ts: the Worker checks all of it before a job publishes anything.
  */
 
-/** The three roles of the layout, in the order clients search them. */
-const LAYOUT = [CLAIMED, RECENTLY_CLAIMED, UNCLAIMED] as const;
-
-/** Whether targets delegates in PEP 480's layout (rather than to bins directly). */
-export const isProjectLayout = (targets: Targets): boolean =>
-  (targets.delegations?.roles ?? []).map((r) => r.name).join() === LAYOUT.join();
 
 /** The published roles a ceremony builds on: each one's version, and the content of claimed and unclaimed. */
 export interface PublishedRoles {

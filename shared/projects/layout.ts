@@ -16,6 +16,13 @@ export const CLAIMED = "claimed";
 export const RECENTLY_CLAIMED = "recently-claimed";
 export const UNCLAIMED = "unclaimed";
 
+/** The three roles of the layout, in the order clients search them. */
+export const LAYOUT = [CLAIMED, RECENTLY_CLAIMED, UNCLAIMED] as const;
+
+/** Whether targets delegates in PEP 480's layout (rather than to bins directly). */
+export const isProjectLayout = (targets: Targets): boolean =>
+  (targets.delegations?.roles ?? []).map((r) => r.name).join() === LAYOUT.join();
+
 /** Every path: each SHA-256 starts with one of the 16 hex digits (all clients match prefixes alike). */
 const EVERY_PATH = [..."0123456789abcdef"];
 
