@@ -6,7 +6,7 @@ import { deflateRawSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { ARCHIVE_LIMITS, DistRefusal, type RangeReader } from "../../shared/distribution/archive.js";
 import { type StoredDist, inspectDist } from "../../shared/distribution/inspect.js";
-import { buildWheel, zip } from "../support/wheel.js";
+import { buildWheel, tarGz, zip } from "../support/wheel.js";
 
 const text = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
 
@@ -58,28 +58,6 @@ function deflatedZip(files: [string, Uint8Array][], lie: Record<string, number> 
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return new Uint8Array(Buffer.concat([...parts, cd, end]));
-}
-
-/** A ustar archive of `files`, gzip-compressed. */
-function tarGz(files: [string, Uint8Array][]): Uint8Array {
-  const blocks: Buffer[] = [];
-  for (const [name, data] of files) {
-    const h = Buffer.alloc(512);
-    h.write(name, 0, 100);
-    h.write("0000644\0", 100);
-    h.write(data.length.toString(8).padStart(11, "0") + "\0", 124);
-    h.write("00000000000\0", 136);
-    h.write("0", 156);
-    h.write("ustar\0", 257);
-    h.write("00", 263);
-    h.fill(" ", 148, 156);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
-    blocks.push(h, Buffer.from(data), Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return new Uint8Array(gzipSync(Buffer.concat(blocks)));
 }
 
 const meta = (name: string, version: string) => text(`Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n\nA description: Name: other\n`);

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 
 /** A tiny zip writer (stored entries, no compression): enough for a valid wheel in tests. */
 
@@ -87,4 +88,33 @@ export function buildWheel(name: string, version: string, opts: { requiresPython
   const record = files.map(([path, data]) => `${path},${recordHash(data)},${data.length}`).concat(`${info}/RECORD,,`, "").join("\n");
   files.push([`${info}/RECORD`, text(record)]);
   return { filename: `${distName}-${version}-py3-none-any.whl`, bytes: zip(files), metadata };
+}
+
+/** A ustar archive of `files`, gzip-compressed. */
+export function tarGz(files: [string, Uint8Array][]): Uint8Array {
+  const blocks: Buffer[] = [];
+  for (const [name, data] of files) {
+    const h = Buffer.alloc(512);
+    h.write(name, 0, 100);
+    h.write("0000644\0", 100);
+    h.write(data.length.toString(8).padStart(11, "0") + "\0", 124);
+    h.write("00000000000\0", 136);
+    h.write("0", 156);
+    h.write("ustar\0", 257);
+    h.write("00", 263);
+    h.fill(" ", 148, 156);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+    blocks.push(h, Buffer.from(data), Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return new Uint8Array(gzipSync(Buffer.concat(blocks)));
+}
+
+/** A minimal sdist: `{name}-{version}.tar.gz` holding `{name}-{version}/PKG-INFO`, the name spelled as given (legacy names too). */
+export function buildSdist(spelling: string, project: string, version: string): { filename: string; bytes: Uint8Array } {
+  const base = `${spelling}-${version}`;
+  const pkgInfo = new Uint8Array(Buffer.from(`Metadata-Version: 2.1\nName: ${project}\nVersion: ${version}\n\n`, "utf8"));
+  return { filename: `${base}.tar.gz`, bytes: tarGz([[`${base}/PKG-INFO`, pkgInfo]]) };
 }

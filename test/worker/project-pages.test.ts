@@ -13,13 +13,15 @@ import { DAY, admin, bootstrap } from "../support/repo.js";
 import { keysOf, moveToLayout, push, published } from "../support/project-worker.js";
 import { TufClient } from "../support/tuf-client.js";
 import { sha256Hex } from "../support/uploads.js";
-import { buildWheel } from "../support/wheel.js";
+import { buildSdist, buildWheel } from "../support/wheel.js";
 import { type TestWorker, startWorker } from "../support/worker.js";
 
 const JSON_PAGE = "application/vnd.pypi.simple.v1+json";
 const wheelPath = (filename: string) => `packages/${filename.slice(0, 2)}/${filename}`;
 const old = buildWheel("demo", "0.9");
 const v1 = buildWheel("demo", "1.0");
+/** A legacy sdist of project zeta-x whose name starts with `zeta-`: a claim of zeta would cover it. */
+const legacy = buildSdist("zeta-x", "zeta-x", "1.0");
 const win = { filename: "demo-1.0-cp312-cp312-win_amd64.whl", bytes: buildWheel("demo", "1.0", { extra: "# win" }).bytes };
 
 async function listed(w: TestWorker, project: string): Promise<string[]> {
@@ -46,12 +48,19 @@ describe("render mode: a claimed project's pages list what its roles sign", () =
     for (const name of ["offline", "alice", "friend"] as const) k[name] = await ed25519Signer(randomSeed());
     demo = { project: "demo", keys: [k.alice.key], threshold: 1 };
     await publishDist(w, wheelPath(old.filename), old.bytes);
+    await publishDist(w, wheelPath(legacy.filename), legacy.bytes);
     expect(await listed(w, "demo")).toEqual([old.filename]);
     await moveToLayout(w, repo.targets, repo.keys.targets, k.offline, await ed25519Signer(w.onlineSeed));
     // Maintainers' files reach the bucket without the index publishing them (no R2 event here).
     for (const d of [v1, win]) await (await w.packages()).put(wheelPath(d.filename), d.bytes);
   }, 180_000);
   afterAll(() => w?.close());
+
+  test("a claim whose names would cover another project's published file is refused, naming the file", async () => {
+    const res = await admin(w, "/v1/admin/claims", { project: "zeta", keys: keysOf(k.alice), role: (await signed(1, [], [k.alice])).toJSON() });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ reason: "covers-other-project", error: expect.stringContaining(legacy.filename) });
+  });
 
   test("the claim's first role replaces the page's list; pip installs from it; the files are found through the project role", async () => {
     const record = await published(w, await admin(w, "/v1/admin/claims", { project: "demo", keys: keysOf(k.alice), role: (await signed(1, [v1], [k.alice])).toJSON() }));

@@ -70,7 +70,14 @@ async function queue(c: Ctx, project: NonNullable<Parameters<UploadStore["put"]>
   return id;
 }
 
-/** The files published under another project whose legacy names the claim's patterns would cover (their pages list them). */
+/** Projects whose published files the claim check reads, at most (one page read each). */
+const MAX_NEIGHBOURS = 256;
+
+/**
+ * The files published under other projects whose legacy names the claim's patterns could cover:
+ * only projects named `<name>-…` can have them (`demo-bar-1.0.tar.gz`), and their pages list them.
+ * More neighbours than can be read here refuse the claim rather than pass it unchecked.
+ */
 async function publishedNear(c: Ctx, store: MetadataStore, scope: ClaimScope): Promise<string[]> {
   const own = normalizeProject(scope.project);
   const shards = (await listProjectShards(store)) ?? [];
@@ -78,9 +85,12 @@ async function publishedNear(c: Ctx, store: MetadataStore, scope: ClaimScope): P
   for (const shard of shards.filter((s) => own.startsWith(s.key.slice("projects/".length, -".json".length)))) {
     names.push(...(await readProjectShard(store, shard)).filter((p) => p.startsWith(`${own}-`) && !inScope(scope, p)));
   }
+  if (names.length > MAX_NEIGHBOURS) {
+    throw new ProjectRefusal("covers-other-project", `${names.length} other projects are named ${own}-…; their files cannot all be checked here (at most ${MAX_NEIGHBOURS})`, "project");
+  }
   const content = new ContentStore(c.env.METADATA);
   const paths: string[] = [];
-  for (const project of names.slice(0, 64)) {
+  for (const project of names) {
     const page = pageTargetPaths(project).json;
     const found = await findTarget(store, page);
     const bytes = found && (await content.getAt(page, found.file.hashes.sha256!));
@@ -91,9 +101,10 @@ async function publishedNear(c: Ctx, store: MetadataStore, scope: ClaimScope): P
 
 /**
  * The operator's claim: `{project, keys: {keyid: key}, threshold, role, namespace?, spellings?,
- * pages?, replace?}` (`replace`: new keys for a claim still in recently-claimed). recently-claimed gains a terminating delegation to `project-<name>` at the writer's
- * next commit, and `role` (the project's first role, signed by a threshold of `keys`) is published
- * in the same commit: no client ever meets a delegation to a role that is not there.
+ * pages?, replace?}` (`replace`: new keys for a claim still in recently-claimed). recently-claimed
+ * gains a terminating delegation to `project-<name>` at the writer's next commit, and `role` (the
+ * project's first role, signed by a threshold of `keys`) is published in the same commit: no
+ * client ever meets a delegation to a role that is not there.
  */
 export async function claimProject(c: Ctx): Promise<Response> {
   const state = await layoutState(c);

@@ -85,6 +85,7 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
     for (const { id, change } of changes) {
       const versionOf = (r: string) => roles.get(r)?.version ?? state.snapshot.signed.meta.get(`${r}.json`)?.version;
       let verdict: Verdict;
+      let claimed: { delegation: DelegatedRole; keys: Record<string, Key> } | undefined;
       if (change.kind === "claim") {
         // A claim and its project's first role, published together: no client meets a delegation to a role that is not there.
         const delegation = DelegatedRole.fromJSON(change.delegation, "delegation");
@@ -95,10 +96,7 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
           continue;
         }
         verdict = verifyProjectRole(change.metadata, claimedRole(delegation, keys), { now, currentVersion: versionOf(delegation.name) });
-        if (verdict.ok) {
-          claims.push(delegation);
-          Object.assign(claimKeys, keys);
-        }
+        claimed = { delegation, keys };
       } else {
         verdict = await checkPushedRole(ctx, state, change.role, change.metadata, now, versionOf);
       }
@@ -115,6 +113,10 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
         continue;
       }
       roles.set(roleName(change), file);
+      if (claimed) {
+        claims.push(claimed.delegation);
+        Object.assign(claimKeys, claimed.keys);
+      }
       results.set(id, { ok: true });
     }
     // Render mode: the pages of claimed projects list what their roles list (unless they sign their pages).
