@@ -39,9 +39,13 @@ const onlineRoles = (root: Root, d: OnlineDelegations): [string, Role | Succinct
   ...(d.recentlyClaimed ? [["targets.signed.delegations.roles.recently-claimed", d.recentlyClaimed] as [string, DelegatedRole]] : []),
 ];
 
-/** The online roles' key ids, as one comparable string: when it changes, every bin is re-signed. */
+/**
+ * The key ids of the roles whose files live on (timestamp, snapshot, the bins), as one comparable
+ * string: when it changes, every bin is re-signed. (recently-claimed is one file, re-signed by the
+ * commit that publishes a ceremony's roles.)
+ */
 export const onlineKeyids = (root: Root, d: OnlineDelegations): string =>
-  onlineRoles(root, d).map(([, role]) => [...role.keyids].sort().join(",")).join("|");
+  onlineRoles(root, { bins: d.bins }).map(([, role]) => [...role.keyids].sort().join(",")).join("|");
 
 /**
  * No key signs both an online role and an offline one: a key the Worker holds never signs root,

@@ -139,7 +139,16 @@ const command: Command = {
     if (values.projects) {
       log("== PEP 480 at 10,000 and 100,000 claimed projects (scripts/bench/project-roles.ts)");
       const stdout = execFileSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts/bench/project-roles.ts")], { cwd: ROOT, maxBuffer: 64 * 2 ** 20, encoding: "utf8" });
-      const projectRoles = { generated: new Date().toISOString(), machine: machine(), ...JSON.parse(stdout) };
+      // Claims and pushes through the running Worker, locally and in the production model.
+      await bundleWorker({ index: join(ROOT, "worker/index.ts"), "production-model": join(ROOT, "scripts/bench/production-model-worker.ts") });
+      const { benchProjectPushes } = await import("../bench/project-pushes.js");
+      const claims = quick ? 20 : 200;
+      const bits = quick ? 8 : 14;
+      log(`== ${claims} claims and ${claims} pushes on the Worker, locally (${2 ** bits} bins)`);
+      const local = await benchProjectPushes({ bits, claims, log });
+      log("== the same in the production model (30 ms per R2 call, 6 in flight per invocation)");
+      const productionModel = await benchProjectPushes({ bits, claims, log, entry: "production-model", vars: { MODEL_LATENCY_MS: "30" } });
+      const projectRoles = { generated: new Date().toISOString(), machine: machine(), ...JSON.parse(stdout), pushes: { local, productionModel } };
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, "project-roles.json"), `${JSON.stringify(projectRoles, null, 2)}\n`);
       const resultsFile = join(out, "results.json");

@@ -71,7 +71,10 @@ describe("project roles (PEP 480) in workerd", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { field: string }).field).toBe("roles.unclaimed");
 
-    await finishedJob(w, await admin(w, "/v1/admin/targets", { targets: targets.toJSON(), roles: { claimed: claimed.toJSON(), unclaimed: unclaimed.toJSON() } }));
+    const moved = await admin(w, "/v1/admin/targets", { targets: targets.toJSON(), roles: { claimed: claimed.toJSON(), unclaimed: unclaimed.toJSON() } });
+    // The online keys do not change: one commit, no bin re-signed.
+    expect(await moved.clone().json()).toMatchObject({ steps: 1, resign: false });
+    await finishedJob(w, moved);
     const snapshot = await currentSnapshot(w);
     for (const name of [CLAIMED, RECENTLY_CLAIMED, UNCLAIMED]) expect(snapshot.signed.meta[`${name}.json`]).toEqual({ version: 1 });
     // (The cron may renew a bin meanwhile: a version only grows.)

@@ -16,10 +16,11 @@ export function recentlyClaimedRole(roles: readonly DelegatedRole[], keys: Deleg
   return (version: number) => new Targets({ version, expires, delegations: new Delegations(used, sorted) });
 }
 
-/** After a ceremony: the claims that the new parts of claimed now hold leave recently-claimed. */
+/**
+ * After a ceremony, recently-claimed re-signed by the writer's keys (they may be new: a rotation),
+ * without the claims the new parts of claimed now hold; empty at the move.
+ */
 export async function afterCeremony(store: MetadataStore, state: RepoState, moved: ReadonlySet<string>, expires: number) {
   const current = await recentClaims(store, state);
-  if (!current) return recentlyClaimedRole([], {}, expires);
-  if (![...(current.roles ?? [])].some((r) => moved.has(r.name))) return null;
-  return recentlyClaimedRole((current.roles ?? []).filter((r) => !moved.has(r.name)), current.keys, expires);
+  return recentlyClaimedRole((current?.roles ?? []).filter((r) => !moved.has(r.name)), current?.keys ?? {}, expires);
 }

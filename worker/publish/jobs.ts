@@ -120,8 +120,8 @@ async function resignBins(ctx: JobContext, job: Job, step: number) {
 
 /**
  * Publish's last step: the new targets and PEP 480 roles (if any) in one commit, then the new root
- * version. A commit that brings the layout in creates recently-claimed; one that brings new parts of
- * claimed drops the claims they now hold from it.
+ * version. In PEP 480's layout the commit re-signs recently-claimed with the writer's keys (created
+ * at the move; new keys at a rotation), without the claims the new parts of claimed now hold.
  */
 async function publishOffline(ctx: JobContext, job: Job) {
   const { root, targets, roles: submitted } = parsedOffline(job);
@@ -135,7 +135,7 @@ async function publishOffline(ctx: JobContext, job: Job) {
     const roles = new Map(offline.filter(([name, m]) => m.signed.version > published(name)).map(([name, m]) => [name, { version: m.signed.version, bytes: m.toBytes() }]));
     const layout = isProjectLayout((targets ?? state.targets).signed);
     const moved = new Set([...roles.keys()].filter((n) => n.startsWith("claimed-")).flatMap((n) => submitted.get(n)!.signed.delegations?.roles?.map((r) => r.name) ?? []));
-    const recent = layout && (published(RECENTLY_CLAIMED) === 0 || moved.size) ? await afterCeremony(ctx.store, state, moved, ctx.clock() + ctx.config.binsExpiry) : null;
+    const recent = layout ? await afterCeremony(ctx.store, state, moved, ctx.clock() + ctx.config.binsExpiry) : null;
     const plan = {
       bins: new Map(),
       roles,
