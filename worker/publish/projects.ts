@@ -12,6 +12,7 @@ import { recordProjectPages } from "../storage/projects.js";
 import { readBin } from "../storage/repository.js";
 import type { RepoState } from "../storage/repository.js";
 import type { ProjectChange } from "../storage/uploads.js";
+import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { recentlyClaimedRole } from "./claims.js";
 import { type Committed, commit } from "./commit.js";
 import { type RoleFiles, type UploadContext, pagesOfRoles } from "./uploads.js";
@@ -82,6 +83,12 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
     const roles = new Map<string, { version: number; bytes: Uint8Array }>();
     const claims: DelegatedRole[] = [];
     const claimKeys: Record<string, Key> = {};
+    // Version files an interrupted commit may have left (invariant 2: never replaced), read all at once.
+    const left = new Map(await mapBounded(changes, BIN_CONCURRENCY, async ({ change }) => {
+      const version = (change.metadata as { signed?: { version?: unknown } } | null)?.signed?.version;
+      const name = `${version}.${roleName(change)}.json`;
+      return [name, Number.isSafeInteger(version) ? await ctx.store.read(name) : null] as const;
+    }));
     for (const { id, change } of changes) {
       const versionOf = (r: string) => roles.get(r)?.version ?? state.snapshot.signed.meta.get(`${r}.json`)?.version;
       let verdict: Verdict;
@@ -107,8 +114,8 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
       const file = { version: verdict.role.signed.version, bytes: verdict.role.toBytes() };
       // A version file is never replaced (invariant 2): one left with other bytes by an interrupted
       // commit (a push that was never published) takes that version number.
-      const left = await ctx.store.read(`${file.version}.${roleName(change)}.json`);
-      if (left && sha256Hex(left.bytes) !== sha256Hex(file.bytes)) {
+      const stored = left.get(`${file.version}.${roleName(change)}.json`);
+      if (stored && sha256Hex(stored.bytes) !== sha256Hex(file.bytes)) {
         refuse(id, `version: ${roleName(change)} version ${file.version} was written by an interrupted commit with other content; sign and push version ${file.version + 1}`);
         continue;
       }
