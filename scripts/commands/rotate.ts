@@ -39,8 +39,13 @@ const command: Command = {
     if (ceremony.kind !== "rotate") throw new CliError(`${file} is a ${ceremony.kind} ceremony; rotate publishes a rotate ceremony`);
     assertComplete(ceremony);
     const token = secretFromEnv(io.env, values["token-env"], "the Worker's admin token", "--token-env");
-    const body = { root: ceremony.root!.toJSON(), ...(ceremony.targets && { targets: ceremony.targets.toJSON() }) };
-    const what = `root v${ceremony.root!.signed.version}${ceremony.targets ? ` and targets v${ceremony.targets.signed.version}` : ""}`;
+    const roles = [...(ceremony.roles ?? [])];
+    const body = {
+      root: ceremony.root!.toJSON(),
+      ...(ceremony.targets && { targets: ceremony.targets.toJSON() }),
+      ...(roles.length ? { roles: Object.fromEntries(roles.map(([name, m]) => [name, m.toJSON()])) } : {}),
+    };
+    const what = `root v${ceremony.root!.signed.version}${ceremony.targets ? ` and targets v${ceremony.targets.signed.version}` : ""}${roles.map(([name, m]) => ` and ${name} v${m.signed.version}`).join("")}`;
     await reportJob(io, url, await postAdmin(url, "/v1/admin/root", body, token), what, { wait: values.wait, json: values.json });
   },
 };

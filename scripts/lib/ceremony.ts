@@ -1,7 +1,7 @@
 import {
-  type DelegatedRole, Delegations, FieldError, type Key, Metadata, Role, Root, SuccinctRoles, Targets, VerificationError,
+  DelegatedRole, Delegations, FieldError, type Key, Metadata, Role, Root, SuccinctRoles, Targets, VerificationError,
 } from "../../shared/index.js";
-import { CLAIMED, UNCLAIMED } from "../../shared/projects/index.js";
+import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED, isProjectLayout } from "../../shared/projects/index.js";
 import { CliError, UsageError } from "./errors.js";
 
 /**
@@ -200,6 +200,8 @@ export interface RotateOptions {
   removeTargetsKeys?: string[];
   targetsThreshold?: number;
   onlineKey?: Key;
+  /** In PEP 480's layout, the unclaimed now published: its bins move to the new online key too. */
+  currentUnclaimed?: Metadata<Targets>;
   expires: number;
   targetsExpires: number;
 }
@@ -257,13 +259,25 @@ export function rotateCeremony(o: RotateOptions): Ceremony {
     }
     targets = new Metadata(nextTargets(o.currentTargets.signed, o.targetsExpires, online));
   }
+  // PEP 480's layout: recently-claimed moves with targets M+1 (nextTargets), the bins with unclaimed N+1.
+  if (online && targets && isProjectLayout(targets.signed)) {
+    if (!o.currentUnclaimed) throw new UsageError("targets delegates in PEP 480's layout: give the published unclaimed with --from-unclaimed (its bins move to the new online key)");
+    const unclaimed = nextTargets(o.currentUnclaimed.signed, o.targetsExpires, online);
+    return { kind: "rotate", root: new Metadata(root), trustedRoot: o.trustedRoot, targets, roles: new Map([[UNCLAIMED, new Metadata(unclaimed)]]) };
+  }
   return { kind: "rotate", root: new Metadata(root), trustedRoot: o.trustedRoot, targets };
 }
 
 /** Targets M+1 with the same content; with `online`, the succinct bins are delegated to that key. */
 export function nextTargets(current: Targets, expires: number, online?: Key): Targets {
   let delegations = current.delegations;
-  if (online) {
+  if (online && delegations && isProjectLayout(current)) {
+    // PEP 480's layout: recently-claimed is the online role targets delegates to.
+    const recent = delegations.roles!.find((r) => r.name === RECENTLY_CLAIMED)!;
+    const keys = keyMap([...Object.values(delegations.keys).filter((k) => !recent.keyids.includes(k.keyid) || delegations!.roles!.some((r) => r !== recent && r.keyids.includes(k.keyid))), online]);
+    const roles = delegations.roles!.map((r) => (r === recent ? new DelegatedRole(r.name, [online.keyid], 1, r.terminating, r.paths, r.pathHashPrefixes, r.extra) : r));
+    delegations = new Delegations(keys, roles, undefined, delegations.extra);
+  } else if (online) {
     const bins = delegations?.succinctRoles;
     if (!delegations || !bins) throw new CliError("the targets role has no succinct_roles delegation to move to the new online key");
     const keys = keyMap([...Object.values(delegations.keys).filter((k) => !bins.keyids.includes(k.keyid)), online]);

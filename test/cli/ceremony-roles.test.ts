@@ -92,6 +92,38 @@ describe("PEP 480 ceremony files: layout and claims", () => {
     expect(body.roles).toEqual(c.roles);
   });
 
+  it("rotate in PEP 480's layout: targets M+1 moves recently-claimed, unclaimed K+1 the bins, to the new online key", async () => {
+    // The layout as published: targets v2 and unclaimed v1 (from layout.json, signed above).
+    const published = await readJson(join(dir, "layout.json"));
+    const current = Metadata.fromJSON(published.targets, "targets");
+    const unclaimed = Metadata.fromJSON(published.roles.unclaimed, "targets");
+    const online2File = (await keygen(dir, "online2")).online2!;
+    const online2 = await keyOf(online2File);
+    const file = join(dir, "rotate-layout.json");
+    const missing = await runCli(["ceremony", "rotate", "--from-root", join(dir, "root.json"), "--from-targets", join(dir, "t2.json"), "--online-key", pub(keys.online1!), "--out", file]);
+    expect(missing.code).not.toBe(0);
+    await writeFile(join(dir, "root.json"), JSON.stringify(root.toJSON()));
+    await writeFile(join(dir, "t2.json"), JSON.stringify(current.toJSON()));
+    await writeFile(join(dir, "u1.json"), JSON.stringify(unclaimed.toJSON()));
+    const noUnclaimed = await runCli(["ceremony", "rotate", "--from-root", join(dir, "root.json"), "--from-targets", join(dir, "t2.json"), "--online-key", pub(online2File), "--out", join(dir, "x.json")]);
+    expect([noUnclaimed.code, noUnclaimed.stderr]).toEqual([2, expect.stringContaining("--from-unclaimed")]);
+    const made = await runCli(["ceremony", "rotate", "--from-root", join(dir, "root.json"), "--from-targets", join(dir, "t2.json"), "--from-unclaimed", join(dir, "u1.json"), "--online-key", pub(online2File), "--out", file]);
+    expect(made.code, made.stderr).toBe(0);
+    for (const k of [keys.root1!, keys.root2!, keys.targets1!, keys.offline1!]) expect((await sign(file, k)).code).toBe(0);
+    const c = await readJson(file);
+    expect(c.targets.signed.delegations.roles.find((r: { name: string }) => r.name === RECENTLY_CLAIMED).keyids).toEqual([online2.keyid]);
+    expect(c.roles.unclaimed.signed.delegations.succinct_roles.keyids).toEqual([online2.keyid]);
+    expect(c.roles.unclaimed.signed.version).toBe(unclaimed.signed.version + 1);
+    // What the Worker checks, under root 2: the new online key is online everywhere, and only there.
+    const root2 = Metadata.fromJSON(c.root, "root").signed;
+    const checked = verifyTargets(c.targets, root2, Date.now(), { roles: c.roles, published: publishedOf({ [CLAIMED]: 1, [UNCLAIMED]: 1 }, { [CLAIMED]: Metadata.fromJSON(published.roles.claimed, "targets").signed }) });
+    expect([checked.online.bins.keyids, checked.online.recentlyClaimed?.keyids]).toEqual([[online2.keyid], [online2.keyid]]);
+    const sent = await runCli(["rotate", "--url", stub.url, "--file", file], { ADMIN_TOKEN: "t" });
+    expect(sent.code, sent.stderr).toBe(0);
+    const body = JSON.parse(stub.requests.at(-1)!.body);
+    expect([stub.requests.at(-1)!.url, Object.keys(body).sort(), Object.keys(body.roles)]).toEqual(["/v1/admin/root", ["roles", "root", "targets"], [UNCLAIMED]]);
+  });
+
   it("layout by default: the targets keys sign claimed and unclaimed too, in one signing", async () => {
     const file = join(dir, "layout-default.json");
     await writeNewCeremonyFile(file, layoutCeremony({ trustedRoot: root, currentTargets: targets, expires: Date.now() + 30 * DAY }));

@@ -6,7 +6,7 @@ import { printCeremony } from "../../lib/describe.js";
 import { parseExpiry } from "../../lib/duration.js";
 import { readKeyid, readNamedPublicKey } from "../../lib/keyfile.js";
 
-const usage = `Usage: tuf-edge ceremony rotate --from-root N.root.json [--from-targets M.targets.json]
+const usage = `Usage: tuf-edge ceremony rotate --from-root N.root.json [--from-targets M.targets.json] [--from-unclaimed K.unclaimed.json]
          [--add-root-key PUB]... [--remove-root-key PUB|KEYID]... [--root-threshold T]
          [--add-targets-key PUB]... [--remove-targets-key PUB|KEYID]... [--targets-threshold T]
          [--online-key PUB] [--expires 365d] [--targets-expires 365d] --out FILE
@@ -22,6 +22,10 @@ this renews root's expiry. Publish the signed file with \`tuf-edge rotate --file
 
 Options:
   --from-root FILE|URL        the current root (N.root.json), signed
+  --from-unclaimed FILE|URL   in PEP 480's layout, with --online-key: the current unclaimed
+                              (K.unclaimed.json), whose bins move to the new key in unclaimed
+                              K+1 (targets M+1 moves recently-claimed to it); sign it with the keys
+                              targets delegates unclaimed to
   --from-targets FILE|URL     the current targets (M.targets.json); makes targets M+1
   --add-root-key PUB          add a root key (repeatable)
   --remove-root-key PUB|ID    remove a root key, by public key file or keyid (repeatable)
@@ -41,6 +45,7 @@ const command: Command = {
     const { values: v } = parseOptions(args, {
       "from-root": { type: "string" },
       "from-targets": { type: "string" },
+      "from-unclaimed": { type: "string" },
       "add-root-key": { type: "string", multiple: true, default: [] },
       "remove-root-key": { type: "string", multiple: true, default: [] },
       "root-threshold": { type: "string" },
@@ -63,6 +68,7 @@ const command: Command = {
     const rotated = rotateCeremony({
       trustedRoot: await readRootFile(required(v["from-root"], "--from-root")),
       currentTargets: v["from-targets"] === undefined ? undefined : await readTargetsFile(v["from-targets"]),
+      currentUnclaimed: v["from-unclaimed"] === undefined ? undefined : await readTargetsFile(v["from-unclaimed"]),
       addRootKeys: await Promise.all(v["add-root-key"].map(readPublicKey)),
       removeRootKeys: await Promise.all(v["remove-root-key"].map(readKeyid)),
       rootThreshold: parsePositiveInt(v["root-threshold"], "--root-threshold"),
