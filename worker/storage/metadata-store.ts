@@ -60,7 +60,14 @@ export class MetadataStore {
   /** Create-if-absent: false when a file of that name exists already (versioned files are immutable). */
   async create(name: string, bytes: Uint8Array): Promise<boolean> {
     const { body, options } = putOptions(name, bytes, { etagDoesNotMatch: "*" });
-    return (await this.bucket.put(metadataKey(name), body, options)) !== null;
+    try {
+      return (await this.bucket.put(metadataKey(name), body, options)) !== null;
+    } catch (e) {
+      // Two writers creating the same name at once: R2 refuses the second with 429 (10058). The name
+      // is being taken by the other, which is what a refused create-if-absent says too.
+      if (String((e as Error).message).includes("(10058)")) return false;
+      throw e;
+    }
   }
 
   /**
