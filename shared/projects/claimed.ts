@@ -48,6 +48,19 @@ export function partPatterns(prefix: string, shapes: readonly string[] = FILE_SH
   return [...files, ...pages];
 }
 
+/**
+ * A part's folded prefixes, read back from its patterns (`packages/*\/[dD][jJ]*` → `dj`): a file
+ * name is under the part's globs exactly when its folded form starts with one of them (and its
+ * directory has a shape the part lists). The inverse of partPatterns.
+ */
+export const prefixesOfPart = (paths: readonly string[]): string[] => [
+  ...new Set(
+    paths
+      .filter((p) => p.startsWith("packages/"))
+      .map((p) => p.slice(p.lastIndexOf("/") + 1).replace(/\*$/, "").replace(/\[-_\.\]/g, "_").replace(/\[(\w)\w\]/g, "$1")),
+  ),
+];
+
 interface Entry {
   readonly key: string;
   readonly claim: Claim;

@@ -3,7 +3,7 @@
 import { Metadata as TufMetadata, MetadataKind } from "@tufjs/models";
 import { beforeAll, describe, expect, test } from "vitest";
 import { Metadata, type Key, type Targets } from "../../shared/index.js";
-import { type Claim, CLAIMED, canonicalSpelling, claimRoleName, fold, partName, partPatterns, planClaimed } from "../../shared/projects/index.js";
+import { type Claim, CLAIMED, canonicalSpelling, claimRoleName, fold, matchesAny, partName, partPatterns, planClaimed, prefixesOfPart } from "../../shared/projects/index.js";
 import { newSigner } from "./fixtures.js";
 
 let key: Key;
@@ -61,6 +61,22 @@ describe("claimed splits into bounded parts", () => {
         expect([path, partNames.length]).toEqual([path, 1]);
         const inPart = [...parts.get(partNames[0]!)!.delegations!.rolesForTarget(path)];
         expect([path, inPart]).toEqual([path, [{ role: claimRoleName(claim), terminating: true }]]);
+      }
+    }
+  });
+
+  test("prefixesOfPart reads a part's patterns back: a file name folds to one of its prefixes exactly when the part's globs match it", () => {
+    const list = names(3000);
+    const plan = planClaimed(claimsOf(list), { offline: [key], threshold: 1 }, 1, Date.UTC(2030, 0, 1), { maxPerPart: 200 });
+    const parts = plan.claimed.delegations!.roles!;
+    const candidates = [...list.slice(0, 400).map((p) => `${canonicalSpelling(p)}-1.0.tar.gz`), "Django-1.0.tar.gz", "py-1.0.tar.gz", "PY_x-2.whl", "zz", "a.b-1.0.zip", "0-1.tar.gz"];
+    for (const file of candidates) {
+      for (const dir of ["packages/x", "packages/ab/cd/ef"]) {
+        const path = `${dir}/${file}`;
+        for (const part of parts) {
+          const byPrefix = prefixesOfPart(part.paths!).some((p) => fold(file).startsWith(p));
+          expect([path, part.name, byPrefix]).toEqual([path, part.name, matchesAny(part.paths!, path)]);
+        }
       }
     }
   });

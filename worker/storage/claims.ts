@@ -4,7 +4,7 @@ import { Metadata } from "../../shared/metadata/metadata.js";
 import type { DelegatedRole, Delegations, Targets } from "../../shared/metadata/targets.js";
 import { type CheckedLayout, type PublishedRoles, isClaimName } from "../../shared/projects/ceremony.js";
 import { type RoleDelegation, delegationIn, verifyProjectRole } from "../../shared/projects/verify.js";
-import { fold } from "../../shared/projects/claimed.js";
+import { fold, prefixesOfPart } from "../../shared/projects/claimed.js";
 import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "../../shared/projects/layout.js";
 import { type ClaimScope, filePrefixes, matchesAny, patternsOverlap } from "../../shared/projects/patterns.js";
 import { ProjectRefusal } from "../../shared/projects/refusal.js";
@@ -47,14 +47,7 @@ export interface PublishedClaim {
   readonly in: string;
 }
 
-/** A part's folded prefixes, read back from its patterns (`packages/*\/[dD][jJ]*` → `dj`). */
-const partPrefixes = (part: DelegatedRole): string[] => [
-  ...new Set(
-    (part.paths ?? [])
-      .filter((p) => p.startsWith("packages/"))
-      .map((p) => p.slice(p.lastIndexOf("/") + 1).replace(/\*$/, "").replace(/\[-_\.\]/g, "_").replace(/\[(\w)\w\]/g, "$1")),
-  ),
-];
+const partPrefixes = (part: DelegatedRole): string[] => prefixesOfPart(part.paths ?? []);
 
 /**
  * The parts of claimed whose names could meet these folded file-name prefixes: a part's prefix
@@ -93,15 +86,28 @@ export async function findClaim(store: MetadataStore, state: RepoState, name: st
   return (await claimsNear(store, state, scopeOfClaim(name))).find((c) => c.delegation.name === name) ?? null;
 }
 
+/** Each part's folded prefixes, computed once per published claimed (its parsed head is cached by version). */
+const prefixesOfParts = new WeakMap<Targets, { part: DelegatedRole; prefixes: string[] }[]>();
+
 /**
  * The claim whose patterns cover `path`, as a client would reach it (claimed, then
  * recently-claimed); null when none does. An upload of a claimed project's file by the online key
- * would never be found by clients: the writer refuses it.
+ * would never be found by clients: the writer refuses it. A dist path is matched against the parts
+ * whose folded prefix starts its file name (a string compare, not every part's globs: the writer
+ * asks this of each path of every batch); the globs then decide, as clients match them.
  */
 export async function claimCovering(store: MetadataStore, state: RepoState, path: string): Promise<string | null> {
   if (!state.recentlyClaimed) return null;
   const claimed = await publishedRole(store, state, CLAIMED);
-  for (const part of claimed?.delegations?.roles ?? []) {
+  let parts = claimed ? prefixesOfParts.get(claimed) : [];
+  if (claimed && !parts) {
+    parts = (claimed.delegations?.roles ?? []).map((part) => ({ part, prefixes: partPrefixes(part) }));
+    prefixesOfParts.set(claimed, parts);
+  }
+  const name = fold(path.slice(path.lastIndexOf("/") + 1));
+  const page = path.startsWith("simple/");
+  for (const { part, prefixes } of parts!) {
+    if (!page && !prefixes.some((p) => name.startsWith(p))) continue;
     if (!matchesAny(part.paths ?? [], path)) continue;
     const role = await publishedRole(store, state, part.name);
     const hit = role?.delegations?.roles?.find((d) => matchesAny(d.paths ?? [], path));
