@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { canonicalJson } from "../../shared/canonical.js";
 import {
   type DelegatedRole, FieldError, type Key, Metadata, type Root, Targets, type TrustedMetadata, VerificationError, refresh, targetsMaxLength,
 } from "../../shared/index.js";
@@ -151,7 +152,8 @@ export function claimsCeremony(p: PublishedClaims, expires: number, now = Date.n
     // A part whose claims are the same, and that stays valid for at least half the new expiry, is left
     // as published: a ceremony at 100,000 claims resubmits the few parts it changes, not 188 of them.
     const published = p.parts.get(name);
-    const same = published && JSON.stringify(published.delegations?.toJSON()) === JSON.stringify(part.delegations?.toJSON());
+    // Canonical JSON: the published part's keys come back in sorted order, the plan's in claim order.
+    const same = published?.delegations && part.delegations && canonicalJson(published.delegations.toJSON()) === canonicalJson(part.delegations.toJSON());
     if (same && published.expires - now >= (expires - now) / 2) continue;
     roles.set(name, new Metadata(new Targets({ version: (p.version(name) ?? 0) + 1, expires: part.expires, delegations: part.delegations })));
   }

@@ -12,7 +12,6 @@ import type { RoleDelegation } from "./verify.js";
  * like shared/offline.ts: the Worker checks all of it before a job publishes anything.
  */
 
-
 /** The published roles a ceremony builds on: each one's version, and the content of claimed and unclaimed. */
 export interface PublishedRoles {
   version(name: string): number | undefined;

@@ -5,22 +5,21 @@ import type { Key } from "../../shared/keys.js";
 import { mapBounded } from "../../shared/bounded.js";
 import { MAX_LENGTH } from "../../shared/client.js";
 import { readKeys } from "../../shared/metadata/root.js";
+import type { Targets } from "../../shared/metadata/targets.js";
 import { type Claim, claimDelegation } from "../../shared/projects/layout.js";
 import { type ClaimScope, checkClaimCoversOnlyItsOwn, claimPatterns, claimRoleName, inScope } from "../../shared/projects/patterns.js";
 import { checkPushSignature, parsePushAuthorization } from "../../shared/projects/push-auth.js";
 import { ProjectRefusal } from "../../shared/projects/refusal.js";
 import { verifyProjectRole } from "../../shared/projects/verify.js";
-import type { Targets } from "../../shared/metadata/targets.js";
 import { normalizeProject, pageTargetPaths, parseJsonPage } from "../../shared/simple/index.js";
 import { type AppEnv, readConfig } from "../env.js";
 import { checkClaim, checkPushedRole, claimedRole, roleDelegation } from "../storage/claims.js";
 import { ContentStore } from "../storage/content.js";
 import { MetadataStore } from "../storage/metadata-store.js";
-import { PackageStore } from "../storage/packages.js";
+import { PackageStore, claimRefusal } from "../storage/packages.js";
 import { listProjectShards, readProjectShard } from "../storage/projects.js";
 import { type RepoState, findTarget, loadState, readBin } from "../storage/repository.js";
 import { UploadStore, newUploadId } from "../storage/uploads.js";
-import { claimRefusal } from "../storage/packages.js";
 import { errorResponse, parseJsonBody, readBody } from "./errors.js";
 
 /**
@@ -65,10 +64,10 @@ async function bytesRefusal(c: Ctx, store: MetadataStore, state: RepoState, role
 }
 
 /** Queues a project change as an upload record: GET /v1/uploads/{id} then says published or rejected, with the reason. */
-async function queue(c: Ctx, project: NonNullable<Parameters<UploadStore["put"]>[0]["project"]>) {
+async function queue(c: Ctx, project: NonNullable<Parameters<UploadStore["put"]>[0]["project"]>, bytes: number) {
   const id = newUploadId();
   await new UploadStore(c.env.METADATA).put({ id, state: "queued", received: new Date(c.get("now")).toISOString(), request: { targets: [], remove: [] }, project });
-  await c.env.UPLOADS.send({ kind: "upload", id });
+  await c.env.UPLOADS.send({ kind: "project", id, bytes });
   return id;
 }
 
@@ -146,7 +145,7 @@ export async function claimProject(c: Ctx): Promise<Response> {
   if (!verdict.ok) return refusals(c, verdict.refusals, "role");
   const missing = await bytesRefusal(c, store, state, delegation.name, verdict.role.signed);
   if (missing) return missing;
-  const id = await queue(c, { kind: "claim", delegation: delegation.toJSON(), keys: Object.fromEntries(keys.map((k) => [k.keyid, k.toJSON()])), metadata: o.role as never, ...(replace ? { replace } : {}) });
+  const id = await queue(c, { kind: "claim", delegation: delegation.toJSON(), keys: Object.fromEntries(keys.map((k) => [k.keyid, k.toJSON()])), metadata: o.role as never, ...(replace ? { replace } : {}) }, body.length);
   return c.json({ id, role: claimRoleName(claim), paths: delegation.paths }, 202);
 }
 
@@ -180,7 +179,7 @@ projectRoutes.post("/v1/projects/:project/role", async (c) => {
     if (!verdict.ok) return refusals(c, verdict.refusals, "metadata");
     const missing = await bytesRefusal(c, store, state, o.role, verdict.role.signed);
     if (missing) return missing;
-    const id = await queue(c, { kind: "role", role: o.role, metadata: o.metadata as never });
+    const id = await queue(c, { kind: "role", role: o.role, metadata: o.metadata as never }, body.length);
     return c.json({ id, role: o.role, version: verdict.role.signed.version }, 202);
   } catch (e) {
     if (e instanceof ProjectRefusal) return refusal(c, e, e.reason === "threshold" || e.reason === "expired" ? 403 : 400);

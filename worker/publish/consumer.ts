@@ -65,15 +65,18 @@ async function uploadFromEvent(ctx: ConsumerContext, event: R2EventMessage): Pro
  */
 export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMessage>): Promise<void> {
   const pending: { message: Message<QueueMessage>; record: UploadRecord }[] = [];
+  // Project changes carry signed roles of up to 5 MB: a commit takes them up to a byte budget, and
+  // the rest wait for the next one, before any record is read (memory stays bounded).
+  const messages = await withinProjectBudget(ctx, batch.messages);
   // The upload records (and R2 notifications hashed), all at once: one at a time, a batch of 100
   // spent 100 round trips here before anything was decided.
   const records = new Map(
-    await mapBounded(batch.messages.filter((m) => m.body.kind !== "job"), BIN_CONCURRENCY, async (m) => {
+    await mapBounded(messages.filter((m) => m.body.kind !== "job"), BIN_CONCURRENCY, async (m) => {
       const body = m.body as Exclude<QueueMessage, { kind: "job" }>;
-      return [m, body.kind === "upload" ? await ctx.uploads.get(body.id) : await uploadFromEvent(ctx, body)] as const;
+      return [m, body.kind === "upload" || body.kind === "project" ? await ctx.uploads.get(body.id) : await uploadFromEvent(ctx, body)] as const;
     }),
   );
-  for (const message of batch.messages) {
+  for (const message of messages) {
     const body = message.body;
     if (body.kind === "job") {
       try {
@@ -90,7 +93,7 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
       continue;
     }
     const record = records.get(message);
-    if (record?.state === "rejected" && body.kind !== "upload") await ctx.uploads.put(record);
+    if (record?.state === "rejected" && body.kind === undefined) await ctx.uploads.put(record);
     // Already decided, nothing to publish, or a second copy of a message in this batch (at-least-once
     // delivery): the first copy decides it, and its record is written once.
     if (!record || record.state !== "queued" || pending.some((p) => p.record.id === record.id)) {
@@ -179,6 +182,27 @@ export async function consume(ctx: ConsumerContext, batch: MessageBatch<QueueMes
   }
 }
 
+/** Signed project roles one commit reads at most (a push is at most 5,000,000 bytes). */
+export const PROJECT_BYTES_PER_COMMIT = 16 * 1024 * 1024;
+
+/** The batch with its project changes cut to the byte budget; the others are queued again (not retried: waiting is no failure). */
+export async function withinProjectBudget(ctx: Pick<ConsumerContext, "enqueueAll">, messages: readonly Message<QueueMessage>[]) {
+  let bytes = 0;
+  const later: Message<QueueMessage>[] = [];
+  const kept = messages.filter((m) => {
+    if (m.body.kind !== "project") return true;
+    bytes += m.body.bytes;
+    if (bytes <= PROJECT_BYTES_PER_COMMIT || bytes === m.body.bytes) return true;
+    later.push(m);
+    return false;
+  });
+  if (later.length) {
+    await ctx.enqueueAll(later.map((m) => m.body));
+    later.forEach((m) => m.ack());
+  }
+  return kept;
+}
+
 /** Claims and pushed project roles: one commit of their own (publish/projects.ts), each record then published or rejected with its reason. */
 async function publishProjects(ctx: ConsumerContext, chosen: { message: Message<QueueMessage>; record: UploadRecord }[]) {
   try {
@@ -208,7 +232,7 @@ async function publishProjects(ctx: ConsumerContext, chosen: { message: Message<
 export async function consumeDeadLetters(ctx: ConsumerContext, batch: MessageBatch<QueueMessage>): Promise<void> {
   for (const message of batch.messages) {
     const body = message.body;
-    if (body.kind === "upload") {
+    if (body.kind === "upload" || body.kind === "project") {
       const record = await ctx.uploads.get(body.id);
       if (record?.state === "queued") {
         const reason = `gave up after ${message.attempts} attempts: ${record.lastError ?? "unknown error"}`;

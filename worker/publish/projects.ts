@@ -9,8 +9,7 @@ import { type Verdict, verifyProjectRole } from "../../shared/projects/verify.js
 import { normalizeProject } from "../../shared/simple/names.js";
 import { checkClaim, checkPushedRole, claimedRole, findClaim, recentClaims, scopeOfClaim } from "../storage/claims.js";
 import { recordProjectPages } from "../storage/projects.js";
-import { readBin } from "../storage/repository.js";
-import type { RepoState } from "../storage/repository.js";
+import { type RepoState, readBin } from "../storage/repository.js";
 import type { ProjectChange } from "../storage/uploads.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { recentlyClaimedRole } from "./claims.js";
