@@ -91,4 +91,17 @@ describe("render mode: a claimed project's pages list what its roles sign", () =
     expect(await client.targetInfo(wheelPath(win.filename))).toBeNull();
     client.close();
   }, 120_000);
+
+  test("a role whose files the page cannot list (one file name at two paths) is rejected alone, with the reason; the page stays", async () => {
+    const twice = `packages/zz/${v1.filename}`;
+    await (await w.packages()).put(twice, v1.bytes);
+    const targets = new Map([[wheelPath(v1.filename), new TargetFile(v1.bytes.length, { sha256: sha256Hex(v1.bytes) })], [twice, new TargetFile(v1.bytes.length, { sha256: sha256Hex(v1.bytes) })]]);
+    const role = await new Metadata(new Targets({ version: 4, expires: Date.now() + 300 * DAY, targets })).sign([k.alice]);
+    const record = await published(w, await push(w, "demo", "project-demo", role, k.alice));
+    expect(record.state).toBe("rejected");
+    expect(record.rejected[0].reason).toContain(`the project's page cannot list`);
+    expect(await listed(w, "demo")).toEqual([v1.filename]);
+    // The project goes on: the next version without the second path publishes.
+    expect((await published(w, await push(w, "demo", "project-demo", await signed(4, [v1], [k.alice]), k.alice))).state).toBe("published");
+  }, 120_000);
 });

@@ -6,7 +6,9 @@ import { Metadata } from "../../shared/metadata/metadata.js";
 import { DelegatedRole, type Delegations, type Targets } from "../../shared/metadata/targets.js";
 import { RECENTLY_CLAIMED } from "../../shared/projects/layout.js";
 import { type Verdict, verifyProjectRole } from "../../shared/projects/verify.js";
+import { projectOf } from "../../shared/simple/index.js";
 import { normalizeProject } from "../../shared/simple/names.js";
+import { inScope } from "../../shared/projects/patterns.js";
 import { checkClaim, checkPushedRole, claimedRole, findClaim, recentClaims, scopeOfClaim } from "../storage/claims.js";
 import { recordProjectPages } from "../storage/projects.js";
 import { type RepoState, readBin } from "../storage/repository.js";
@@ -125,8 +127,27 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
       }
       results.set(id, { ok: true });
     }
-    // Render mode: the pages of claimed projects list what their roles list (unless they sign their pages).
-    const pages = ctx.pagesMode === "render" && roles.size ? await pagesOfRoles(ctx, state, await roleFiles(ctx, state, roles, claims)) : null;
+    // Render mode: the pages of claimed projects list what their roles list (unless they sign their
+    // pages). A page that refuses a file (the file-name rule) rejects the changes of its project alone.
+    let pages: Awaited<ReturnType<typeof pagesOfRoles>> = null;
+    for (let round = 0; ctx.pagesMode === "render" && roles.size; round++) {
+      pages = await pagesOfRoles(ctx, state, await roleFiles(ctx, state, roles, claims));
+      if (!pages || !("refused" in pages)) break;
+      const refused = pages.refused as ReadonlyMap<string, string>;
+      if (round > 0) throw new Error(`the pages cannot list the roles' files: ${[...refused].map(([p, why]) => `${p} ${why}`).join("; ")}`);
+      const projects = new Set([...refused.keys()].flatMap((p) => projectOf(p) ?? []));
+      for (const { id, change } of changes) {
+        const name = roleName(change);
+        const scope = scopeOfClaim(name.split(".")[0]!);
+        if (!roles.has(name) || ![...projects].some((p) => inScope(scope, p))) continue;
+        const [path, why] = [...refused].find(([p]) => inScope(scope, projectOf(p) ?? ""))!;
+        refuse(id, `the project's page cannot list ${path}: ${why}`);
+        roles.delete(name);
+        const i = claims.findIndex((c) => c.name === name);
+        if (i >= 0) claims.splice(i, 1);
+      }
+      pages = null;
+    }
     let online: Map<string, (v: number) => Targets> | undefined;
     if (claims.length) {
       const current = await recentClaims(ctx.store, state);
@@ -135,8 +156,9 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
       const kept = (current?.roles ?? []).filter((r) => !claims.some((c) => c.name === r.name));
       online = new Map([[RECENTLY_CLAIMED, recentlyClaimedRole([...kept, ...claims], keys, now + ctx.config.binsExpiry)]]);
     }
-    const plan = { bins: pages?.bins ?? new Map(), supersededContent: pages?.supersededContent, roles, ...(online ? { online } : {}), reason: "projects" };
-    return { plan, decision: { results, pages: pages?.pages ?? [] } };
+    const rendered = pages && !("refused" in pages) ? pages : null;
+    const plan = { bins: rendered?.bins ?? new Map(), supersededContent: rendered?.supersededContent, roles, ...(online ? { online } : {}), reason: "projects" };
+    return { plan, decision: { results, pages: rendered?.pages ?? [] } };
   });
   if (outcome.committed) await recordProjectPages(ctx.store, [outcome.decision.pages]);
   return { results: outcome.decision.results, committed: outcome.committed };

@@ -176,7 +176,8 @@ export interface RoleFiles {
 /**
  * Render mode, for claimed projects whose pages the index still signs: the pages list the files
  * the projects' roles list, re-rendered in the commit that publishes the roles (the files stay out
- * of the bins: only the pages go there). Returns the commit's bin edits and what the pages replace.
+ * of the bins: only the pages go there). Returns the commit's bin edits and what the pages replace,
+ * or the files a page refuses (the file-name rule) and why.
  */
 export async function pagesOfRoles(ctx: UploadContext, state: RepoState, files: RoleFiles) {
   const changes = new Map<string, Change>();
@@ -192,7 +193,8 @@ export async function pagesOfRoles(ctx: UploadContext, state: RepoState, files: 
   for (const project of files.fresh) pages.startAfresh(project);
   const fileAt = (path: string) => files.after.get(path) ?? null;
   const checked = pages.check({ id: "roles", targets: [], remove: [] }, changes, (path) => ({ bin: "", current: files.before.get(path) ?? null, removed: null }));
-  if (checked.refused.size) throw new Error(`the pages cannot list the roles' files: ${[...checked.refused].map(([p, why]) => `${p} ${why}`).join("; ")}`);
+  // The caller rejects the changes of the projects whose pages refuse a file, and asks again.
+  if (checked.refused.size) return { refused: checked.refused };
   checked.keep();
   const storePages = ctx.bins?.storeContent ?? ((items: readonly ContentAt[]) => mapBounded(items, BIN_CONCURRENCY, (c) => ctx.content.putAt(c.path, c.bytes)));
   // Only the pages: a removed file's companions are the roles' to list, not the bins'.
