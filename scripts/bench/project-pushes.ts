@@ -25,6 +25,8 @@ export interface ProjectPushesOptions {
   readonly vars?: Record<string, string>;
   readonly bits: number;
   readonly claims: number;
+  /** Files of the large project's role. */
+  readonly largeFiles: number;
   readonly log: (line: string) => void;
 }
 
@@ -54,9 +56,10 @@ async function decided(url: string, ids: string[]) {
   return { count: records.length, perSecond: Math.round((records.length / Math.max(1, last - first)) * 1000 * 10) / 10, p50Ms: median(latencies), p99Ms: percentile(latencies, 0.99) };
 }
 
-async function role(version: number, project: string, signer: Signer) {
-  const targets = new Map(Array.from({ length: FILES }, (_, i) => {
-    const path = `packages/ab/cd/ef/${project.replace(/-/g, "_")}-${version}.${i}-py3-none-any.whl`;
+/** A role of `files` files, named for release `release` (by default the role's version). */
+async function role(version: number, project: string, signer: Signer, files = FILES, release = version) {
+  const targets = new Map(Array.from({ length: files }, (_, i) => {
+    const path = `packages/ab/cd/ef/${project.replace(/-/g, "_")}-${release}.${i}-py3-none-any.whl`;
     return [path, new TargetFile(1000 + i, { sha256: sha256Hex(utf8(path)) })] as const;
   }));
   return new Metadata(new Targets({ version, expires: Date.now() + YEAR, targets })).sign([signer]);
@@ -106,7 +109,24 @@ export async function benchProjectPushes(o: ProjectPushesOptions) {
     });
     const pushes = await decided(w.url, pushIds);
     o.log(`${pushes.count} pushes of ${FILES}-file roles: ${pushes.perSecond}/s, accepted → published p50 ${pushes.p50Ms} ms, p99 ${pushes.p99Ms} ms`);
-    return { bins: 2 ** o.bits, moveSeconds, claims, pushes };
+
+    // A project with thousands of files (its history), claimed with all of them in its first role, then
+    // a release of one more: the request path checks each new file's bytes, the writer publishes it.
+    const big = await ed25519Signer(randomSeed());
+    const large = async (send: () => Promise<{ status: number; body: unknown }>) => {
+      const t = performance.now();
+      const answer = await send();
+      const requestMs = Math.round(performance.now() - t);
+      if (answer.status !== 202) throw new Error(`the large project's request answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+      const { p50Ms } = await decided(w.url, [(answer.body as { id: string }).id]);
+      return { requestMs, publishedMs: p50Ms };
+    };
+    const firstRole = await role(1, "bench-large", big, o.largeFiles);
+    const claimLarge = await large(() => postAdmin(w.url, "/v1/admin/claims", { project: "bench-large", keys: { [big.key.keyid]: big.key.toJSON() }, threshold: 1, role: firstRole.toJSON() }, w.secrets.ADMIN_TOKEN));
+    const next = JSON.stringify({ role: "project-bench-large", metadata: (await role(2, "bench-large", big, o.largeFiles + 1, 1)).toJSON() });
+    const pushLarge = await large(async () => postJson(`${w.url}/v1/projects/bench-large/role`, next, { authorization: await pushAuthorization(big, "bench-large", utf8(next), Date.now()) }));
+    o.log(`a project of ${o.largeFiles} files: claimed in ${claimLarge.requestMs} ms (published ${claimLarge.publishedMs} ms after), a release of one more file pushed in ${pushLarge.requestMs} ms (published ${pushLarge.publishedMs} ms after)`);
+    return { bins: 2 ** o.bits, moveSeconds, claims, pushes, largeProject: { files: o.largeFiles, bytes: next.length, claim: claimLarge, push: pushLarge } };
   } finally {
     await w.close();
   }

@@ -145,9 +145,10 @@ const command: Command = {
       const claims = quick ? 20 : 200;
       const bits = quick ? 8 : 14;
       log(`== ${claims} claims and ${claims} pushes on the Worker, locally (${2 ** bits} bins)`);
-      const local = await benchProjectPushes({ bits, claims, log });
+      const largeFiles = quick ? 200 : 5000;
+      const local = await benchProjectPushes({ bits, claims, largeFiles, log });
       log("== the same in the production model (30 ms per R2 call, 6 in flight per invocation)");
-      const productionModel = await benchProjectPushes({ bits, claims, log, entry: "production-model", vars: { MODEL_LATENCY_MS: "30" } });
+      const productionModel = await benchProjectPushes({ bits, claims, largeFiles, log, entry: "production-model", vars: { MODEL_LATENCY_MS: "30" } });
       const projectRoles = { generated: new Date().toISOString(), machine: machine(), ...JSON.parse(stdout), pushes: { local, productionModel } };
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, "project-roles.json"), `${JSON.stringify(projectRoles, null, 2)}\n`);

@@ -4,7 +4,7 @@ import {
   type DelegatedRole, FieldError, type Key, Metadata, type Root, Targets, type TrustedMetadata, VerificationError, refresh, targetsMaxLength,
 } from "../../shared/index.js";
 import {
-  CLAIMED, type Claim, ProjectRefusal, RECENTLY_CLAIMED, UNCLAIMED, claimDelegation, filePrefixes, isClaimName, isProjectLayout,
+  CLAIMED, type Claim, ProjectRefusal, RECENTLY_CLAIMED, UNCLAIMED, claimDelegation, claimScopeOf, filePrefixes, isClaimName, isProjectLayout,
   migrateToProjectLayout, planClaimed,
 } from "../../shared/projects/index.js";
 import { type Ceremony, checkTrusted } from "./ceremony.js";
@@ -69,8 +69,7 @@ export function layoutCeremony(o: LayoutOptions): Ceremony {
  */
 export function claimOf(d: DelegatedRole, keys: Readonly<Record<string, Key>>, where: string): Claim {
   if (!isClaimName(d.name)) throw new CliError(`${where} delegates to ${d.name}, which is not a claim (project-<name> or namespace-<prefix>)`);
-  const namespace = d.name.startsWith("namespace-");
-  const project = d.name.slice(d.name.indexOf("-") + 1);
+  const { project, namespace } = claimScopeOf(d.name);
   const prefixes = [...new Set((d.paths ?? []).filter((p) => p.startsWith("packages/")).map((p) => p.slice(p.lastIndexOf("/") + 1).replace(/\*$/, "")))];
   let claim: Claim;
   try {

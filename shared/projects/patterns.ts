@@ -77,6 +77,9 @@ export interface ClaimScope {
 export const claimRoleName = (scope: ClaimScope): string =>
   `${scope.namespace ? "namespace" : "project"}-${normalizeProject(scope.project)}`;
 
+/** The scope a claim's role name stands for (claimRoleName's inverse): `project-demo`, `namespace-azure`. */
+export const claimScopeOf = (name: string): ClaimScope => ({ project: name.slice(name.indexOf("-") + 1), namespace: name.startsWith("namespace-") });
+
 /**
  * The file name prefixes a claim covers: `demo-` for demo (normalized names use `_`, so `demo-`
  * starts only demo's files, and `demo_x-` would be demo-x's), plus `Django-` style legacy

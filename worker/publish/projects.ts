@@ -8,8 +8,8 @@ import { RECENTLY_CLAIMED } from "../../shared/projects/layout.js";
 import { type Verdict, verifyProjectRole } from "../../shared/projects/verify.js";
 import { projectOf } from "../../shared/simple/index.js";
 import { normalizeProject } from "../../shared/simple/names.js";
-import { inScope } from "../../shared/projects/patterns.js";
-import { checkClaim, checkPushedRole, claimedRole, findClaim, recentClaims, scopeOfClaim } from "../storage/claims.js";
+import { claimScopeOf, inScope } from "../../shared/projects/patterns.js";
+import { checkClaim, checkPushedRole, claimedRole, findClaim, recentClaims } from "../storage/claims.js";
 import { recordProjectPages } from "../storage/projects.js";
 import { type RepoState, readBin } from "../storage/repository.js";
 import type { ProjectChange } from "../storage/uploads.js";
@@ -43,7 +43,7 @@ async function roleFiles(ctx: UploadContext, state: RepoState, roles: ReadonlyMa
   for (const claim of new Set([...roles.keys()].map((r) => r.split(".")[0]!))) {
     const delegation = claims.find((d) => d.name === claim) ?? (await findClaim(ctx.store, state, claim))?.delegation;
     if (!delegation || delegation.paths?.some((p) => p.startsWith("simple/"))) continue; // the project signs its pages
-    const scope = scopeOfClaim(claim);
+    const scope = claimScopeOf(claim);
     if (claims.includes(delegation) && !scope.namespace) fresh.add(normalizeProject(scope.project));
     for (const [into, use] of [[before, false], [after, true]] as const) {
       const read = async (name: string): Promise<{ files: [string, TargetFile][]; delegations?: Delegations } | null> => {
@@ -138,7 +138,7 @@ export async function publishProjectChanges(ctx: UploadContext, changes: readonl
       const projects = new Set([...refused.keys()].flatMap((p) => projectOf(p) ?? []));
       for (const { id, change } of changes) {
         const name = roleName(change);
-        const scope = scopeOfClaim(name.split(".")[0]!);
+        const scope = claimScopeOf(name.split(".")[0]!);
         if (!roles.has(name) || ![...projects].some((p) => inScope(scope, p))) continue;
         const [path, why] = [...refused].find(([p]) => inScope(scope, projectOf(p) ?? ""))!;
         refuse(id, `the project's page cannot list ${path}: ${why}`);

@@ -5,7 +5,7 @@ import { PackageStore, claimRefusal } from "../storage/packages.js";
 import type { MetadataStore } from "../storage/metadata-store.js";
 import { recordProjectPages } from "../storage/projects.js";
 import { claimCovering } from "../storage/claims.js";
-import { type RepoState, loadState, readBin, roleVersion } from "../storage/repository.js";
+import { type RepoState, readBin, roleVersion } from "../storage/repository.js";
 import type { BinViews, ContentAt, ViewsOfBins } from "./bin-work.js";
 import { BIN_CONCURRENCY, mapBounded } from "./bounded.js";
 import { type BinChange, type Committed, type PublishContext, commit } from "./commit.js";
@@ -27,6 +27,27 @@ export interface UploadContext extends PublishContext {
 export type UploadOutcome = UploadDecision & { readonly snapshotVersion: number };
 
 /**
+ * In PEP 480's layout, a claimed project's files are its maintainers' to sign: clients would never
+ * look for them in a bin (invariant 30), so the online key does not publish them there. Checked on
+ * the state being committed, ahead of the other refusals (its reason is the one an upload shows).
+ */
+async function withClaimRefusals(ctx: UploadContext, state: RepoState, uploads: readonly Upload[], refused: ReadonlyMap<string, ReadonlyMap<string, string>>) {
+  if (!state.recentlyClaimed) return refused;
+  const out = new Map(refused);
+  for (const u of uploads) {
+    const mine = new Map<string, string>();
+    for (const path of pathsOf(u)) {
+      const claim = await claimCovering(ctx.store, state, path);
+      if (claim) mine.set(path, `is within the claim ${claim}: its maintainers publish it by pushing their signed role (POST /v1/projects/{project}/role)`);
+    }
+    if (mine.size === 0) continue;
+    for (const [path, why] of refused.get(u.id) ?? []) if (!mine.has(path)) mine.set(path, why);
+    out.set(u.id, mine);
+  }
+  return out;
+}
+
+/**
  * Targets refused before any decision, by upload id and path: what the mode does not accept, a
  * serial-numbered target whose bytes tuf-edge does not hold, and a webhook claim that the packages
  * bucket's bytes contradict (security review, finding 5: the bucket's bytes win).
@@ -37,17 +58,6 @@ async function refusals(ctx: UploadContext, sent: readonly SourcedUpload[]) {
     const mine = refused.get(u.id) ?? refused.set(u.id, new Map()).get(u.id)!;
     if (!mine.has(path)) mine.set(path, reason);
   };
-  // In PEP 480's layout, a claimed project's files are its maintainers' to sign: clients would never
-  // look for them in a bin (invariant 30), so the online key does not publish them there.
-  const state = await loadState(ctx.store);
-  if (state?.recentlyClaimed) {
-    for (const u of sent) {
-      for (const path of pathsOf(u)) {
-        const claim = await claimCovering(ctx.store, state, path);
-        if (claim) refuse(u, path, `is within the claim ${claim}: its maintainers publish it by pushing their signed role (POST /v1/projects/{project}/role)`);
-      }
-    }
-  }
   // Distributions checked first (render mode); a wheel's extracted .metadata joins its upload.
   const uploads = await inspectReleases(ctx, sent, refuse);
   const claims: { u: SourcedUpload; t: UploadTarget }[] = [];
@@ -147,7 +157,7 @@ export async function publishUploads(ctx: UploadContext, sent: readonly SourcedU
   const outcome = await commit(ctx, async (state) => {
     const { view, binBytes, unpublishedRemovals } = await loadPaths(ctx, state, paths);
     const pages = new PageEdits(await loadPages(ctx.content, view, projects), view, (u) => rendered.has(u.id), ctx.clock());
-    const { changes, decisions } = decideUploads({ uploads, view, binBytes, unpublishedRemovals, refused, consequences: pages });
+    const { changes, decisions } = decideUploads({ uploads, view, binBytes, unpublishedRemovals, refused: await withClaimRefusals(ctx, state, uploads, refused), consequences: pages });
     const fileAt = (path: string) => (changes.has(path) ? changes.get(path)!.file : (view.get(path)?.current ?? null));
     const storePages = ctx.bins?.storeContent ?? ((items: readonly ContentAt[]) => mapBounded(items, BIN_CONCURRENCY, (c) => ctx.content.putAt(c.path, c.bytes)));
     const pageChanges = await pages.render(storePages, changes, fileAt);

@@ -6,7 +6,7 @@ import { type CheckedLayout, type PublishedRoles, isClaimName } from "../../shar
 import { type RoleDelegation, delegationIn, verifyProjectRole } from "../../shared/projects/verify.js";
 import { fold, prefixesOfPart } from "../../shared/projects/claimed.js";
 import { CLAIMED, RECENTLY_CLAIMED, UNCLAIMED } from "../../shared/projects/layout.js";
-import { type ClaimScope, filePrefixes, matchesAny, patternsOverlap } from "../../shared/projects/patterns.js";
+import { type ClaimScope, claimScopeOf, filePrefixes, matchesAny, patternsOverlap } from "../../shared/projects/patterns.js";
 import { ProjectRefusal } from "../../shared/projects/refusal.js";
 import type { MetadataStore } from "./metadata-store.js";
 import { type RepoState, readBin } from "./repository.js";
@@ -74,16 +74,10 @@ export async function claimsNear(store: MetadataStore, state: RepoState, scope: 
   return out;
 }
 
-/** The claim scope a claim's role name stands for: `project-demo`, `namespace-azure`. */
-export const scopeOfClaim = (name: string): ClaimScope => {
-  const namespace = name.startsWith("namespace-");
-  return { project: name.slice(name.indexOf("-") + 1), namespace };
-};
-
 /** The published delegation to claim `name` (claimed's first, as clients search); null when it is not claimed. */
 export async function findClaim(store: MetadataStore, state: RepoState, name: string): Promise<PublishedClaim | null> {
   if (!state.recentlyClaimed) return null;
-  return (await claimsNear(store, state, scopeOfClaim(name))).find((c) => c.delegation.name === name) ?? null;
+  return (await claimsNear(store, state, claimScopeOf(name))).find((c) => c.delegation.name === name) ?? null;
 }
 
 /** Each part's folded prefixes, computed once per published claimed (its parsed head is cached by version). */
@@ -153,7 +147,7 @@ export async function checkPushedRole(ctx: { store: MetadataStore }, state: Repo
  * revocation, effective at the next commit; one in claimed changes only at a ceremony.
  */
 export async function checkClaim(ctx: { store: MetadataStore }, state: RepoState, delegation: DelegatedRole, also: readonly DelegatedRole[] = [], replace = false): Promise<string | null> {
-  const published = await claimsNear(ctx.store, state, scopeOfClaim(delegation.name));
+  const published = await claimsNear(ctx.store, state, claimScopeOf(delegation.name));
   const own = published.filter((c) => c.delegation.name === delegation.name);
   if (replace) {
     if (own.length === 0) return `${delegation.name} is not claimed: there is nothing to replace`;
